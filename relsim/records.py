@@ -1,0 +1,96 @@
+"""What a run records while it runs: state-change events, purchase segments, snapshots.
+
+Recording is kept to appending plain tuples to lists; the tables are built once at the end
+(:mod:`relsim.tables`). Ordinary purchases are not recorded one by one: a relationship's
+purchases between two state changes form a Poisson process whose rate is fixed, so only the
+segment (start, end, rate, rung) is kept and the purchases are drawn in bulk afterwards.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class EventKind(IntEnum):
+    """Kinds of state change written to the ``events`` table."""
+
+    ENTERED_MARKET = 0
+    LEFT_MARKET = 1
+    ACQUIRED = 2
+    RUNG_UP = 3
+    RUNG_DOWN = 4
+    SERVICE_FAILURE = 5
+    COMPLAINT = 6
+    COMPLAINT_RESOLVED = 7
+    COMPLAINT_ABANDONED = 8
+    CONTACT = 9
+    GRIEVANCE_FADED = 10
+    DEFECTED = 11
+
+    @property
+    def label(self) -> str:
+        """Lower-case name, as used in tables."""
+        return self.name.lower()
+
+
+class Channel(IntEnum):
+    """How a relationship began."""
+
+    INITIAL = 0  # already a customer when the run starts
+    PAID = 1  # acquisition spend
+    REFERRAL = 2  # recommended by an advocate or partner
+    SWITCH = 3  # came over from a rival after defecting there
+
+    @property
+    def label(self) -> str:
+        """Lower-case name, as used in tables."""
+        return self.name.lower()
+
+
+NO_ID = -1
+
+
+class RunLog:
+    """Everything a run appends while it runs, as parallel Python lists."""
+
+    def __init__(self) -> None:
+        # events: (time, person, relationship, firm, kind, rung_from, rung_to, cause, channel)
+        self.events: list[tuple[float, int, int, int, int, int, int, int, int]] = []
+        # bulk purchase segments: relationship, start, end, rate per day, rung
+        self.seg_rel: list[int] = []
+        self.seg_start: list[float] = []
+        self.seg_end: list[float] = []
+        self.seg_rate: list[float] = []
+        self.seg_rung: list[int] = []
+        # purchases that are events in their own right: relationship, time, rung, failed
+        self.buy_rel: list[int] = []
+        self.buy_time: list[float] = []
+        self.buy_rung: list[int] = []
+        self.buy_failed: list[bool] = []
+        # daily snapshots per firm (see Market.snapshot)
+        self.snapshots: list[tuple] = []
+
+    def event(self, t: float, person: int, rel: int, firm: int, kind: int,
+              rung_from: int = -1, rung_to: int = -1, cause: int = -1, channel: int = -1) -> None:
+        """Append one state-change event."""
+        self.events.append((t, person, rel, firm, kind, rung_from, rung_to, cause, channel))
+
+    def open_segment(self, rel: int, t: float, rate: float, rung: int) -> int:
+        """Start a bulk-purchase segment; returns its index so it can be closed later."""
+        self.seg_rel.append(rel)
+        self.seg_start.append(t)
+        self.seg_end.append(t)
+        self.seg_rate.append(rate)
+        self.seg_rung.append(rung)
+        return len(self.seg_rel) - 1
+
+    def close_segment(self, index: int, t: float) -> None:
+        """End a bulk-purchase segment at time ``t``."""
+        self.seg_end[index] = t
+
+    def purchase(self, rel: int, t: float, rung: int, failed: bool) -> None:
+        """Record a purchase that is an event (first, first repeat, or a failed episode)."""
+        self.buy_rel.append(rel)
+        self.buy_time.append(t)
+        self.buy_rung.append(rung)
+        self.buy_failed.append(failed)
