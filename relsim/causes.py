@@ -70,6 +70,42 @@ def neglect_hazard_fraction(days_since_attention: float, ramp_days: float) -> fl
     return x if x < 1.0 else 1.0
 
 
+def neglect_wait(days_since_attention: float, ceiling: float, ramp_days: float,
+                 exposure: float) -> float:
+    """Days until the neglect hazard accumulates ``exposure``, if no attention comes first.
+
+    Inverts the cumulative hazard of ``ceiling * min(tau / ramp_days, 1)`` from the current
+    ``tau``; with ``exposure`` a standard exponential draw this is an exact sample of the time
+    to a neglect defection for a person nobody contacts meanwhile.
+
+    Parameters
+    ----------
+    days_since_attention : float
+        Current time since attention (``tau``).
+    ceiling : float
+        Hazard ceiling per day.
+    ramp_days : float
+        Days for the hazard to reach its ceiling.
+    exposure : float
+        Cumulative hazard to accumulate (a standard exponential draw).
+
+    Returns
+    -------
+    float
+        Days from now; ``inf`` when the ceiling is zero.
+    """
+    if ceiling <= 0.0:
+        return math.inf
+    tau = days_since_attention if days_since_attention > 0.0 else 0.0
+    if tau >= ramp_days:
+        return exposure / ceiling
+    slope = ceiling / ramp_days
+    to_ceiling = 0.5 * slope * (ramp_days * ramp_days - tau * tau)
+    if exposure <= to_ceiling:
+        return math.sqrt(tau * tau + 2.0 * exposure / slope) - tau
+    return (ramp_days - tau) + (exposure - to_ceiling) / ceiling
+
+
 def price_switch_probability(
     relative_saving: float, sensitivity: float, barrier: float, intercept: float, slope: float
 ) -> float:

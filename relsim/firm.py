@@ -47,6 +47,7 @@ class Firm:
         self.lost = [0] * len(Cause)
         self.team = AccountTeam(market, self)
         self.desk = ServiceDesk(market, self)
+        self.max_saving = -math.inf  # set by the market once all firms exist
 
     @property
     def active(self) -> int:

@@ -7,14 +7,15 @@ relationship's state, drawn from competing hazards:
   the failed share of purchase episodes (thinning of the purchase process);
 - a grievance fading from memory;
 - the switching causes of :mod:`relsim.causes`: constant hazards for relocation, other and
-  dissatisfaction (given the grievances), and thinning for the two that vary continuously:
-  neglect (candidate times at the ceiling rate, kept with probability hazard/ceiling given
-  the time since attention at that moment) and price (comparison occasions that read the
-  rivals' prices of that moment).
+  dissatisfaction (given the grievances); neglect, whose hazard grows with time since
+  attention, by inverting its cumulative hazard from the current time since attention (a
+  contact in between is accounted for by thinning: the candidate is kept with probability
+  actual hazard / planned hazard); price, by thinning the comparison occasions against the
+  highest switch probability the rivals' deepest promotions could cause, each candidate kept
+  with probability p(prices of that moment) / bound.
 
-Because every hazard is either constant between the process's own events or thinned against a
-constant ceiling, the waiting time is exact; when another process changes the state (a contact
-lifts the rung, a complaint is resolved) it interrupts the life process, which draws anew.
+Every draw is exact; when another process changes the state (a contact lifts the rung, a
+complaint is resolved) it interrupts the life process, which draws anew.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from relsim.causes import Cause, neglect_hazard_fraction
+from relsim.causes import Cause, neglect_hazard_fraction, neglect_wait, price_switch_probability
 from relsim.ladder import Rung
 
 if TYPE_CHECKING:
@@ -90,37 +91,61 @@ def life(m: Market, rel: Relationship):
         Its state; the process ends when the relationship does.
     """
     env = m.env
+    timeout = env.timeout
     uniform = m.life_stream.uniform
     r8 = m.rates
-    person = rel.person
-    firm = rel.firm
+    person, firm = rel.person, rel.firm
     q = firm.rates.failure_prob
-    sow, bond = r8.share_of_wallet, r8.bond
+    # Per-rung figures for this person, computed once: purchase rate, neglect ceiling, bond, and
+    # the highest price-switch probability any rival offer could cause (the thinning bound).
+    lam_by_rung = [person.rate * s for s in r8.share_of_wallet]
+    neg_by_rung = [r8.neglect_max * b for b in r8.bond]
+    bond = r8.bond
+    occasions = r8.price_occasions
+    pmax_by_rung = [
+        price_switch_probability(firm.max_saving, person.price_sensitivity, barrier,
+                                 r8.price_intercept, r8.price_slope) if firm.max_saving > -math.inf else 0.0
+        for barrier in r8.price_barrier
+    ]
     fade, dis0, dis1 = r8.grievance_fade, r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
-    neg_max, ramp, occasions = r8.neglect_max, r8.neglect_ramp_days, r8.price_occasions
+    ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
     customer = int(Rung.CUSTOMER)
     log1p = math.log1p
+    inf = math.inf
     while True:
         rung = rel.rung
         g = rel.grievances
-        b = bond[rung]
-        lam = person.rate * sow[rung]
+        lam = lam_by_rung[rung]
         # On the customer rung the next purchase is the first repeat, a state change; above it
         # only failed episodes are events and the rest are drawn in bulk (records.RunLog).
         h_buy = lam if rung == customer else lam * q
         h_fade = g * fade
-        h_neg = neg_max * b
-        h_dis = (dis0 + dis1 * g) * b
-        total = h_buy + h_fade + h_neg + occasions + h_dis + exit_rate
+        h_dis = (dis0 + dis1 * g) * bond[rung] if g or dis0 else 0.0
+        pmax = pmax_by_rung[rung]
+        h_price = occasions * pmax
+        total = h_buy + h_fade + h_dis + h_price + exit_rate
+        wait = -log1p(-uniform()) / total if total > 0.0 else inf
+        tau = env.now - rel.last_attention
+        neglect = neglect_wait(tau, neg_by_rung[rung], ramp, -log1p(-uniform()))
         try:
-            if total > 0.0:
-                yield env.timeout(-log1p(-uniform()) / total)
+            if neglect < wait:
+                yield timeout(neglect)
+            elif wait < inf:
+                yield timeout(wait)
             else:
                 yield env.event()  # nothing can happen until another process interrupts
         except simpy.Interrupt:
             continue
         now = env.now
+        if neglect < wait:
+            # Drawn for the hazard at tau + neglect; a contact since then lowered it (thinning).
+            planned = neglect_hazard_fraction(tau + neglect, ramp)
+            actual = neglect_hazard_fraction(now - rel.last_attention, ramp)
+            if actual >= planned or uniform() * planned < actual:
+                m.defect(rel, Cause.NEGLECT, now)
+                return
+            continue
         x = uniform() * total
         if x < h_buy:
             if rung == customer:
@@ -133,19 +158,14 @@ def life(m: Market, rel: Relationship):
             m.grievance_fades(rel, now)
             continue
         x -= h_fade
-        if x < h_neg:
-            if uniform() < neglect_hazard_fraction(now - rel.last_attention, ramp):
-                m.defect(rel, Cause.NEGLECT, now)
-                return
-            continue
-        x -= h_neg
-        if x < occasions:
-            rival = m.price_comparison(rel, now)
-            if rival is not None:
+        if x < h_price:
+            # A price comparison that could end in a switch; keep it with p(now) / pmax.
+            rival, p = m.price_comparison(rel, now)
+            if rival is not None and uniform() * pmax < p:
                 m.defect(rel, Cause.PRICE, now, to_firm=rival)
                 return
             continue
-        x -= occasions
+        x -= h_price
         if x < h_dis:
             m.defect(rel, Cause.DISSATISFACTION, now)
             return

@@ -7,10 +7,10 @@ order of due date, one at a time each. When the book of customers outgrows the t
 fall behind, time since attention grows and the neglect hazard with it: the leaky bucket
 emerges from capacity, not from a rule.
 
-The account managers are SimPy worker processes pulling from a due-date queue (SimPy's
-"servers take work from a store" pattern) rather than a ``simpy.Resource`` request per
-contact: that costs one event per contact instead of three, and contacts are the model's most
-frequent staff work. The service desk, whose complaints arrive at random and may give up
+The account managers are a k-server queue run by one dispatcher process over a due-date
+queue, rather than a ``simpy.Resource`` request per contact: that costs one event per contact
+instead of three (timer, request, release), and contacts are the model's most frequent staff
+work. The service desk, whose complaints arrive at random and may give up
 waiting, is a ``simpy.Resource`` with reneging.
 """
 
@@ -33,6 +33,11 @@ IDLE_POLL_DAYS = 1.0
 class AccountTeam:
     """A firm's account managers and their queue of due contacts.
 
+    One dispatcher process hands each due contact, in order of due date, to the manager who
+    is free first; the contact starts when both the contact is due and that manager is free,
+    occupies the manager for ``contact_duration_days``, and counts as attention from its
+    start. This is a k-server queue with one SimPy event per contact.
+
     Parameters
     ----------
     market : Market
@@ -43,15 +48,15 @@ class AccountTeam:
 
     def __init__(self, market: Market, firm: Firm) -> None:
         self.market = market
-        self.firm = firm
         self.managers = firm.rates.account_managers
         self.duration = firm.rates.contact_duration
         self.queue: list[tuple[float, int, Relationship]] = []
+        self.free_at = [0.0] * self.managers  # a heap: when each manager is next free
         self._tickets = 0
         self.served = 0
-        self.delay_sum = 0.0  # total days contacts waited past their due date
-        for _ in range(self.managers):
-            market.env.process(self._manager())
+        self.delay_sum = 0.0  # total days contacts started after their due date
+        if self.managers:
+            market.env.process(self._dispatch())
 
     def schedule(self, rel: Relationship, due: float) -> None:
         """Ask for a contact with ``rel`` at time ``due`` (replacing any pending one)."""
@@ -61,26 +66,27 @@ class AccountTeam:
         rel.contact_ticket = self._tickets
         heapq.heappush(self.queue, (due, self._tickets, rel))
 
-    def _manager(self):
-        env, queue = self.market.env, self.queue
+    def _dispatch(self):
+        env, queue, free_at, attend = self.market.env, self.queue, self.free_at, self.market.attend
         while True:
             if not queue:
                 yield env.timeout(IDLE_POLL_DAYS)
                 continue
             due, ticket, rel = queue[0]
             now = env.now
-            if due > now:
-                yield env.timeout(min(due - now, IDLE_POLL_DAYS))
+            start = max(due, free_at[0])
+            if start > now:
+                # New contacts are due at least a cadence ahead, so a bounded nap misses little.
+                yield env.timeout(min(start - now, IDLE_POLL_DAYS))
                 continue
             heapq.heappop(queue)
             if not rel.active or rel.contact_ticket != ticket:
                 continue  # the customer left, or the contact was rescheduled
             rel.contact_ticket = -1
-            yield env.timeout(self.duration)
+            heapq.heapreplace(free_at, now + self.duration)
             self.served += 1
             self.delay_sum += now - due
-            if rel.active:
-                self.market.attend(rel, env.now)
+            attend(rel, now)
 
 
 class ServiceDesk:
