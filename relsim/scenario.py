@@ -227,12 +227,13 @@ def _format_errors(source: str, err: ValidationError) -> str:
     lines = [f"{source}: invalid scenario"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
         elif e["type"] == "missing":
             msg = "required key is missing"
-        got = "" if e["type"] in ("missing", "extra_forbidden") else f" (got {e['input']!r})"
+        quiet = e["type"] in ("missing", "extra_forbidden") or isinstance(e["input"], dict)
+        got = "" if quiet else f" (got {e['input']!r})"
         lines.append(f"  {key}: {msg}{got}")
     return "\n".join(lines)
 

@@ -1,0 +1,45 @@
+"""Shared fixtures, and a guard that fails any test touching global random state."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import relsim
+
+
+@pytest.fixture(autouse=True)
+def no_global_random_state():
+    """Randomness must flow through explicit Generators: global state must not move."""
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    yield
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1]) \
+        and after[2:] == np_state[2:], "a test or relsim used numpy's global random state"
+    assert random.getstate() == py_state, "a test or relsim used the random module's state"
+
+
+def small(**overrides: object) -> relsim.Scenario:
+    """The default scenario shrunk for fast tests, with extra ``KEY=VALUE`` overrides."""
+    sets = ["simulation.people=3000", "simulation.days=365",
+            "firms.focal.initial_customers=900", "firms.rival.initial_customers=900",
+            "firms.focal.account_managers=2", "firms.rival.account_managers=2",
+            "firms.focal.acquisition_budget_per_year=5000",
+            "firms.rival.acquisition_budget_per_year=5000"]
+    sets += [f"{k}={v}" for k, v in overrides.items()]
+    return relsim.load_scenario(overrides=sets)
+
+
+@pytest.fixture(scope="session")
+def small_run() -> relsim.SimulationResult:
+    """One small run shared by the invariant tests."""
+    return relsim.simulate(small(), seed=11)
+
+
+@pytest.fixture(scope="session")
+def default_run() -> relsim.SimulationResult:
+    """The bundled default scenario at its default seed."""
+    return relsim.simulate(relsim.load_scenario())

@@ -1,0 +1,115 @@
+from pathlib import Path
+
+import pytest
+
+import relsim
+from relsim.scenario import ScenarioError, default_scenario_path, load_scenario, parse_override
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = (ROOT / "scenarios" / "baseline.toml").read_text()
+
+
+def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_bundled_default_is_the_same_file_as_scenarios_baseline():
+    assert default_scenario_path().read_text() == BASELINE
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_validates(path):
+    sc = load_scenario(path)
+    assert sc.market.focal in sc.firms
+
+
+def test_default_scenario_loads_without_a_path():
+    sc = relsim.load_scenario()
+    assert sc.name == "baseline"
+    assert set(sc.firms) == {"focal", "rival"}
+
+
+def test_out_of_range_value_names_file_key_and_expectation(tmp_path):
+    p = write(tmp_path, BASELINE.replace("account_managers = 5", "account_managers = -3", 1))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(p)
+    msg = str(err.value)
+    assert str(p) in msg
+    assert "firms.focal.account_managers" in msg
+    assert "greater than or equal to 0" in msg and "-3" in msg
+
+
+def test_wrong_type_is_reported(tmp_path):
+    p = write(tmp_path, BASELINE.replace("people = 10000", 'people = "many"'))
+    with pytest.raises(ScenarioError, match=r"simulation\.people"):
+        load_scenario(p)
+
+
+def test_unknown_key_is_reported_with_its_path(tmp_path):
+    p = write(tmp_path, BASELINE.replace("[switching]", "[switching]\nneglekt_max_per_year = 1"))
+    with pytest.raises(ScenarioError, match=r"switching\.neglekt_max_per_year: unknown key"):
+        load_scenario(p)
+
+
+def test_missing_required_key_is_reported(tmp_path):
+    text = "\n".join(line for line in BASELINE.splitlines() if not line.startswith("focal = "))
+    with pytest.raises(ScenarioError, match=r"market\.focal: required key is missing"):
+        load_scenario(write(tmp_path, text))
+
+
+def test_segment_shares_must_sum_to_one(tmp_path):
+    p = write(tmp_path, BASELINE.replace("share = 0.20, purchases_per_year = 12",
+                                         "share = 0.40, purchases_per_year = 12"))
+    with pytest.raises(ScenarioError, match=r"population\.segments.*summing to 1, got 1\.2"):
+        load_scenario(p)
+
+
+def test_focal_must_name_a_firm(tmp_path):
+    p = write(tmp_path, BASELINE.replace('focal = "focal"', 'focal = "acme"'))
+    with pytest.raises(ScenarioError, match="market.focal names 'acme'"):
+        load_scenario(p)
+
+
+def test_rung_table_must_name_every_rung(tmp_path):
+    p = write(tmp_path, BASELINE.replace("bond = { customer = 1.0, ", "bond = { "))
+    with pytest.raises(ScenarioError, match=r"ladder\.bond\.customer: required key is missing"):
+        load_scenario(p)
+
+
+def test_not_toml_and_missing_file_are_clear(tmp_path):
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(write(tmp_path, "people = = 3"))
+    with pytest.raises(ScenarioError, match="cannot read scenario file"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+def test_overrides_reach_nested_values_and_are_validated():
+    sc = load_scenario(overrides=["firms.focal.account_managers=9", "simulation.people=7000",
+                                  "firms.rival.promotion.depth=0.25", 'name="big staff"'])
+    assert sc.firms["focal"].account_managers == 9
+    assert sc.simulation.people == 7000
+    assert sc.firms["rival"].promotion.depth == 0.25
+    assert sc.name == "big staff"
+    with pytest.raises(ScenarioError, match=r"(?s)--set simulation\.people=0.*simulation\.people"):
+        load_scenario(overrides=["simulation.people=0"])
+
+
+@pytest.mark.parametrize("bad", ["noequals", "=3", "a..b=1"])
+def test_malformed_override_is_rejected(bad):
+    with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
+        parse_override(bad)
+
+
+def test_cross_field_rule_names_the_keys_without_dumping_the_scenario():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(overrides=["simulation.people=100"])
+    msg = str(err.value)
+    assert "initial_customers add up to 6000, more than simulation.people = 100" in msg
+    assert len(msg) < 500
+
+
+def test_override_into_a_value_is_rejected():
+    with pytest.raises(ScenarioError, match="'simulation.people' is a value, not a table"):
+        load_scenario(overrides=["simulation.people.x=1"])
