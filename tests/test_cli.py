@@ -1,0 +1,90 @@
+"""The command line: a run writes a complete directory; bad input writes nothing and exits 2."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from relsim.cli import main
+
+SMALL = ["--set", "simulation.people=2000", "--set", "simulation.days=90",
+         "--set", "firms.focal.initial_customers=500", "--set", "firms.rival.initial_customers=500"]
+
+
+def test_run_writes_tables_manifest_and_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--seed", "9", "--out", str(out), *SMALL]) == 0
+    for name in ("transactions", "events", "customers", "timeseries"):
+        assert len(pd.read_parquet(out / f"{name}.parquet")) > 0
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["seed"] == 9
+    assert meta["scenario"]["simulation"]["people"] == 2000
+    assert meta["versions"]["simpy"] and meta["timings"]["simulate_seconds"] > 0
+    assert meta["event_counts"]["purchases"] == meta["rows"]["transactions"]
+    html = (out / "report.html").read_text()
+    # plotly.js is inlined, so the report works offline: no script is loaded from elsewhere
+    assert "<script" in html and not re.search(r"<script[^>]*\bsrc=", html)
+    assert "focal" in capsys.readouterr().out
+    # facts reads the run back
+    assert main(["facts", str(out)]) == 0
+    assert "defections by neglect" in capsys.readouterr().out
+
+
+def test_console_script_runs_and_validates(tmp_path):
+    out = tmp_path / "r"
+    done = subprocess.run([sys.executable, "-m", "relsim.cli", "run", "--out", str(out), *SMALL],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (out / "manifest.json").exists()
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    done = subprocess.run([sys.executable, "-m", "relsim.cli", "validate", str(scenario)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "valid scenario 'baseline'" in done.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--set", "firms.focal.account_managers=-1"], "firms.focal.account_managers"),
+    (["--set", "firms.focal.acount_managers=3"], "unknown key"),
+    (["--set", "simulation.days=abc"], "simulation.days"),
+    (["--set", "nonsense"], "expected KEY=VALUE"),
+])
+def test_bad_override_exits_2_and_writes_nothing(tmp_path, capsys, args, needle):
+    out = tmp_path / "run"
+    assert main(["run", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_bad_scenario_file_exits_2_naming_the_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[simulation]\npeople = -5\n")
+    out = tmp_path / "run"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "simulation.people" in err and "market: required key" in err
+    assert not out.exists()
+    assert main(["validate", str(bad)]) == 2
+
+
+def test_facts_on_something_that_is_not_a_run_exits_2(tmp_path, capsys):
+    assert main(["facts", str(tmp_path)]) == 2
+    assert "manifest.json: missing" in capsys.readouterr().err
+
+
+def test_a_failed_rerun_leaves_the_previous_run_intact(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert main(["run", "--out", str(out), *SMALL]) == 0
+    before = (out / "manifest.json").read_text()
+
+    def broken(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("relsim.report.write_run_report", broken)
+    assert main(["run", "--out", str(out), "--seed", "2", *SMALL]) == 130
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial directory left
