@@ -63,7 +63,8 @@ class Market:
         self.pool = Pool()
         self.people: list[Person] = []  # everyone who was ever in the market, by id
         self.relationships: list[Relationship] = []
-        self.firms = [Firm(i, name, st, self) for i, (name, st) in enumerate(scenario.firms.items())]
+        self.firms = [Firm(i, name, st, self)
+                      for i, (name, st) in enumerate(scenario.firms.items())]
         self.focal = next(f for f in self.firms if f.name == scenario.market.focal)
         for firm in self.firms:
             # Largest relative saving a rival's offer can ever show against this firm's list
@@ -150,7 +151,8 @@ class Market:
 
     def _wake(self, rel: Relationship) -> None:
         proc = rel.proc
-        if rel.active and proc is not None and proc.is_alive and proc is not self.env.active_process:
+        if (rel.active and proc is not None and proc.is_alive
+                and proc is not self.env.active_process):
             proc.interrupt()
 
     def repeat_purchase(self, rel: Relationship, now: float, failed: bool) -> None:
@@ -183,7 +185,7 @@ class Market:
                        rel.rung, rel.rung)
 
     def complaint_outcome(self, rel: Relationship, now: float, resolved: bool) -> None:
-        """A complaint was handled (the grievance is settled and counts as attention) or given up."""
+        """A complaint was handled (grievance settled; counts as attention) or given up on."""
         if resolved:
             rel.grievances = max(rel.grievances - 1, 0)
             rel.last_attention = now
@@ -225,7 +227,8 @@ class Market:
                                      r8.price_barrier[rel.rung], r8.price_intercept, r8.price_slope)
         return best, p
 
-    def defect(self, rel: Relationship, cause: Cause, now: float, to_firm: Firm | None = None) -> None:
+    def defect(self, rel: Relationship, cause: Cause, now: float,
+               to_firm: Firm | None = None) -> None:
         """End a relationship for ``cause`` and send the person where that cause takes them."""
         firm, person = rel.firm, rel.person
         rel.active = False
@@ -312,7 +315,8 @@ class Market:
             if r8.exit > 0.0 and len(pool):
                 n_exit = rng.binomial(len(pool), -math.expm1(-r8.exit * step))
                 for person in pool.draw(int(n_exit), rng):
-                    cause = Cause.RELOCATION if rng.random() * r8.exit < r8.relocation else Cause.OTHER
+                    moved = rng.random() * r8.exit < r8.relocation
+                    cause = Cause.RELOCATION if moved else Cause.OTHER
                     self._leave_market(person, now, cause)
             yield env.timeout(step)
 

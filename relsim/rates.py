@@ -116,7 +116,9 @@ class FirmRates:
 
     def promotion_active(self, t: float) -> bool:
         """Whether the firm runs its promotion at time ``t`` (days)."""
-        return self.promo_depth > 0.0 and (t - self.promo_offset) % self.promo_every < self.promo_length
+        if self.promo_depth <= 0.0:
+            return False
+        return (t - self.promo_offset) % self.promo_every < self.promo_length
 
     def offer_price(self, t: float) -> float:
         """The price a newcomer pays at time ``t``: list price less any promotion."""

@@ -104,7 +104,8 @@ def life(m: Market, rel: Relationship):
     occasions = r8.price_occasions
     pmax_by_rung = [
         price_switch_probability(firm.max_saving, person.price_sensitivity, barrier,
-                                 r8.price_intercept, r8.price_slope) if firm.max_saving > -math.inf else 0.0
+                                 r8.price_intercept, r8.price_slope)
+        if firm.max_saving > -math.inf else 0.0
         for barrier in r8.price_barrier
     ]
     fade, dis0, dis1 = r8.grievance_fade, r8.dissatisfaction_base, r8.dissatisfaction_per_grievance

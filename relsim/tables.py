@@ -212,9 +212,9 @@ def timeseries_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
     flows = acq_cols + lost_cols + ["contacts", "contact_delay_days"]
     diffs = snap.groupby("firm_index")[flows].diff().fillna(snap[flows])
     snap[flows] = diffs
-    snap["contact_delay_days"] = np.where(snap["contacts"] > 0,
-                                          snap["contact_delay_days"] / snap["contacts"].clip(lower=1),
-                                          np.nan)
+    served = snap["contacts"]
+    snap["contact_delay_days"] = np.where(served > 0,
+                                          snap["contact_delay_days"] / served.clip(lower=1), np.nan)
     day_of = np.ceil(transactions["day"].to_numpy())  # a purchase during day d-1 lands in row d
     firm_of = transactions["firm"].cat.codes.to_numpy()
     sales = (pd.DataFrame({"day": day_of, "firm_index": firm_of,
