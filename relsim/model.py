@@ -14,6 +14,7 @@ and :mod:`relsim.tables` turns the run's records into tables.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import math
 from collections.abc import Callable
@@ -125,11 +126,11 @@ class Market:
             self.log.close_segment(rel.segment, now)
             rel.segment = -1
 
-    def set_rung(self, rel: Relationship, rung: int, now: float, wake: bool) -> None:
+    def set_rung(self, rel: Relationship, rung: int, now: float) -> None:
         """Move a relationship one rung up or down.
 
-        ``wake`` interrupts the relationship's life process so that it draws its next event
-        under the new rung's hazards; the life process itself passes ``False``.
+        Only the life process moves a relationship down; a move up by another process lowers
+        the hazards the life process planned with, which it allows for by thinning.
         """
         old = rel.rung
         if rung == old:
@@ -146,8 +147,6 @@ class Market:
         cadence = firm.rates.contact_every[rung]
         if rel.contact_ticket < 0 and cadence > 0.0:
             firm.team.schedule(rel, now + cadence)
-        if wake:
-            self._wake(rel)
 
     def _wake(self, rel: Relationship) -> None:
         proc = rel.proc
@@ -158,7 +157,7 @@ class Market:
     def repeat_purchase(self, rel: Relationship, now: float, failed: bool) -> None:
         """The first repeat purchase: a customer becomes a client."""
         self.log.purchase(rel.id, now, rel.rung, failed)
-        self.set_rung(rel, Rung.CLIENT, now, wake=False)
+        self.set_rung(rel, Rung.CLIENT, now)
         if failed:
             self.service_failure(rel, now, record_purchase=False)
 
@@ -166,35 +165,47 @@ class Market:
         """A purchase episode goes wrong: a grievance, maybe a complaint, maybe a step down."""
         if record_purchase:
             self.log.purchase(rel.id, now, rel.rung, True)
-        rel.grievances += 1
+        uniform = self.life_stream.uniform
+        fades = now + self.life_stream.exponential(self.rates.grievance_fade)
+        bisect.insort(rel.grievances, fades)
         rel.failures += 1
         pid, firm = rel.person.id, rel.firm
         self.log.event(now, pid, rel.id, firm.index, EventKind.SERVICE_FAILURE, rel.rung, rel.rung)
-        uniform = self.life_stream.uniform
         if uniform() < rel.person.complaint_propensity:
             rel.complaints += 1
             self.log.event(now, pid, rel.id, firm.index, EventKind.COMPLAINT, rel.rung, rel.rung)
-            firm.desk.file(rel)
+            firm.desk.file(rel, fades)
         if rel.rung > Rung.CLIENT and uniform() < self.rates.demote_on_failure:
-            self.set_rung(rel, rel.rung - 1, now, wake=False)
+            self.set_rung(rel, rel.rung - 1, now)
 
-    def grievance_fades(self, rel: Relationship, now: float) -> None:
-        """An unresolved grievance is forgotten."""
-        rel.grievances -= 1
-        self.log.event(now, rel.person.id, rel.id, rel.firm.index, EventKind.GRIEVANCE_FADED,
-                       rel.rung, rel.rung)
+    def grievances_now(self, rel: Relationship, now: float) -> int:
+        """How many grievances ``rel`` still remembers at ``now``; faded ones are logged."""
+        pending = rel.grievances
+        while pending and pending[0] <= now:
+            self.log.event(pending.pop(0), rel.person.id, rel.id, rel.firm.index,
+                           EventKind.GRIEVANCE_FADED, rel.rung, rel.rung)
+        return len(pending)
 
-    def complaint_outcome(self, rel: Relationship, now: float, resolved: bool) -> None:
-        """A complaint was handled (grievance settled; counts as attention) or given up on."""
+    def complaint_outcome(self, rel: Relationship, now: float, resolved: bool,
+                          grievance: float) -> None:
+        """A complaint was handled (grievance settled; counts as attention) or given up on.
+
+        Settling a grievance only lowers hazards, which the life process allows for by
+        thinning; a complaint nobody handled adds grievances, so it wakes the life process.
+        """
         if resolved:
-            rel.grievances = max(rel.grievances - 1, 0)
+            if grievance in rel.grievances:
+                rel.grievances.remove(grievance)
             rel.last_attention = now
             kind = EventKind.COMPLAINT_RESOLVED
         else:
-            rel.grievances += self.rates.unresolved_complaint_grievances
+            for _ in range(self.rates.unresolved_complaint_grievances):
+                fades = now + self.service_stream.exponential(self.rates.grievance_fade)
+                bisect.insort(rel.grievances, fades)
             kind = EventKind.COMPLAINT_ABANDONED
         self.log.event(now, rel.person.id, rel.id, rel.firm.index, kind, rel.rung, rel.rung)
-        self._wake(rel)
+        if not resolved and self.rates.unresolved_complaint_grievances:
+            self._wake(rel)
 
     def attend(self, rel: Relationship, now: float) -> None:
         """An account manager's contact: the neglect clock restarts; a content person may climb."""
@@ -203,9 +214,9 @@ class Market:
         rung = rel.rung
         self.log.events.append((now, rel.person.id, rel.id, firm.index, EventKind.CONTACT,
                                 rung, rung, -1, -1))
-        if (rel.grievances == 0 and Rung.CLIENT <= rung < Rung.PARTNER
+        if (Rung.CLIENT <= rung < Rung.PARTNER and self.grievances_now(rel, now) == 0
                 and self.service_stream.uniform() < self.rates.promote_on_attention[rung]):
-            self.set_rung(rel, rung + 1, now, wake=True)
+            self.set_rung(rel, rung + 1, now)
         cadence = firm.rates.contact_every[rel.rung]
         if cadence > 0.0 and rel.contact_ticket < 0:
             firm.team.schedule(rel, now + cadence)
@@ -231,6 +242,7 @@ class Market:
                to_firm: Firm | None = None) -> None:
         """End a relationship for ``cause`` and send the person where that cause takes them."""
         firm, person = rel.firm, rel.person
+        self.grievances_now(rel, now)  # log the grievances that faded before the end
         rel.active = False
         rel.end = now
         rel.cause = int(cause)

@@ -5,17 +5,20 @@ relationship's state, drawn from competing hazards:
 
 - the first repeat purchase (customer -> client), and later the service failures, which are
   the failed share of purchase episodes (thinning of the purchase process);
-- a grievance fading from memory;
-- the switching causes of :mod:`relsim.causes`: constant hazards for relocation, other and
-  dissatisfaction (given the grievances); neglect, whose hazard grows with time since
+- the switching causes of :mod:`relsim.causes`: constant hazards for relocation and other;
+  dissatisfaction, whose hazard grows with the grievances still remembered (each fades at a
+  random time drawn when it arises); neglect, whose hazard grows with time since
   attention, by inverting its cumulative hazard from the current time since attention (a
   contact in between is accounted for by thinning: the candidate is kept with probability
   actual hazard / planned hazard); price, by thinning the comparison occasions against the
   highest switch probability the rivals' deepest promotions could cause, each candidate kept
   with probability p(prices of that moment) / bound.
 
-Every draw is exact; when another process changes the state (a contact lifts the rung, a
-complaint is resolved) it interrupts the life process, which draws anew.
+Other processes can only lower these hazards (a contact resets the neglect clock or lifts the
+rung; a handled complaint settles a grievance), so the process plans with the hazards of the
+moment it draws and, when the time comes, keeps the event with probability actual hazard /
+planned hazard: thinning, which keeps every draw exact without waking the process at each
+change. The one change that raises a hazard, a complaint nobody handled, interrupts it.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ class Relationship:
         self.returning = returning
         self.rung = rung
         self.max_rung = rung
-        self.grievances = 0  # unresolved service failures still remembered
+        self.grievances: list[float] = []  # when each remembered grievance fades, ascending
         self.failures = 0
         self.complaints = 0
         self.last_attention = start
@@ -93,12 +96,16 @@ def life(m: Market, rel: Relationship):
     env = m.env
     timeout = env.timeout
     uniform = m.life_stream.uniform
+    grievances_now = m.grievances_now
     r8 = m.rates
     person, firm = rel.person, rel.firm
     q = firm.rates.failure_prob
-    # Per-rung figures for this person, computed once: purchase rate, neglect ceiling, bond, and
-    # the highest price-switch probability any rival offer could cause (the thinning bound).
+    # Per-rung figures for this person, computed once. Other processes can only move the
+    # relationship up (contacts), which lowers every hazard but the failure rate (more share of
+    # wallet), so failures are planned at the highest rate of the rungs above (fail_bound).
     lam_by_rung = [person.rate * s for s in r8.share_of_wallet]
+    fail_by_rung = [lam * q for lam in lam_by_rung]
+    fail_bound = [max(fail_by_rung[r:]) for r in range(len(fail_by_rung))]
     neg_by_rung = [r8.neglect_max * b for b in r8.bond]
     bond = r8.bond
     occasions = r8.price_occasions
@@ -108,7 +115,7 @@ def life(m: Market, rel: Relationship):
         if firm.max_saving > -math.inf else 0.0
         for barrier in r8.price_barrier
     ]
-    fade, dis0, dis1 = r8.grievance_fade, r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
+    dis0, dis1 = r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
     ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
     customer = int(Rung.CUSTOMER)
@@ -116,19 +123,18 @@ def life(m: Market, rel: Relationship):
     inf = math.inf
     while True:
         rung = rel.rung
-        g = rel.grievances
-        lam = lam_by_rung[rung]
+        g = grievances_now(rel, env.now)
         # On the customer rung the next purchase is the first repeat, a state change; above it
         # only failed episodes are events and the rest are drawn in bulk (records.RunLog).
-        h_buy = lam if rung == customer else lam * q
-        h_fade = g * fade
+        h_buy = lam_by_rung[rung] if rung == customer else fail_bound[rung]
         h_dis = (dis0 + dis1 * g) * bond[rung] if g or dis0 else 0.0
         pmax = pmax_by_rung[rung]
         h_price = occasions * pmax
-        total = h_buy + h_fade + h_dis + h_price + exit_rate
+        total = h_buy + h_price + h_dis + exit_rate
         wait = -log1p(-uniform()) / total if total > 0.0 else inf
         tau = env.now - rel.last_attention
-        neglect = neglect_wait(tau, neg_by_rung[rung], ramp, -log1p(-uniform()))
+        neg_ceiling = neg_by_rung[rung]
+        neglect = neglect_wait(tau, neg_ceiling, ramp, -log1p(-uniform()))
         try:
             if neglect < wait:
                 yield timeout(neglect)
@@ -139,11 +145,14 @@ def life(m: Market, rel: Relationship):
         except simpy.Interrupt:
             continue
         now = env.now
+        now_rung = rel.rung
         if neglect < wait:
-            # Drawn for the hazard at tau + neglect; a contact since then lowered it (thinning).
-            planned = neglect_hazard_fraction(tau + neglect, ramp)
-            actual = neglect_hazard_fraction(now - rel.last_attention, ramp)
-            if actual >= planned or uniform() * planned < actual:
+            # Drawn for the hazard at tau + neglect on the planned rung; a contact since then
+            # lowered it (thinning: keep with probability actual / planned).
+            planned = neg_ceiling * neglect_hazard_fraction(tau + neglect, ramp)
+            actual = neg_by_rung[now_rung] * neglect_hazard_fraction(now - rel.last_attention,
+                                                                     ramp)
+            if uniform() * planned < actual:
                 m.defect(rel, Cause.NEGLECT, now)
                 return
             continue
@@ -151,14 +160,10 @@ def life(m: Market, rel: Relationship):
         if x < h_buy:
             if rung == customer:
                 m.repeat_purchase(rel, now, uniform() < q)
-            else:
+            elif uniform() * h_buy < fail_by_rung[now_rung]:
                 m.service_failure(rel, now, record_purchase=True)
             continue
         x -= h_buy
-        if x < h_fade:
-            m.grievance_fades(rel, now)
-            continue
-        x -= h_fade
         if x < h_price:
             # A price comparison that could end in a switch; keep it with p(now) / pmax.
             rival, p = m.price_comparison(rel, now)
@@ -168,8 +173,12 @@ def life(m: Market, rel: Relationship):
             continue
         x -= h_price
         if x < h_dis:
-            m.defect(rel, Cause.DISSATISFACTION, now)
-            return
+            # Grievances fade and complaints get resolved meanwhile: thin against the plan.
+            actual = (dis0 + dis1 * grievances_now(rel, now)) * bond[now_rung]
+            if uniform() * h_dis < actual:
+                m.defect(rel, Cause.DISSATISFACTION, now)
+                return
+            continue
         cause = Cause.RELOCATION if uniform() * exit_rate < relocation else Cause.OTHER
         m.defect(rel, cause, now)
         return

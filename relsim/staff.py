@@ -7,11 +7,11 @@ order of due date, one at a time each. When the book of customers outgrows the t
 fall behind, time since attention grows and the neglect hazard with it: the leaky bucket
 emerges from capacity, not from a rule.
 
-The account managers are a k-server queue run by one dispatcher process over a due-date
-queue, rather than a ``simpy.Resource`` request per contact: that costs one event per contact
-instead of three (timer, request, release), and contacts are the model's most frequent staff
-work. The service desk, whose complaints arrive at random and may give up
-waiting, is a ``simpy.Resource`` with reneging.
+The account managers work through a due-date queue by the day (one SimPy event a day for
+the team) rather than with a ``simpy.Resource`` request per contact, which would cost three
+events per contact (timer, request, release): contacts are the model's most frequent staff
+work, and day resolution is fine for cadences of weeks. The service desk, whose complaints
+arrive at random and may give up waiting, is a ``simpy.Resource`` with reneging.
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ if TYPE_CHECKING:
     from relsim.model import Market
     from relsim.relationship import Relationship
 
-#: Longest an idle account manager waits before looking at the queue again, in days.
-IDLE_POLL_DAYS = 1.0
-
-
 class AccountTeam:
     """A firm's account managers and their queue of due contacts.
 
-    One dispatcher process hands each due contact, in order of due date, to the manager who
-    is free first; the contact starts when both the contact is due and that manager is free,
-    occupies the manager for ``contact_duration_days``, and counts as attention from its
-    start. This is a k-server queue with one SimPy event per contact.
+    The team works by the day, the way account managers plan their calls: each day it takes
+    the contacts that have fallen due, oldest first, as many as its capacity allows
+    (managers / contact duration; a fraction of a contact carries to the next day), and
+    whatever it cannot reach waits in the backlog. Attention therefore comes with day
+    resolution, against contact cadences of weeks; the queue and its backlog are exact. One
+    SimPy event a day serves the whole day's contacts.
 
     Parameters
     ----------
@@ -49,14 +47,18 @@ class AccountTeam:
     def __init__(self, market: Market, firm: Firm) -> None:
         self.market = market
         self.managers = firm.rates.account_managers
-        self.duration = firm.rates.contact_duration
+        self.per_day = self.managers / firm.rates.contact_duration
         self.queue: list[tuple[float, int, Relationship]] = []
-        self.free_at = [0.0] * self.managers  # a heap: when each manager is next free
         self._tickets = 0
         self.served = 0
-        self.delay_sum = 0.0  # total days contacts started after their due date
+        self.delay_sum = 0.0  # total days contacts were made after their due date
         if self.managers:
-            market.env.process(self._dispatch())
+            market.env.process(self._workday())
+
+    @property
+    def backlog(self) -> int:
+        """Contacts waiting (including stale entries of customers who have left)."""
+        return len(self.queue)
 
     def schedule(self, rel: Relationship, due: float) -> None:
         """Ask for a contact with ``rel`` at time ``due`` (replacing any pending one)."""
@@ -66,27 +68,23 @@ class AccountTeam:
         rel.contact_ticket = self._tickets
         heapq.heappush(self.queue, (due, self._tickets, rel))
 
-    def _dispatch(self):
-        env, queue, free_at, attend = self.market.env, self.queue, self.free_at, self.market.attend
+    def _workday(self):
+        env, queue, attend = self.market.env, self.queue, self.market.attend
+        carry = 0.0
         while True:
-            if not queue:
-                yield env.timeout(IDLE_POLL_DAYS)
-                continue
-            due, ticket, rel = queue[0]
             now = env.now
-            start = max(due, free_at[0])
-            if start > now:
-                # New contacts are due at least a cadence ahead, so a bounded nap misses little.
-                yield env.timeout(min(start - now, IDLE_POLL_DAYS))
-                continue
-            heapq.heappop(queue)
-            if not rel.active or rel.contact_ticket != ticket:
-                continue  # the customer left, or the contact was rescheduled
-            rel.contact_ticket = -1
-            heapq.heapreplace(free_at, now + self.duration)
-            self.served += 1
-            self.delay_sum += now - due
-            attend(rel, now)
+            allowance = self.per_day + carry
+            while queue and allowance >= 1.0 and queue[0][0] <= now:
+                due, ticket, rel = heapq.heappop(queue)
+                if not rel.active or rel.contact_ticket != ticket:
+                    continue  # the customer left, or the contact was rescheduled
+                rel.contact_ticket = -1
+                allowance -= 1.0
+                self.served += 1
+                self.delay_sum += now - due
+                attend(rel, now)
+            carry = min(allowance, 1.0)  # idle hours are not banked beyond a contact's worth
+            yield env.timeout(1.0)
 
 
 class ServiceDesk:
@@ -107,20 +105,24 @@ class ServiceDesk:
         self.handling_days = firm.rates.complaint_handling_days
         self.patience = market.rates.complaint_patience_days
 
-    def file(self, rel: Relationship) -> None:
-        """A customer complains; the complaint is handled by its own process."""
-        self.market.env.process(self._complaint(rel))
+    def file(self, rel: Relationship, grievance: float) -> None:
+        """A customer complains about ``grievance`` (its fade time identifies it)."""
+        self.market.env.process(self._complaint(rel, grievance))
 
-    def _complaint(self, rel: Relationship):
+    def _complaint(self, rel: Relationship, grievance: float):
         env, m = self.market.env, self.market
         resolved = False
         if self.resource is not None:
             with self.resource.request() as req:
-                outcome = yield req | env.timeout(self.patience)
-                if req in outcome:
+                if req.triggered:
+                    served = True  # someone is free: no need to time the caller's patience
+                    yield req
+                else:
+                    served = req in (yield req | env.timeout(self.patience))
+                if served:
                     yield env.timeout(m.service_stream.exponential(1.0 / self.handling_days))
                     resolved = True
         else:
             yield env.timeout(self.patience)
         if rel.active:
-            m.complaint_outcome(rel, env.now, resolved)
+            m.complaint_outcome(rel, env.now, resolved, grievance)

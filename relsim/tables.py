@@ -114,7 +114,9 @@ def events_table(m: Market) -> pd.DataFrame:
         cause, channel`` (codes of -1 become missing values).
     """
     cols = list(zip(*m.log.events, strict=True)) if m.log.events else [()] * 9
-    t, person, rel, firm, kind, r0, r1, cause, channel = (np.asarray(c) for c in cols)
+    # Faded grievances are logged when next looked at, so restore time order (stably).
+    order = np.argsort(np.asarray(cols[0], dtype=float), kind="stable")
+    t, person, rel, firm, kind, r0, r1, cause, channel = (np.asarray(c)[order] for c in cols)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     return pd.DataFrame({
         "day": t.astype(float),
