@@ -72,7 +72,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     extra = {"command": ["relsim", *sys.argv[1:]],
-             "scenario_file": str(args.scenario) if args.scenario else "(bundled default)"}
+             "scenario_file": str(args.scenario) if args.scenario else "(bundled default)",
+             "wall_seconds": time.perf_counter() - t0}
     write_run(result, out, extra=extra, report=not args.no_report)
     print(_summary(result, out, time.perf_counter() - t0))
     return 0

@@ -27,6 +27,3 @@ def test_default_scenario_reproduces_the_source_figures(run):
     assert not failed, failed
     assert len(facts) == 11
 
-
-def test_default_run_is_well_under_a_minute(default_run):
-    assert default_run.timings["simulate_seconds"] < 30.0
