@@ -49,11 +49,6 @@ class Firm:
         self.desk = ServiceDesk(market, self)
         self.max_saving = -math.inf  # set by the market once all firms exist
 
-    @property
-    def active(self) -> int:
-        """Customers the firm has now."""
-        return sum(self.active_by_rung)
-
     def paid_acquisition_rate(self, pool_size: int) -> float:
         """Expected acquisitions per day from the acquisition budget.
 

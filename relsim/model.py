@@ -66,7 +66,6 @@ class Market:
         self.relationships: list[Relationship] = []
         self.firms = [Firm(i, name, st, self)
                       for i, (name, st) in enumerate(scenario.firms.items())]
-        self.focal = next(f for f in self.firms if f.name == scenario.market.focal)
         for firm in self.firms:
             # Largest relative saving a rival's offer can ever show against this firm's list
             # price: the bound the price-comparison thinning works against (-inf: no rival).

@@ -93,3 +93,12 @@ def test_transactions_have_the_shape_of_a_real_transaction_file(small_run):
     assert pd.api.types.is_datetime64_any_dtype(tx["date"])
     assert (tx["amount"] > 0).all()
     assert tx["date"].is_monotonic_increasing
+
+
+def test_won_back_customers_really_were_customers_of_that_firm_before(small_run):
+    cust = small_run.customers
+    back = cust[cust["returning"]]
+    assert len(back) > 0
+    first = cust.groupby(["customer_id", "firm"], observed=True)["start_day"].min()
+    starts = first.loc[list(zip(back["customer_id"], back["firm"], strict=True))].to_numpy()
+    assert (starts < back["start_day"].to_numpy()).all()
