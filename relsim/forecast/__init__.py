@@ -1,0 +1,1 @@
+"""Forecasting purchase frequency and value from transaction logs, simulated or real."""

@@ -1,0 +1,264 @@
+"""Transaction data for forecasting: reading, validation, RFM summaries, calibration/holdout.
+
+A transactions table is customer id, date, amount. It comes from a relsim run directory, or
+from any CSV or Parquet file with configurable column names and date format; a simulated log
+and a real one go through the same code. Following Fader, Hardie & Lee (2005), purchases on
+the same day (or within the same time unit) count as one transaction, the first purchase
+starts the customer's clock, and ``frequency`` counts the repeat purchases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+UNITS = {"days": 1.0, "weeks": 7.0}
+
+
+class ForecastDataError(ValueError):
+    """Input that cannot be forecast from; the message names the source and the problem."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns of a source hold the customer id, the date and the amount."""
+
+    customer: str = "customer_id"
+    date: str = "date"
+    amount: str | None = "amount"
+
+
+def read_transactions(source: str | Path, columns: Columns = Columns(),
+                      date_format: str | None = None, firm: str | None = None,
+                      sep: str = ",", header: bool = True) -> pd.DataFrame:
+    """Read transactions from a run directory, a CSV file or a Parquet file.
+
+    Parameters
+    ----------
+    source : str or Path
+        A relsim run directory (its ``transactions.parquet``), a ``.csv`` or a ``.parquet``.
+    columns : Columns
+        Column names of customer id, date and amount in the source.
+    date_format : str, optional
+        ``strftime`` format of the dates in a CSV (e.g. ``%Y%m%d``); inferred when omitted.
+    firm : str, optional
+        In a run directory, whose customers to take (default: the focal firm).
+    sep : str
+        CSV field separator (``"\\s+"`` for whitespace-separated files such as CDNOW's).
+    header : bool
+        Whether the CSV's first line names the columns; without one, columns are numbered
+        from 0 and ``columns`` names them by number (``"0"``, ``"2"``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id``, ``date`` (datetime64) and ``amount`` (float, if present).
+
+    Raises
+    ------
+    ForecastDataError
+        If the source is missing, unreadable, lacks a column, or holds bad values.
+    """
+    path = Path(source)
+    name = str(path)
+    if path.is_dir():
+        run_file = path / "transactions.parquet"
+        if not run_file.exists():
+            raise ForecastDataError(f"{name}: a directory, but not a relsim run "
+                                    "(no transactions.parquet)")
+        df = pd.read_parquet(run_file)
+        name = str(run_file)
+        if firm is None:
+            import json
+
+            meta = json.loads((path / "manifest.json").read_text())
+            firm = meta["scenario"]["market"]["focal"]
+        if firm not in set(df["firm"].astype(str)):
+            raise ForecastDataError(f"{name}: no transactions of firm '{firm}'")
+        df = df[df["firm"].astype(str) == firm]
+        columns = Columns()
+    elif not path.exists():
+        raise ForecastDataError(f"{name}: no such file")
+    elif path.suffix.lower() == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several types for a damaged file
+            raise ForecastDataError(f"{name}: cannot read Parquet ({err})") from None
+    else:
+        try:
+            df = pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str)
+            df.columns = [str(c) for c in df.columns]
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+            raise ForecastDataError(f"{name}: cannot read CSV ({err})") from None
+    return clean_transactions(df, columns, date_format, name)
+
+
+def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
+                       date_format: str | None = None, source: str = "<data>") -> pd.DataFrame:
+    """Validate a transactions DataFrame and return it in the standard column names.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Raw transactions.
+    columns : Columns
+        Which columns hold customer id, date and amount.
+    date_format : str, optional
+        Format for parsing string dates.
+    source : str
+        Name of the source, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``date`` and, when the source has amounts, ``amount``.
+    """
+    wanted = [columns.customer, columns.date] + ([columns.amount] if columns.amount else [])
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise ForecastDataError(f"{source}: missing column(s) {', '.join(missing)}; it has "
+                                f"{', '.join(map(str, df.columns))} (name the columns with "
+                                "--customer-col/--date-col/--amount-col)")
+    if len(df) == 0:
+        raise ForecastDataError(f"{source}: no transactions")
+    out = pd.DataFrame({"customer_id": df[columns.customer].astype(str).str.strip()})
+    dates = df[columns.date]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        parsed = pd.to_datetime(dates.astype(str).str.strip(), format=date_format,
+                                errors="coerce")
+        bad = parsed.isna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ForecastDataError(
+                f"{source}: column '{columns.date}': {int(bad.sum())} unparseable date(s), the "
+                f"first {dates.iloc[i]!r} in row {i + 1}"
+                + (f" (expected format {date_format})" if date_format else
+                   " (give the format with --date-format, e.g. %Y%m%d)"))
+        dates = parsed
+    out["date"] = pd.to_datetime(dates).to_numpy()
+    if columns.amount:
+        amount = pd.to_numeric(df[columns.amount], errors="coerce")
+        bad = amount.isna() | (amount < 0) | ~np.isfinite(amount)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ForecastDataError(
+                f"{source}: column '{columns.amount}': {int(bad.sum())} value(s) not a "
+                f"non-negative number, the first {df[columns.amount].iloc[i]!r} in row {i + 1}")
+        out["amount"] = amount.to_numpy(dtype=float)
+    return out.reset_index(drop=True)
+
+
+def rfm_summary(transactions: pd.DataFrame, observation_end: pd.Timestamp | str,
+                unit: str = "weeks", source: str = "<data>") -> pd.DataFrame:
+    """Summarise each customer's transactions up to ``observation_end`` as RFM statistics.
+
+    Purchases on the same day are one transaction. ``frequency`` is the number of repeat
+    transactions, ``recency`` the time from the first to the last one, ``T`` the time from
+    the first one to ``observation_end``, and ``monetary_value`` the mean amount of the
+    repeat transactions (0 without any), all in ``unit``.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        From :func:`read_transactions` or :func:`clean_transactions`.
+    observation_end : Timestamp or str
+        End of the observation (calibration) period, inclusive.
+    unit : {"weeks", "days"}
+        Time unit of recency and T.
+    source : str
+        Name of the source, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer id: ``frequency``, ``recency``, ``T``, ``monetary_value``.
+    """
+    if unit not in UNITS:
+        raise ForecastDataError(f"unit: expected one of {', '.join(UNITS)}, got {unit!r}")
+    end = pd.Timestamp(observation_end)
+    tx = transactions[transactions["date"] <= end + pd.Timedelta(days=1) - pd.Timedelta(1)]
+    if tx.empty:
+        raise ForecastDataError(f"{source}: no transactions on or before {end.date()}")
+    day = tx["date"].dt.normalize()
+    daily = tx.assign(day=day)
+    agg = {"amount": "sum"} if "amount" in tx.columns else {}
+    daily = daily.groupby(["customer_id", "day"], sort=True).agg(agg) if agg else \
+        daily.groupby(["customer_id", "day"], sort=True).size().to_frame("n")
+    daily = daily.reset_index()
+    g = daily.groupby("customer_id", sort=True)
+    first, last = g["day"].min(), g["day"].max()
+    per = UNITS[unit]
+    out = pd.DataFrame({
+        "frequency": (g.size() - 1).astype(np.int64),
+        "recency": (last - first).dt.days / per,
+        "T": (end.normalize() - first).dt.days / per,
+    })
+    if "amount" in daily.columns:
+        repeat = daily[daily.groupby("customer_id").cumcount() > 0]
+        mean = repeat.groupby("customer_id")["amount"].mean()
+        out["monetary_value"] = mean.reindex(out.index, fill_value=0.0)
+    out.index.name = "customer_id"
+    return out
+
+
+def calibration_holdout(transactions: pd.DataFrame, calibration_end: pd.Timestamp | str,
+                        holdout_end: pd.Timestamp | str | None = None, unit: str = "weeks",
+                        source: str = "<data>") -> pd.DataFrame:
+    """RFM summary of a calibration period plus what each customer did in the holdout.
+
+    Customers are those who bought in the calibration period. Columns are those of
+    :func:`rfm_summary` plus ``frequency_holdout`` (transactions, same-day purchases counted
+    once), ``monetary_value_holdout`` and ``duration_holdout`` (in ``unit``).
+
+    Raises
+    ------
+    ForecastDataError
+        If the calibration end is outside the data or the holdout is empty.
+    """
+    cal_end = pd.Timestamp(calibration_end)
+    first, last = transactions["date"].min(), transactions["date"].max()
+    if not first <= cal_end < last:
+        raise ForecastDataError(
+            f"{source}: calibration end {cal_end.date()} is outside the data, which runs from "
+            f"{first.date()} to {last.date()} (it must leave some data for the holdout)")
+    hold_end = last.normalize() if holdout_end is None else pd.Timestamp(holdout_end)
+    cal = rfm_summary(transactions, cal_end, unit, source)
+    hold = transactions[(transactions["date"] > cal_end + pd.Timedelta(days=1) - pd.Timedelta(1))
+                        & (transactions["date"] <= hold_end + pd.Timedelta(days=1)
+                           - pd.Timedelta(1))]
+    hold = hold[hold["customer_id"].isin(cal.index)]
+    days = hold.assign(day=hold["date"].dt.normalize())
+    per_day = days.groupby(["customer_id", "day"]).agg(
+        amount=("amount", "sum") if "amount" in days.columns else ("day", "size"))
+    g = per_day.groupby("customer_id")
+    cal["frequency_holdout"] = g.size().reindex(cal.index, fill_value=0).astype(np.int64)
+    if "amount" in transactions.columns:
+        cal["monetary_value_holdout"] = g["amount"].mean().reindex(cal.index, fill_value=0.0)
+    cal["duration_holdout"] = (hold_end.normalize() - cal_end.normalize()).days / UNITS[unit]
+    return cal
+
+
+def check_summary(summary: pd.DataFrame, source: str = "<data>") -> pd.DataFrame:
+    """Check an RFM summary (from a file or from :func:`rfm_summary`) before fitting.
+
+    Raises
+    ------
+    ForecastDataError
+        On missing columns, negative or non-finite values, recency beyond T, or no repeat
+        purchases at all (the models cannot be identified without them).
+    """
+    for col in ("frequency", "recency", "T"):
+        if col not in summary.columns:
+            raise ForecastDataError(f"{source}: missing column '{col}' of an RFM summary")
+        values = pd.to_numeric(summary[col], errors="coerce")
+        if values.isna().any() or (values < 0).any() or not np.isfinite(values).all():
+            raise ForecastDataError(f"{source}: column '{col}' must hold non-negative numbers")
+    if (summary["recency"] > summary["T"] + 1e-9).any():
+        raise ForecastDataError(f"{source}: recency exceeds T for some customers")
+    if (summary["frequency"] == 0).all():
+        raise ForecastDataError(f"{source}: no customer made a repeat purchase; purchase "
+                                "frequency cannot be estimated")
+    return summary

@@ -1,0 +1,14 @@
+"""Published reference numbers, each with its source, for the forecasting tests."""
+
+#: Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way: An Alternative to the
+#: Pareto/NBD Model", Marketing Science 24(2), p. 279: BG/NBD on the CDNOW 1/10 sample
+#: (2,357 customers, 39-week calibration period ending 1997-09-30).
+BGNBD_CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "loglik": -9582.4}
+
+#: Same paper, the Pareto/NBD fitted to the same data for comparison.
+PARETONBD_CDNOW = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669, "loglik": -9595.0}
+
+#: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for Customer Base
+#: Analysis", Journal of Marketing Research 42(4); and Fader & Hardie (2013), "The Gamma-Gamma
+#: Model of Monetary Value": Gamma-Gamma on the 946 CDNOW customers with repeat purchases.
+GAMMAGAMMA_CDNOW = {"p": 6.25, "q": 3.74, "gamma": 15.44}
