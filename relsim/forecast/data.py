@@ -47,7 +47,7 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
     firm : str, optional
         In a run directory, whose customers to take (default: the focal firm).
     sep : str
-        CSV field separator (``"\\s+"`` for whitespace-separated files such as CDNOW's).
+        CSV field separator (a regular expression of whitespace for files such as CDNOW's).
     header : bool
         Whether the CSV's first line names the columns; without one, columns are numbered
         from 0 and ``columns`` names them by number (``"0"``, ``"2"``, ...).

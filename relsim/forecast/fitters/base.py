@@ -62,6 +62,8 @@ class BTYDModel(GenericLikelihoodModel):
             Iterations allowed to L-BFGS.
         disp : bool
             Ignored (kept for statsmodels' signature).
+        **kwargs
+            Passed to statsmodels when it builds the results.
 
         Returns
         -------

@@ -75,12 +75,13 @@ def probability_alive(params, frequency, recency, T) -> np.ndarray:
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
     xs = np.where(x > 0, x, 1.0)
-    log_ratio = np.log(a) - np.log(b + xs - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+    log_ratio = (np.log(a) - np.log(b + xs - 1)
+                 + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
     return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
 
 
 def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] under BG/NBD (Fader, Hardie & Lee 2005, eq. 10)."""
+    """E[purchases in (T, T + t] | x, t_x, T] under BG/NBD (Fader, Hardie & Lee 2005)."""
     r, alpha, a, b = params
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)

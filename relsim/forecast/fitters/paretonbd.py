@@ -94,8 +94,11 @@ class ParetoNBDModel(BTYDModel):
 
 
 def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] under Pareto/NBD (requires s > 1 for finiteness
-    of the formula's factor; it is the limit otherwise)."""
+    """E[purchases in (T, T + t] | x, t_x, T] under Pareto/NBD.
+
+    The factor ``(1 - ((beta+T)/(beta+T+t))^(s-1)) / (s-1)`` is taken at its limit, a
+    logarithm, when s = 1.
+    """
     r, alpha, s, beta = params
     x = np.asarray(frequency, dtype=float)
     T = np.asarray(T, dtype=float)
