@@ -1,4 +1,4 @@
-"""The ``relsim`` command line: run, validate, facts.
+"""The ``relsim`` command line: run, validate, facts, forecast.
 
 Every command is a thin layer over the Python API; bad input ends with a message naming the
 file, the key and what was expected, exit status 2, and nothing written.
@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from relsim.facts import facts_frame, measure
+from relsim.forecast.data import ForecastDataError
 from relsim.runio import RunDirError, read_run, write_run
 from relsim.scenario import Scenario, ScenarioError, load_scenario
 from relsim.simulation import SimulationResult, simulate
@@ -103,6 +104,42 @@ def _cmd_facts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from relsim.forecast.data import Columns, read_transactions
+    from relsim.forecast.predict import accuracy, forecast, forecast_from_summary
+    from relsim.forecast.runner import read_summary, write_forecast
+
+    source = Path(args.source)
+    models = tuple(args.model) if args.model else ("bgnbd", "paretonbd", "gammagamma")
+    if args.summary:
+        summary = read_summary(source)
+        horizon = args.horizon or (52.0 if args.unit == "weeks" else 364.0)
+        result = forecast_from_summary(summary, horizon, args.unit, models, args.margin,
+                                       args.discount_rate, source=str(source))
+        transactions = None
+    else:
+        cols = Columns(args.customer_col, args.date_col, args.amount_col or None)
+        transactions = read_transactions(source, cols, args.date_format, args.firm,
+                                         sep=args.sep, header=not args.no_header)
+        result = forecast(transactions, args.calibration_end, args.horizon, args.unit, models,
+                          args.margin, args.discount_rate, source=str(source))
+    out = Path(args.out) if args.out else Path("results") / "forecasts" / source.stem
+    write_forecast(result, transactions, out, source, args.calibration_end, args.firm)
+    acc = accuracy(result)
+    print(f"relsim forecast: {source}, {len(result.summary)} customers, "
+          f"horizon {result.horizon:g} {result.unit}")
+    for name, res in result.fits.items():
+        params = ", ".join(f"{p}={v:.4g}" for p, v in zip(res.model.param_names, res.params,
+                                                           strict=True))
+        flag = "" if res.mle_retvals["converged"] else "  (DID NOT CONVERGE)"
+        print(f"  {name}: {params}; log-likelihood {res.llf:.1f}{flag}")
+    for _, row in acc[acc["measure"].isin(["mae_purchases", "total_predicted",
+                                            "total_actual"])].iterrows():
+        print(f"  {row['model']} {row['measure']}: {row['value']:.3f}")
+    print(f"  written to {out}/ (parameters.csv, customers.parquet, accuracy.csv, report.html)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``relsim`` command."""
     p = argparse.ArgumentParser(prog="relsim", description=__doc__.splitlines()[0])
@@ -126,6 +163,34 @@ def build_parser() -> argparse.ArgumentParser:
     facts.add_argument("run_dir", help="a run directory written by `relsim run`")
     facts.add_argument("--firm", help="firm to measure (default: the focal firm)")
     facts.set_defaults(func=_cmd_facts)
+
+    fc = sub.add_parser("forecast", help="fit BG/NBD, Pareto/NBD and Gamma-Gamma to a "
+                        "transaction log and forecast each customer")
+    fc.add_argument("source", help="a run directory, a transactions CSV/Parquet, or (with "
+                    "--summary) an RFM summary CSV")
+    fc.add_argument("--calibration-end", help="end of the calibration period (YYYY-MM-DD); "
+                    "what follows is the holdout")
+    fc.add_argument("--horizon", type=float, help="forecast horizon in --unit (default: the "
+                    "holdout's length, or a year)")
+    fc.add_argument("--model", action="append", choices=["bgnbd", "paretonbd", "gammagamma"],
+                    help="a model to fit (repeatable; default all three)")
+    fc.add_argument("--unit", choices=["weeks", "days"], default="weeks")
+    fc.add_argument("--out", help="output directory (default: results/forecasts/<source>)")
+    fc.add_argument("--summary", action="store_true", help="SOURCE is an RFM summary "
+                    "(columns frequency, recency, T, optionally monetary_value)")
+    fc.add_argument("--customer-col", default="customer_id")
+    fc.add_argument("--date-col", default="date")
+    fc.add_argument("--amount-col", default="amount", help="'' if the data have no amounts")
+    fc.add_argument("--date-format", help="strftime format of the dates, e.g. %%Y%%m%%d")
+    fc.add_argument("--sep", default=",", help="CSV separator (a regex such as '\\s+' for "
+                    "whitespace)")
+    fc.add_argument("--no-header", action="store_true", help="the CSV has no header line; "
+                    "name columns by number (--customer-col 0 ...)")
+    fc.add_argument("--firm", help="in a run directory, whose customers (default: focal)")
+    fc.add_argument("--margin", type=float, default=0.3, help="margin share of spend for CLV")
+    fc.add_argument("--discount-rate", type=float, default=0.01,
+                    help="discount rate per 4 weeks for CLV")
+    fc.set_defaults(func=_cmd_forecast)
     return p
 
 
@@ -137,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return args.func(args)
-    except (ScenarioError, RunDirError) as err:
+    except (ScenarioError, RunDirError, ForecastDataError) as err:
         print(f"relsim: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -59,13 +59,19 @@ class GammaGammaModel(BTYDModel):
 
 
 def conditional_expected_spend(params, frequency, monetary_value) -> np.ndarray:
-    """E[value of a transaction | x, m]: a weighted mean of the population mean and m."""
+    """E[value of a transaction | x, m] = p (gamma + x m) / (p x + q - 1).
+
+    This is a weighted mean of the population mean ``p gamma / (q - 1)`` and the customer's
+    own mean ``m``; for customers without repeat transactions it is the population mean,
+    which exists only when q > 1 (NaN otherwise: heavy-tailed spend has no mean).
+    """
     p, q, g = params
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary_value, dtype=float)
-    population_mean = p * g / (q - 1)
-    w = (q - 1) / (p * x + q - 1)
-    return np.where(x > 0, w * population_mean + (1 - w) * m, population_mean)
+    denom = p * x + q - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = p * (g + x * m) / denom
+    return np.where(denom > 0, value, np.nan)
 
 
 def fit_gamma_gamma(summary: pd.DataFrame, **fit_kwds):

@@ -1,0 +1,92 @@
+"""`relsim forecast`: a real CSV and a simulated run go through the same code; bad input
+gets a clear message, exit status 2 and nothing written."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from relsim.cli import main
+
+lifetimes = pytest.importorskip("lifetimes")
+CDNOW = os.path.join(os.path.dirname(lifetimes.__file__), "datasets", "CDNOW_sample.txt")
+CDNOW_ARGS = ["--no-header", "--sep", r"\s+", "--customer-col", "1", "--date-col", "2",
+              "--amount-col", "4", "--date-format", "%Y%m%d"]
+
+
+def test_forecast_of_the_cdnow_csv_writes_every_output(tmp_path, capsys):
+    out = tmp_path / "fc"
+    assert main(["forecast", CDNOW, *CDNOW_ARGS, "--calibration-end", "1997-09-30",
+                 "--out", str(out)]) == 0
+    params = pd.read_csv(out / "parameters.csv")
+    bg = params[params["model"] == "bgnbd"].set_index("parameter")["estimate"]
+    assert f"{bg['r']:.3g}" == "0.243" and f"{bg['alpha']:.4g}" == "4.414"
+    assert {"std_error", "ci_low", "ci_high", "aic"} <= set(params.columns)
+    cust = pd.read_parquet(out / "customers.parquet")
+    assert len(cust) == 2357
+    assert {"bgnbd_expected_purchases", "bgnbd_p_alive", "expected_spend", "bgnbd_clv"} <= set(
+        cust.columns)
+    assert cust["bgnbd_p_alive"].between(0, 1).all()
+    acc = pd.read_csv(out / "accuracy.csv")
+    actual = acc[(acc["model"] == "bgnbd") & (acc["measure"] == "total_actual")]["value"]
+    assert int(actual.iloc[0]) == cust["frequency_holdout"].sum()
+    assert (out / "report.html").stat().st_size > 100_000
+    assert "bgnbd: r=0.2426" in capsys.readouterr().out
+
+
+def test_forecast_of_a_simulated_run_scores_against_the_truth(tmp_path):
+    run = tmp_path / "run"
+    assert main(["run", "--out", str(run), "--no-report", "--set", "simulation.people=3000",
+                 "--set", "simulation.days=400", "--set", "firms.focal.initial_customers=900",
+                 "--set", "firms.rival.initial_customers=900"]) == 0
+    out = tmp_path / "fc"
+    assert main(["forecast", str(run), "--calibration-end", "2024-09-30", "--model", "bgnbd",
+                 "--out", str(out)]) == 0
+    acc = pd.read_csv(out / "accuracy.csv").set_index("measure")["value"]
+    assert 0 <= acc["brier_p_alive_vs_truth"] < 0.25  # better than a coin at 0.5
+    cov = pd.read_csv(out / "covariates.csv").set_index("term")
+    # twice-weekly buyers buy several times as often as monthly ones (104 vs 12 a year)
+    assert 4 < cov.loc["C(segment)[T.twice_weekly]", "rate_ratio"] < 12
+    curves = pd.read_csv(out / "defection_curves.csv")
+    assert curves["survival"].is_monotonic_decreasing
+
+
+def test_forecast_from_an_rfm_summary(tmp_path):
+    summary = os.path.join(os.path.dirname(CDNOW), "cdnow_customers_summary.csv")
+    out = tmp_path / "fc"
+    assert main(["forecast", summary, "--summary", "--model", "bgnbd", "--horizon", "39",
+                 "--out", str(out)]) == 0
+    assert len(pd.read_parquet(out / "customers.parquet")) == 2357
+
+
+def write(tmp_path, text, name="tx.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+GOOD = "customer_id,date,amount\n1,2024-01-01,10\n1,2024-02-01,12\n2,2024-01-05,8\n" \
+       "2,2024-03-01,9\n3,2024-01-09,4\n1,2024-05-01,7\n"
+
+
+@pytest.mark.parametrize("text, extra, needle", [
+    ("id,date,amount\n1,2024-01-01,5\n", [], "missing column(s) customer_id"),
+    ("customer_id,date,amount\n1,2024-13-45,5\n", [], "unparseable date"),
+    ("customer_id,date,amount\n1,2024-01-01,-5\n", [], "not a non-negative number"),
+    ("customer_id,date,amount\n1,2024-01-01,abc\n", [], "'abc' in row 1"),
+    (GOOD, ["--calibration-end", "2030-01-01"], "is outside the data"),
+    ("customer_id,date,amount\n1,2024-01-01,5\n2,2024-01-02,5\n3,2024-02-01,1\n", [],
+     "no customer made a repeat purchase"),
+])
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, text, extra, needle):
+    src = write(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["forecast", src, "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and src in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_file_is_reported(tmp_path, capsys):
+    assert main(["forecast", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such file" in capsys.readouterr().err
