@@ -106,3 +106,4 @@ def test_paretonbd_stays_finite_for_heavy_buyers_and_extreme_recency():
     for p in ([0.55, 10.6, 0.61, 11.7], [5.0, 0.01, 0.1, 100.0], [0.1, 100.0, 3.0, 0.01]):
         assert np.isfinite(m.loglikeobs(np.array(p))).all()
         assert np.isfinite(m.score(np.array(p))).all()
+        assert np.isfinite(m.probability_alive(np.array(p))).all()

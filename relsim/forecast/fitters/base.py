@@ -26,24 +26,51 @@ class ConvergenceWarning(UserWarning):
 class BTYDModel(GenericLikelihoodModel):
     """Base class: a likelihood over customers' summaries with positive parameters.
 
-    Subclasses set ``param_names`` and ``default_start`` and implement ``loglikeobs`` and
-    ``score`` (the gradient of the total log-likelihood on the natural scale).
+    Subclasses set ``param_names`` and ``default_start`` and implement ``_evaluate(params,
+    stats, grad)``, which returns each row's log-likelihood and, if asked, its gradient (one
+    row per parameter) on the natural scale. Customers with identical summaries contribute
+    identically, so the likelihood is evaluated once per distinct summary and weighted by how
+    many customers share it.
+
+    Parameters
+    ----------
+    *stats : array_like
+        The per-customer summary statistics the model is defined on (same length).
     """
 
     param_names: tuple[str, ...] = ()
     default_start: tuple[float, ...] = ()
 
-    def __init__(self, endog: np.ndarray, **kwds) -> None:
-        super().__init__(np.asarray(endog, dtype=float), extra_params_names=list(self.param_names),
-                         **kwds)
+    def __init__(self, *stats, **kwds) -> None:
+        columns = [np.asarray(c, dtype=float) for c in stats]
+        uniq, inverse, counts = np.unique(np.column_stack(columns), axis=0,
+                                          return_inverse=True, return_counts=True)
+        self._stats = tuple(uniq[:, j] for j in range(uniq.shape[1]))
+        self._inverse = inverse.ravel()
+        self._weights = counts.astype(float)
+        super().__init__(columns[0], extra_params_names=list(self.param_names), **kwds)
         self.nparams = len(self.param_names)
         self.k_extra = 0
         self.df_model = float(self.nparams)
         self.df_resid = float(len(self.endog) - self.nparams)
 
-    def loglike(self, params: np.ndarray) -> float:
+    def _evaluate(self, params, stats, grad: bool):
+        raise NotImplementedError
+
+    def loglikeobs(self, params) -> np.ndarray:
+        """Log-likelihood of each customer."""
+        ll, _ = self._evaluate(np.asarray(params, dtype=float), self._stats, False)
+        return ll[self._inverse]
+
+    def loglike(self, params) -> float:
         """Total log-likelihood."""
-        return float(np.sum(self.loglikeobs(params)))
+        ll, _ = self._evaluate(np.asarray(params, dtype=float), self._stats, False)
+        return float(ll @ self._weights)
+
+    def score(self, params) -> np.ndarray:
+        """Analytic gradient of the total log-likelihood."""
+        _, g = self._evaluate(np.asarray(params, dtype=float), self._stats, True)
+        return g @ self._weights
 
     def hessian(self, params: np.ndarray) -> np.ndarray:
         """Hessian of the log-likelihood: central differences of the analytic score."""
@@ -77,11 +104,12 @@ class BTYDModel(GenericLikelihoodModel):
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             p = np.exp(theta)
-            ll = self.loglike(p)
+            ll_rows, g_rows = self._evaluate(p, self._stats, True)
+            ll = ll_rows @ self._weights
             if not np.isfinite(ll):
                 return 1e300, np.zeros_like(theta)
             # gradient in log space: d/dtheta = p * d/dp; scaled per customer for the optimiser
-            return -ll / n, -(self.score(p) * p) / n
+            return -ll / n, -((g_rows @ self._weights) * p) / n
 
         res = optimize.minimize(objective, np.log(start), jac=True, method="L-BFGS-B",
                                 options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-14})

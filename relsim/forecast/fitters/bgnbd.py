@@ -28,45 +28,32 @@ class BetaGeoModel(BTYDModel):
     default_start = (1.0, 1.0, 1.0, 1.0)
 
     def __init__(self, frequency, recency, T, **kwds) -> None:
-        self.x = np.asarray(frequency, dtype=float)
-        self.tx = np.asarray(recency, dtype=float)
-        self.T = np.asarray(T, dtype=float)
-        super().__init__(self.x, **kwds)
+        super().__init__(frequency, recency, T, **kwds)
 
-    def _terms(self, params):
+    def _evaluate(self, params, stats, grad):
+        """Each row's log-likelihood and (optionally) its gradient."""
         r, alpha, a, b = params
-        x, tx, T = self.x, self.tx, self.T
+        x, tx, T = stats
         common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        alive = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        alive = betaln(a, b + x) - betaln(a, b) - (r + x) * log_at
         repeat = x > 0
         xs = np.where(repeat, x, 1.0)  # keeps the dropped-out term finite where it is unused
         dropped = np.where(repeat, betaln(a + 1, b + xs - 1) - betaln(a, b)
-                           - (r + x) * np.log(alpha + tx), -np.inf)
+                           - (r + x) * log_atx, -np.inf)
         total = np.logaddexp(alive, dropped)
-        return common, alive, dropped, total
-
-    def loglikeobs(self, params) -> np.ndarray:
-        """Log-likelihood of each customer's (x, t_x, T)."""
-        common, _, _, total = self._terms(params)
-        return common + total
-
-    def score(self, params) -> np.ndarray:
-        """Analytic gradient of the total log-likelihood."""
-        r, alpha, a, b = params
-        x, tx, T = self.x, self.tx, self.T
-        _, alive, _, total = self._terms(params)
+        ll = common + total
+        if not grad:
+            return ll, None
         w = np.exp(alive - total)  # share of the likelihood from "still alive"
         v = 1.0 - w
-        xs = np.where(x > 0, x, 1.0)
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) \
-            - w * np.log(alpha + T) - v * np.log(alpha + tx)
-        d_alpha = r / alpha - w * (r + x) / (alpha + T) - v * (r + x) / (alpha + tx)
-        dab = digamma(a + b)
-        d_a = w * (dab - digamma(a + b + x)) + v * (digamma(a + 1) - digamma(a + b + x)
-                                                    - digamma(a) + dab)
-        d_b = w * (digamma(b + x) - digamma(a + b + x) - digamma(b) + dab) \
-            + v * (digamma(b + xs - 1) - digamma(a + b + x) - digamma(b) + dab)
-        return np.array([d_r.sum(), d_alpha.sum(), d_a.sum(), d_b.sum()])
+        dab, dabx = digamma(a + b), digamma(a + b + x)
+        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w * log_at - v * log_atx
+        d_alpha = r / alpha - (r + x) * (w / (alpha + T) + v / (alpha + tx))
+        d_a = w * (dab - dabx) + v * (digamma(a + 1) - dabx - digamma(a) + dab)
+        d_b = w * (digamma(b + x) - dabx - digamma(b) + dab) \
+            + v * (digamma(b + xs - 1) - dabx - digamma(b) + dab)
+        return ll, np.vstack([d_r, d_alpha, d_a, d_b])
 
 
 def probability_alive(params, frequency, recency, T) -> np.ndarray:
@@ -81,23 +68,26 @@ def probability_alive(params, frequency, recency, T) -> np.ndarray:
 
 
 def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
-    """E[purchases in (T, T + t] | x, t_x, T] under BG/NBD (Fader, Hardie & Lee 2005)."""
+    """E[purchases in (T, T + t] | x, t_x, T] under BG/NBD (Fader, Hardie & Lee 2005, eq. 10).
+
+    The paper's ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)`` overflows for heavy
+    buyers; by Euler's transformation it equals ``(1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``,
+    whose series converges ever faster as x grows, so the forecast stays finite for any x.
+    """
     r, alpha, a, b = params
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
     z = t / (alpha + T + t)
     head = (a + b + x - 1) / (a - 1)
-    tail = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) \
-        * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     return head * tail * probability_alive(params, x, tx, T)
 
 
 def expected_purchases(params, t) -> np.ndarray:
     """E[X(t)]: expected repeat purchases of a new customer within t (eq. 9)."""
-    r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
-    return (a + b - 1) / (a - 1) * (
-        1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    zero = np.zeros_like(t)
+    return conditional_expected_purchases(params, t, zero, zero, zero)
 
 
 def fit_bgnbd(summary: pd.DataFrame, **fit_kwds):

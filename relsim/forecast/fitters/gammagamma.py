@@ -31,31 +31,29 @@ class GammaGammaModel(BTYDModel):
     default_start = (1.0, 1.0, 1.0)
 
     def __init__(self, frequency, monetary_value, **kwds) -> None:
-        self.x = np.asarray(frequency, dtype=float)
-        self.m = np.asarray(monetary_value, dtype=float)
-        if (self.x <= 0).any() or (self.m <= 0).any():
+        x = np.asarray(frequency, dtype=float)
+        m = np.asarray(monetary_value, dtype=float)
+        if (x <= 0).any() or (m <= 0).any():
             raise ForecastDataError("Gamma-Gamma needs customers with at least one repeat "
                                     "transaction and a positive mean value")
-        super().__init__(self.m, **kwds)
+        super().__init__(x, m, **kwds)
 
-    def loglikeobs(self, params) -> np.ndarray:
-        """Log-likelihood of each customer's mean spend given their number of transactions."""
+    def _evaluate(self, params, stats, grad):
+        """Each row's log-likelihood of its mean spend and (optionally) its gradient."""
         p, q, g = params
-        x, m = self.x, self.m
+        x, m = stats
         px = p * x
-        return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-                + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
-
-    def score(self, params) -> np.ndarray:
-        """Analytic gradient of the total log-likelihood."""
-        p, q, g = params
-        x, m = self.x, self.m
-        px = p * x
-        big = g + m * x
-        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(big))
-        d_q = digamma(px + q) - digamma(q) + np.log(g) - np.log(big)
-        d_g = q / g - (px + q) / big
-        return np.array([d_p.sum(), d_q.sum(), d_g.sum()])
+        log_big = np.log(g + m * x)
+        log_m, log_x = np.log(m), np.log(x)
+        dpq = digamma(px + q) if grad else None
+        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
+              + (px - 1) * log_m + px * log_x - (px + q) * log_big)
+        if not grad:
+            return ll, None
+        d_p = x * (dpq - digamma(px) + log_m + log_x - log_big)
+        d_q = dpq - digamma(q) + np.log(g) - log_big
+        d_g = q / g - (px + q) / (g + m * x)
+        return ll, np.vstack([d_p, d_q, d_g])
 
 
 def conditional_expected_spend(params, frequency, monetary_value) -> np.ndarray:

@@ -40,12 +40,13 @@ class ParetoNBDModel(BTYDModel):
         self.x = np.asarray(frequency, dtype=float)
         self.tx = np.asarray(recency, dtype=float)
         self.T = np.asarray(T, dtype=float)
-        super().__init__(self.x, **kwds)
+        super().__init__(self.x, self.tx, self.T, **kwds)
 
-    def _parts(self, params):
+    @staticmethod
+    def _parts(params, stats):
         """Log terms of the bracket: alive at T, and the quadrature of dropping out."""
         r, alpha, s, beta = params
-        x, tx, T = self.x[:, None], self.tx[:, None], self.T[:, None]
+        x, tx, T = (c[:, None] for c in stats)
         # Integrate in w = log(c + tau), c = min(alpha, beta): the integrand decays about
         # exponentially in w, which Gauss-Legendre handles well over any span.
         c = min(alpha, beta)
@@ -56,23 +57,17 @@ class ParetoNBDModel(BTYDModel):
         log_g = -(r + x) * log_a - (s + 1) * log_b + w  # integrand times dtau/dw = c + tau
         log_q = np.log(0.5 * (hi - lo) * _WEIGHTS[None, :] + 1e-300) + log_g  # weighted nodes
         log_alive = (-(r + x) * np.log(alpha + T) - s * np.log(beta + T))[:, 0]
-        return log_alive, log_q, log_a, log_b, tau
-
-    def loglikeobs(self, params) -> np.ndarray:
-        """Log-likelihood of each customer's (x, t_x, T)."""
-        r, alpha, s, beta = params
-        log_alive, log_q, *_ = self._parts(params)
-        log_int = logsumexp(log_q, axis=1)
-        bracket = np.logaddexp(log_alive, np.log(s) + log_int)
-        return (gammaln(r + self.x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-                + bracket)
-
-    def score(self, params) -> np.ndarray:
-        """Analytic gradient of the total log-likelihood (differentiating under the integral)."""
-        r, alpha, s, beta = params
-        x, T = self.x, self.T
-        log_alive, log_q, log_a, log_b, tau = self._parts(params)
         bracket = np.logaddexp(log_alive, np.log(s) + logsumexp(log_q, axis=1))
+        return log_alive, log_q, log_a, log_b, tau, bracket
+
+    def _evaluate(self, params, stats, grad):
+        """Each row's log-likelihood and (optionally) its gradient, under the integral."""
+        r, alpha, s, beta = params
+        x, _, T = stats
+        log_alive, log_q, log_a, log_b, tau, bracket = self._parts(params, stats)
+        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + bracket
+        if not grad:
+            return ll, None
         wa = np.exp(log_alive - bracket)  # share of the bracket from "alive at T"
         wq = np.exp(np.log(s) + log_q - bracket[:, None])  # shares of each quadrature node
         xs = x[:, None]
@@ -80,16 +75,14 @@ class ParetoNBDModel(BTYDModel):
             - wa * np.log(alpha + T) - (wq * log_a).sum(axis=1)
         d_alpha = r / alpha - wa * (r + x) / (alpha + T) \
             - (wq * (r + xs) / (alpha + tau)).sum(axis=1)
-        d_s = np.log(beta) - wa * np.log(beta + T) \
-            + (wq * (1.0 / s - log_b)).sum(axis=1)
+        d_s = np.log(beta) - wa * np.log(beta + T) + (wq * (1.0 / s - log_b)).sum(axis=1)
         d_beta = s / beta - wa * s / (beta + T) - (wq * (s + 1) / (beta + tau)).sum(axis=1)
-        return np.array([d_r.sum(), d_alpha.sum(), d_s.sum(), d_beta.sum()])
+        return ll, np.vstack([d_r, d_alpha, d_s, d_beta])
 
     def probability_alive(self, params) -> np.ndarray:
         """P(alive at T | x, t_x, T) for the model's customers."""
-        r, alpha, s, beta = params
-        log_alive, log_q, *_ = self._parts(params)
-        bracket = np.logaddexp(log_alive, np.log(s) + logsumexp(log_q, axis=1))
+        log_alive, *_, bracket = self._parts(np.asarray(params, dtype=float),
+                                             (self.x, self.tx, self.T))
         return np.exp(log_alive - bracket)
 
 
