@@ -90,3 +90,18 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, text, extra, nee
 def test_missing_file_is_reported(tmp_path, capsys):
     assert main(["forecast", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_tracking_curve_follows_the_actual_cumulative_purchases(tmp_path):
+    out = tmp_path / "fc"
+    assert main(["forecast", CDNOW, *CDNOW_ARGS, "--calibration-end", "1997-09-30",
+                 "--model", "bgnbd", "--out", str(out)]) == 0
+    track = pd.read_csv(out / "tracking.csv")
+    assert track["actual"].is_monotonic_increasing and track["bgnbd"].is_monotonic_increasing
+    # Fader, Hardie & Lee (2005, Figure 2): BG/NBD tracks CDNOW's cumulative repeat purchases
+    # closely through the 39-week holdout; within 10% at its end
+    end = track.iloc[-1]
+    assert abs(end["bgnbd"] - end["actual"]) < 0.10 * end["actual"]
+    ahead = pd.read_csv(out / "aggregate_purchases.csv")
+    assert (ahead["pi_lower"] >= 0).all() and (ahead["pi_lower"] <= ahead["mean"]).all()
+    assert (ahead["mean"] <= ahead["pi_upper"]).all()

@@ -43,8 +43,8 @@ def ets_forecast(series: pd.Series, horizon: int, alpha: float = 0.05) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        ``mean``, ``pi_lower`` and ``pi_upper`` (the 1 - alpha prediction interval), indexed by
-        week.
+        ``mean``, ``pi_lower`` and ``pi_upper`` (the 1 - alpha prediction interval, its lower
+        end truncated at zero), indexed by week.
     """
     y = series.astype(float)
     if len(y) < 10:
@@ -56,8 +56,9 @@ def ets_forecast(series: pd.Series, horizon: int, alpha: float = 0.05) -> pd.Dat
         fit = model.fit(disp=False)
     pred = fit.get_prediction(start=len(y), end=len(y) + horizon - 1)
     frame = pred.summary_frame(alpha=alpha)
+    # purchases and revenue cannot go below zero: the additive-error interval is cut there
     return pd.DataFrame({"mean": frame["mean"].to_numpy(),
-                         "pi_lower": frame["pi_lower"].to_numpy(),
+                         "pi_lower": np.maximum(frame["pi_lower"].to_numpy(), 0.0),
                          "pi_upper": frame["pi_upper"].to_numpy()},
                         index=pd.date_range(y.index[-1] + pd.Timedelta(weeks=1),
                                             periods=horizon, freq="W"))

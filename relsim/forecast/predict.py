@@ -156,7 +156,44 @@ def forecast_from_summary(summary: pd.DataFrame, horizon: float, unit: str = "we
     return result
 
 
-def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None) -> pd.DataFrame:
+def unconditional_purchases(model: str, params, t) -> np.ndarray:
+    """E[X(t)]: expected repeat purchases within ``t`` of a customer's first purchase."""
+    t = np.asarray(t, dtype=float)
+    if model == "bgnbd":
+        return bgnbd.expected_purchases(params, t)
+    r, alpha, s, beta = params
+    if abs(s - 1.0) < 1e-9:
+        return r * beta / alpha * np.log1p(t / beta)
+    return r * beta / (alpha * (s - 1)) * (1.0 - (beta / (beta + t)) ** (s - 1))
+
+
+def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative repeat purchases of the calibration cohort, actual and per model, weekly.
+
+    The model curve adds up each customer's E[X(t - first purchase)] (Fader, Hardie & Lee
+    2005, Figure 2); after the calibration end it is a forecast of the holdout.
+    """
+    cohort = transactions[transactions["customer_id"].isin(result.summary.index)]
+    days = cohort.assign(day=cohort["date"].dt.normalize()).drop_duplicates(
+        ["customer_id", "day"]).sort_values("day")
+    first = days.groupby("customer_id")["day"].transform("min")
+    repeats = days.loc[days["day"] > first, "day"]
+    starts = days.groupby("customer_id")["day"].min()
+    grid = pd.date_range(starts.min(), days["day"].max(), freq="7D")
+    per = 7.0 if result.unit == "weeks" else 1.0
+    out = pd.DataFrame({"date": grid,
+                        "actual": np.searchsorted(repeats.to_numpy(), grid.to_numpy(),
+                                                  side="right")})
+    age = (grid.to_numpy()[:, None] - starts.to_numpy()[None, :]) / np.timedelta64(1, "D") / per
+    for name, res in result.fits.items():
+        if name in FREQUENCY_MODELS:
+            ex = unconditional_purchases(name, np.asarray(res.params), np.clip(age, 0, None))
+            out[name] = np.where(age > 0, ex, 0.0).sum(axis=1)
+    return out
+
+
+def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None,
+             track: pd.DataFrame | None = None) -> pd.DataFrame:
     """Holdout accuracy of each frequency model, and against the simulation's truth if given.
 
     Parameters
@@ -165,7 +202,9 @@ def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None) -> pd.Da
         With a holdout period.
     truth : pandas.DataFrame, optional
         Indexed by customer id with ``alive`` (bool, really a customer at calibration end) and
-        ``true_purchases_per_unit`` (the person's latent purchase rate), from a simulated run.
+        ``true_purchases_per_year`` (the person's latent purchase rate), from a simulated run.
+    track : pandas.DataFrame, optional
+        From :func:`tracking`: adds the cumulative purchases at the end, predicted and actual.
 
     Returns
     -------
@@ -198,4 +237,13 @@ def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None) -> pd.Da
                          "value": float(p_alive.mean())})
             rows.append({"model": name, "measure": "share_alive_true",
                          "value": float(alive.mean())})
+            # does the model rank people by how often they really buy?
+            rank = pred.rank().corr(t["true_purchases_per_year"].rank())
+            rows.append({"model": name, "measure": "rank_correlation_with_true_rate",
+                         "value": float(rank)})
+        if track is not None and name in track.columns:
+            rows.append({"model": name, "measure": "cumulative_purchases_predicted",
+                         "value": float(track[name].iloc[-1])})
+            rows.append({"model": name, "measure": "cumulative_purchases_actual",
+                         "value": float(track["actual"].iloc[-1])})
     return pd.DataFrame(rows, columns=["model", "measure", "value"])

@@ -61,9 +61,24 @@ def _aggregate(weekly: pd.DataFrame, ahead: pd.DataFrame, column: str) -> go.Fig
     return fig
 
 
+def _tracking(track: pd.DataFrame, calibration_end) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=track["date"], y=track["actual"], name="actual", mode="lines",
+                             line={"color": "black"}))
+    for col in track.columns.drop(["date", "actual"]):
+        fig.add_trace(go.Scatter(x=track["date"], y=track[col], name=col, mode="lines",
+                                 line={"dash": "dash"}))
+    if calibration_end is not None:
+        fig.add_vline(x=pd.Timestamp(calibration_end), line_dash="dot")
+    fig.update_layout(title="Cumulative repeat purchases of the calibration cohort: actual and "
+                      "model (dotted line: end of calibration)", yaxis_title="repeat purchases")
+    return fig
+
+
 def write_forecast_report(result: ForecastResult, parameters: pd.DataFrame,
                           accuracy: pd.DataFrame, aggregates: dict[str, tuple], path: Path,
-                          source: str) -> None:
+                          source: str, track: pd.DataFrame | None = None,
+                          calibration_end=None) -> None:
     """Write the forecast's HTML report.
 
     Parameters
@@ -78,8 +93,14 @@ def write_forecast_report(result: ForecastResult, parameters: pd.DataFrame,
         Where to write.
     source : str
         The data's name, for the title.
+    track : pandas.DataFrame, optional
+        Cumulative purchases, actual and per model (:func:`relsim.forecast.predict.tracking`).
+    calibration_end : date-like, optional
+        Marked on the tracking plot.
     """
     figs = [_frequency_histogram(result)]
+    if track is not None:
+        figs.append(_tracking(track, calibration_end))
     figs += [_p_alive_matrix(result, m) for m in FREQUENCY_MODELS
              if f"{m}_p_alive" in result.customers]
     figs += [_aggregate(weekly[[col]], ahead, col) for col, (weekly, ahead) in aggregates.items()]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from relsim.forecast.aggregate import defection_curves, ets_forecast, frequency_glm, weekly_series
 from relsim.forecast.data import ForecastDataError, check_summary
-from relsim.forecast.predict import ForecastResult, accuracy
+from relsim.forecast.predict import ForecastResult, accuracy, tracking
 from relsim.forecast.report import write_forecast_report
 from relsim.forecast.truth import simulation_truth
 from relsim.runio import write_atomically
@@ -48,7 +48,8 @@ def write_forecast(result: ForecastResult, transactions: pd.DataFrame | None, ou
     truth = None
     if is_run and calibration_end is not None:
         truth = simulation_truth(source, calibration_end, firm)
-    acc = accuracy(result, truth)
+    track = tracking(result, transactions) if transactions is not None else None
+    acc = accuracy(result, truth, track)
     params = result.parameters()
     aggregates: dict[str, tuple] = {}
     if transactions is not None:
@@ -81,6 +82,9 @@ def write_forecast(result: ForecastResult, transactions: pd.DataFrame | None, ou
                           "rate_ratio": np.exp(glm.params)}
                          ).rename_axis("term").to_csv(tmp / "covariates.csv")
             defection_curves(own, days).to_csv(tmp / "defection_curves.csv", index=False)
-        write_forecast_report(result, params, acc, aggregates, tmp / "report.html", str(source))
+        if track is not None:
+            track.to_csv(tmp / "tracking.csv", index=False)
+        write_forecast_report(result, params, acc, aggregates, tmp / "report.html", str(source),
+                              track, calibration_end)
 
     return write_atomically(out, fill)
