@@ -74,3 +74,23 @@ def test_gamma_gamma_spend_is_between_population_and_own_mean():
     assert gammagamma.conditional_expected_spend((p, q, g), [0], [0.0])[0] == pytest.approx(pop)
     # heavy-tailed spend (q < 1) has no population mean
     assert np.isnan(gammagamma.conditional_expected_spend((0.5, 0.6, 2.0), [0], [0.0])[0])
+
+
+def test_bgnbd_purchase_count_probabilities_sum_to_one_and_match_simulation():
+    params, t = (0.8, 4.0, 1.2, 2.5), 30.0
+    probs = np.array([bgnbd.probability_of_purchases(params, np.array([t]), x)[0]
+                      for x in range(200)])
+    assert probs.sum() == pytest.approx(1.0, abs=1e-6)
+    rng = np.random.default_rng(9)
+    n = 20_000
+    counts = np.bincount(bgnbd_sample(params, np.full(n, t), rng)["frequency"], minlength=5)
+    for x in range(5):
+        se = np.sqrt(probs[x] * (1 - probs[x]) / n)
+        assert abs(counts[x] / n - probs[x]) < 4 * se, x
+
+
+def test_bgnbd_purchase_count_probabilities_at_age_zero():
+    params = (0.8, 4.0, 1.2, 2.5)
+    zero = np.array([0.0])
+    assert bgnbd.probability_of_purchases(params, zero, 0)[0] == pytest.approx(1.0)
+    assert bgnbd.probability_of_purchases(params, zero, 3)[0] == pytest.approx(0.0)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from relsim.forecast.fitters import bgnbd
 from relsim.forecast.predict import FREQUENCY_MODELS, ForecastResult
 
 
@@ -30,6 +31,27 @@ def _frequency_histogram(result: ForecastResult) -> go.Figure:
                       "repeat purchases in calibration (7 = 7+)", barmode="group",
                       xaxis_title="repeat purchases in calibration",
                       yaxis_title="purchases per customer")
+    return fig
+
+
+def _calibration_histogram(result: ForecastResult) -> go.Figure | None:
+    """Customers by repeat purchases in calibration: actual and BG/NBD's expectation."""
+    if "bgnbd" not in result.fits:
+        return None
+    params = np.asarray(result.fits["bgnbd"].params)
+    ages = result.summary["T"].to_numpy()
+    top = 7
+    expected = [float(bgnbd.probability_of_purchases(params, ages, x).sum())
+                for x in range(top)]
+    expected.append(len(ages) - sum(expected))
+    actual = result.summary["frequency"].clip(upper=top).value_counts().reindex(
+        range(top + 1), fill_value=0)
+    labels = [str(x) for x in range(top)] + [f"{top}+"]
+    fig = go.Figure([go.Bar(x=labels, y=actual.to_numpy(), name="actual"),
+                     go.Bar(x=labels, y=expected, name="bgnbd")])
+    fig.update_layout(title="Customers by repeat purchases in the calibration period: actual "
+                      "and BG/NBD", barmode="group", xaxis_title="repeat purchases",
+                      yaxis_title="customers")
     return fig
 
 
@@ -98,7 +120,7 @@ def write_forecast_report(result: ForecastResult, parameters: pd.DataFrame,
     calibration_end : date-like, optional
         Marked on the tracking plot.
     """
-    figs = [_frequency_histogram(result)]
+    figs = [f for f in (_calibration_histogram(result), _frequency_histogram(result)) if f]
     if track is not None:
         figs.append(_tracking(track, calibration_end))
     figs += [_p_alive_matrix(result, m) for m in FREQUENCY_MODELS

@@ -90,6 +90,32 @@ def expected_purchases(params, t) -> np.ndarray:
     return conditional_expected_purchases(params, t, zero, zero, zero)
 
 
+def probability_of_purchases(params, t, x: int) -> np.ndarray:
+    """P(X(t) = x): probability of exactly x repeat purchases within t (eq. 8).
+
+    Parameters
+    ----------
+    params : array_like
+        (r, alpha, a, b).
+    t : array_like
+        Time since the first purchase (one value per customer).
+    x : int
+        Number of repeat purchases.
+    """
+    r, alpha, a, b = params
+    t = np.asarray(t, dtype=float)
+    log_p0 = r * (np.log(alpha) - np.log(alpha + t))
+    # t = 0 (first purchase on the last day): floor it so that 0 * log(0) terms stay 0
+    log_q = np.log(np.maximum(t, 1e-300)) - np.log(alpha + t) if x else np.zeros_like(t)
+    nbd = np.exp(gammaln(r + x) - gammaln(r) - gammaln(x + 1) + log_p0 + x * log_q)
+    alive = np.exp(betaln(a, b + x) - betaln(a, b)) * nbd
+    if x == 0:
+        return alive
+    j = np.arange(x)[:, None]
+    terms = np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + log_p0 + j * log_q)
+    return alive + np.exp(betaln(a + 1, b + x - 1) - betaln(a, b)) * (1.0 - terms.sum(axis=0))
+
+
 def fit_bgnbd(summary: pd.DataFrame, **fit_kwds):
     """Fit BG/NBD to an RFM summary (``frequency``, ``recency``, ``T``).
 
