@@ -62,7 +62,6 @@ class Market:
             scenario.population, generator(seed, Mechanism.POPULATION, replication)
         )
         self.pool = Pool()
-        self.people: list[Person] = []  # everyone who was ever in the market, by id
         self.relationships: list[Relationship] = []
         self.firms = [Firm(i, name, st, self)
                       for i, (name, st) in enumerate(scenario.firms.items())]
@@ -77,7 +76,6 @@ class Market:
 
     def _newcomer(self, now: float) -> Person:
         p = self.factory.new(now)
-        self.people.append(p)
         self.log.event(now, p.id, NO_ID, NO_FIRM, EventKind.ENTERED_MARKET)
         return p
 

@@ -92,6 +92,29 @@ def write_run(result: SimulationResult, out: Path, extra: dict[str, Any] | None 
     return write_atomically(Path(out), fill)
 
 
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """A run directory's manifest.
+
+    Raises
+    ------
+    RunDirError
+        If it is missing or not JSON.
+    """
+    mpath = Path(path) / MANIFEST
+    try:
+        return json.loads(mpath.read_text())
+    except FileNotFoundError:
+        raise RunDirError(f"{mpath}: missing (is {Path(path)} a run directory from "
+                          "`relsim run`?)") from None
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{mpath}: not valid JSON ({err})") from None
+
+
+def focal_firm(meta: dict[str, Any]) -> str:
+    """The focal firm named in a manifest's scenario."""
+    return meta["scenario"]["market"]["focal"]
+
+
 def read_run(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Read a run directory's tables and manifest.
 
@@ -113,13 +136,7 @@ def read_run(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]
     p = Path(path)
     if not p.is_dir():
         raise RunDirError(f"{p}: not a directory (expected a run directory from `relsim run`)")
-    mpath = p / MANIFEST
-    try:
-        meta = json.loads(mpath.read_text())
-    except FileNotFoundError:
-        raise RunDirError(f"{mpath}: missing (is {p} a run directory from `relsim run`?)") from None
-    except json.JSONDecodeError as err:
-        raise RunDirError(f"{mpath}: not valid JSON ({err})") from None
+    meta = read_manifest(p)
     tables = {}
     for name in TABLES:
         f = p / f"{name}.parquet"

@@ -72,10 +72,9 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
         df = pd.read_parquet(run_file)
         name = str(run_file)
         if firm is None:
-            import json
+            from relsim.runio import focal_firm, read_manifest
 
-            meta = json.loads((path / "manifest.json").read_text())
-            firm = meta["scenario"]["market"]["focal"]
+            firm = focal_firm(read_manifest(path))
         if firm not in set(df["firm"].astype(str)):
             raise ForecastDataError(f"{name}: no transactions of firm '{firm}'")
         df = df[df["firm"].astype(str) == firm]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from relsim.forecast.data import ForecastDataError, check_summary
 from relsim.forecast.predict import ForecastResult, accuracy, tracking
 from relsim.forecast.report import write_forecast_report
 from relsim.forecast.truth import simulation_truth
-from relsim.runio import write_atomically
+from relsim.runio import focal_firm, read_manifest, write_atomically
 
 
 def read_summary(path: Path) -> pd.DataFrame:
@@ -71,8 +70,8 @@ def write_forecast(result: ForecastResult, transactions: pd.DataFrame | None, ou
         for col, (_, ahead) in aggregates.items():
             ahead.rename_axis("week").to_csv(tmp / f"aggregate_{col}.csv")
         if is_run:
-            meta = json.loads((source / "manifest.json").read_text())
-            name = firm or meta["scenario"]["market"]["focal"]
+            meta = read_manifest(source)
+            name = firm or focal_firm(meta)
             cust_tab = pd.read_parquet(source / "customers.parquet")
             own = cust_tab[cust_tab["firm"].astype(str) == name].copy()
             days = float(meta["scenario"]["simulation"]["days"])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from relsim.runio import focal_firm, read_manifest
 
 
 def simulation_truth(run_dir: str | Path, calibration_end, firm: str | None = None) -> pd.DataFrame:
@@ -18,8 +19,8 @@ def simulation_truth(run_dir: str | Path, calibration_end, firm: str | None = No
         firm at the calibration end) and ``true_purchases_per_year``.
     """
     run = Path(run_dir)
-    meta = json.loads((run / "manifest.json").read_text())
-    firm = firm or meta["scenario"]["market"]["focal"]
+    meta = read_manifest(run)
+    firm = firm or focal_firm(meta)
     start = pd.Timestamp(meta["scenario"]["simulation"]["start_date"])
     day = (pd.Timestamp(calibration_end) + pd.Timedelta(days=1) - start).days
     cust = pd.read_parquet(run / "customers.parquet")
