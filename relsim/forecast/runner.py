@@ -76,10 +76,14 @@ def write_forecast(result: ForecastResult, transactions: pd.DataFrame | None, ou
             own = cust_tab[cust_tab["firm"].astype(str) == name].copy()
             days = float(meta["scenario"]["simulation"]["days"])
             own["exposure"] = (own["end_day"].fillna(days) - own["start_day"]) / 7.0
-            glm = frequency_glm(own, ["segment", "channel", "highest_rung"])
-            pd.DataFrame({"estimate": glm.params, "std_error": glm.bse,
-                          "rate_ratio": np.exp(glm.params)}
-                         ).rename_axis("term").to_csv(tmp / "covariates.csv")
+            try:
+                glm = frequency_glm(own, ["segment", "channel", "highest_rung"])
+            except ForecastDataError:
+                glm = None  # too few customers for a regression; the forecasts still stand
+            if glm is not None:
+                pd.DataFrame({"estimate": glm.params, "std_error": glm.bse,
+                              "rate_ratio": np.exp(glm.params)}
+                             ).rename_axis("term").to_csv(tmp / "covariates.csv")
             defection_curves(own, days).to_csv(tmp / "defection_curves.csv", index=False)
         if track is not None:
             track.to_csv(tmp / "tracking.csv", index=False)
