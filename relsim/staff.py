@@ -55,11 +55,6 @@ class AccountTeam:
         if self.managers:
             market.env.process(self._workday())
 
-    @property
-    def backlog(self) -> int:
-        """Contacts waiting (including stale entries of customers who have left)."""
-        return len(self.queue)
-
     def schedule(self, rel: Relationship, due: float) -> None:
         """Ask for a contact with ``rel`` at time ``due`` (replacing any pending one)."""
         if self.managers == 0:

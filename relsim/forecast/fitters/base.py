@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 from scipy import optimize
 from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
 from statsmodels.tools.numdiff import approx_fprime
@@ -130,7 +129,3 @@ class BTYDModel(GenericLikelihoodModel):
                           ConvergenceWarning, stacklevel=2)
         return fitted
 
-
-def named(results: GenericLikelihoodModelResults) -> pd.Series:
-    """The fitted parameters as a Series named after the model's parameters."""
-    return pd.Series(np.asarray(results.params), index=results.model.param_names)
