@@ -87,11 +87,16 @@ class Market:
 
     def start_relationship(self, person: Person, firm: Firm, channel: Channel, now: float,
                            rung: int = Rung.CUSTOMER, last_attention: float | None = None,
-                           first_contact: float | None = None) -> Relationship:
-        """Make ``person`` a customer of ``firm``; a new customer buys for the first time now."""
+                           first_contact: float | None = None,
+                           offer: float = 0.0) -> Relationship:
+        """Make ``person`` a customer of ``firm``; a new customer buys for the first time now.
+
+        ``offer`` is the discount a coupon or win-back offer gave on that first purchase.
+        """
         returning = bool(person.past_firms & firm.bit)
         person.past_firms |= firm.bit
         rel = Relationship(len(self.relationships), person, firm, now, channel, rung, returning)
+        rel.offer = offer
         if last_attention is not None:
             rel.last_attention = last_attention
         self.relationships.append(rel)
@@ -101,9 +106,9 @@ class Market:
         self.log.event(now, person.id, rel.id, firm.index, EventKind.ACQUIRED,
                        rung_to=rung, channel=channel)
         if channel != Channel.INITIAL:
-            self.log.purchase(rel.id, now, rung, False)
+            self.log.purchase(rel.id, now, rung, False, offer)
         self._open_segment(rel, now)
-        cadence = firm.rates.contact_every[rung]
+        cadence = firm.cadence(person, rung)
         if cadence > 0.0:
             firm.team.schedule(rel, now + cadence if first_contact is None else first_contact)
         rel.proc = self.env.process(life(self, rel))
@@ -141,7 +146,7 @@ class Market:
         self.log.event(now, rel.person.id, rel.id, firm.index, kind, old, rung)
         self._close_segment(rel, now)
         self._open_segment(rel, now)
-        cadence = firm.rates.contact_every[rung]
+        cadence = firm.cadence(rel.person, rung)
         if rel.contact_ticket < 0 and cadence > 0.0:
             firm.team.schedule(rel, now + cadence)
 
@@ -214,7 +219,7 @@ class Market:
         if (Rung.CLIENT <= rung < Rung.PARTNER and self.grievances_now(rel, now) == 0
                 and self.service_stream.uniform() < self.rates.promote_on_attention[rung]):
             self.set_rung(rel, rung + 1, now)
-        cadence = firm.rates.contact_every[rel.rung]
+        cadence = firm.cadence(rel.person, rel.rung)
         if cadence > 0.0 and rel.contact_ticket < 0:
             firm.team.schedule(rel, now + cadence)
 
@@ -259,6 +264,7 @@ class Market:
                 to_firm = others[int(uniform() * len(others))]
         if to_firm is None:
             self.pool.add(person)
+            firm.lapsed.append(person)
         else:
             self.start_relationship(person, to_firm, Channel.SWITCH, now)
 
@@ -269,6 +275,9 @@ class Market:
         sc = self.scenario
         rng = self.initial_rng
         people = [self._newcomer(0.0) for _ in range(sc.simulation.people)]
+        values = np.fromiter((p.rate * p.basket for p in people), dtype=float, count=len(people))
+        for firm in self.firms:
+            firm.set_value_tiers(values)
         order = rng.permutation(len(people))
         rung_shares = sc.market.initial_rung_shares.as_dict()
         rungs = [int(r) for r in RELATIONSHIP_RUNGS]
@@ -285,7 +294,7 @@ class Market:
                 person = people[order[k]]
                 k += 1
                 rung = drawn[j]
-                cadence = firm.rates.contact_every[rung]
+                cadence = firm.cadence(person, rung)
                 span = cadence if cadence > 0.0 else 30.0
                 self.start_relationship(person, firm, Channel.INITIAL, 0.0, rung,
                                         last_attention=-lag[j] * span,
@@ -299,8 +308,43 @@ class Market:
             team = f.team
             self.log.snapshots.append(
                 (now, f.index, *f.active_by_rung[1:], *f.acquired, *f.lost,
-                 team.served, team.delay_sum, len(self.pool))
+                 team.served, team.delay_sum, f.reached, f.offers, len(self.pool))
             )
+
+    def _acquire(self, firm: Firm, now: float, step: float) -> None:
+        """Paid acquisition: the budget reaches prospects, and some of them try the firm."""
+        rng, pool = self.acquisition_rng, self.pool
+        n_reach = int(rng.poisson(firm.reach_rate(len(pool)) * step))
+        if n_reach <= 0:
+            return
+        reached = pool.draw(n_reach, rng)
+        firm.reached += len(reached)
+        depth = firm.rates.coupon_depth
+        channel = Channel.COUPON if depth > 0.0 else Channel.PAID
+        tries = rng.random(len(reached)).tolist()
+        declined = []
+        for person, u in zip(reached, tries, strict=True):
+            if u < firm.trial_probability(person, depth):
+                self.start_relationship(person, firm, channel, now, offer=depth)
+            else:
+                declined.append(person)
+        for person in declined:
+            pool.add(person)
+
+    def _win_back(self, firm: Firm, now: float, step: float) -> None:
+        """Win-back offers to former customers who are nobody's customer now."""
+        fr = firm.rates
+        if fr.win_back_spend <= 0.0 or not firm.lapsed:
+            return
+        rng = self.acquisition_rng
+        n = int(rng.poisson(fr.win_back_spend / fr.win_back_cost * step))
+        targets = firm.draw_lapsed(n, rng, self.pool)
+        firm.offers += len(targets)
+        for person, u in zip(targets, rng.random(len(targets)).tolist(), strict=True):
+            if u < firm.trial_probability(person, fr.win_back_depth):
+                self.pool.remove(person)
+                self.start_relationship(person, firm, Channel.WIN_BACK, now,
+                                        offer=fr.win_back_depth)
 
     def _daily(self, days: float, on_day: Callable[[float], None] | None):
         env, rng, pool, r8 = self.env, self.acquisition_rng, self.pool, self.rates
@@ -314,12 +358,11 @@ class Market:
             if step <= 0.0:
                 return
             for firm in self.firms:
-                n_paid = rng.poisson(firm.paid_acquisition_rate(len(pool)) * step)
-                for person in pool.draw(int(n_paid), rng):
-                    self.start_relationship(person, firm, Channel.PAID, now)
-                n_ref = rng.poisson(firm.referral_rate(r8.referrals, len(pool) / people) * step)
+                self._acquire(firm, now, step)
+                n_ref = rng.poisson(firm.referral_rate(len(pool) / people) * step)
                 for person in pool.draw(int(n_ref), rng):
                     self.start_relationship(person, firm, Channel.REFERRAL, now)
+                self._win_back(firm, now, step)
             # People in the pool relocate and die too; a newcomer takes each one's place.
             if r8.exit > 0.0 and len(pool):
                 n_exit = rng.binomial(len(pool), -math.expm1(-r8.exit * step))

@@ -123,6 +123,10 @@ class Pool:
         self._where[person.id] = len(self._people)
         self._people.append(person)
 
+    def contains(self, person: Person) -> bool:
+        """Whether ``person`` is in the pool."""
+        return person.id in self._where
+
     def remove(self, person: Person) -> None:
         """Take a given person out of the pool."""
         i = self._where.pop(person.id)

@@ -92,6 +92,10 @@ class FirmRates:
     failure_prob: float
     desk_staff: int
     complaint_handling_days: float
+    coupon_depth: float
+    win_back_spend: float  # per day
+    win_back_cost: float
+    win_back_depth: float
 
     @classmethod
     def from_strategy(cls, st: Strategy) -> FirmRates:
@@ -112,6 +116,10 @@ class FirmRates:
             failure_prob=st.service_failure_prob,
             desk_staff=st.service_desk_staff,
             complaint_handling_days=st.complaint_handling_days,
+            coupon_depth=st.coupon.depth,
+            win_back_spend=st.win_back.budget_per_year / YEAR,
+            win_back_cost=st.win_back.cost_per_offer,
+            win_back_depth=st.win_back.depth,
         )
 
     def promotion_active(self, t: float) -> bool:

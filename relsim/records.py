@@ -40,6 +40,8 @@ class Channel(IntEnum):
     PAID = 1  # acquisition spend
     REFERRAL = 2  # recommended by an advocate or partner
     SWITCH = 3  # came over from a rival after defecting there
+    COUPON = 4  # paid acquisition whose trial purchase used a coupon
+    WIN_BACK = 5  # a former customer who took a win-back offer
 
     @property
     def label(self) -> str:
@@ -67,6 +69,7 @@ class RunLog:
         self.buy_time: list[float] = []
         self.buy_rung: list[int] = []
         self.buy_failed: list[bool] = []
+        self.buy_offer: list[float] = []  # discount of a coupon or win-back offer, else 0
         # daily snapshots per firm (see Market.snapshot)
         self.snapshots: list[tuple] = []
 
@@ -88,9 +91,10 @@ class RunLog:
         """End a bulk-purchase segment at time ``t``."""
         self.seg_end[index] = t
 
-    def purchase(self, rel: int, t: float, rung: int, failed: bool) -> None:
+    def purchase(self, rel: int, t: float, rung: int, failed: bool, offer: float = 0.0) -> None:
         """Record a purchase that is an event (first, first repeat, or a failed episode)."""
         self.buy_rel.append(rel)
         self.buy_time.append(t)
         self.buy_rung.append(rung)
         self.buy_failed.append(failed)
+        self.buy_offer.append(offer)

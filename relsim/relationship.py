@@ -59,6 +59,7 @@ class Relationship:
         "proc",
         "segment",
         "contact_ticket",
+        "offer",
     )
 
     def __init__(self, rid: int, person: Person, firm: Firm, start: float, channel: int,
@@ -81,6 +82,7 @@ class Relationship:
         self.proc: simpy.Process | None = None
         self.segment = -1  # index of the open bulk-purchase segment, -1 if none
         self.contact_ticket = -1  # ticket of the pending contact, -1 if none
+        self.offer = 0.0  # discount of the coupon or win-back offer that began it
 
 
 def life(m: Market, rel: Relationship):
@@ -106,8 +108,8 @@ def life(m: Market, rel: Relationship):
     lam_by_rung = [person.rate * s for s in r8.share_of_wallet]
     fail_by_rung = [lam * q for lam in lam_by_rung]
     fail_bound = [max(fail_by_rung[r:]) for r in range(len(fail_by_rung))]
-    neg_by_rung = [r8.neglect_max * b for b in r8.bond]
-    bond = r8.bond
+    bond = firm.bond  # the market's bond, strengthened for partnership members
+    neg_by_rung = [r8.neglect_max * b for b in bond]
     occasions = r8.price_occasions
     pmax_by_rung = [
         price_switch_probability(firm.max_saving, person.price_sensitivity, barrier,
@@ -119,6 +121,12 @@ def life(m: Market, rel: Relationship):
     ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
     customer = int(Rung.CUSTOMER)
+    # Someone who tried at an offer's price judges the next purchase against it: the full
+    # price looks dear by the offer's depth (a reference-price effect), so the coupon-acquired
+    # repeat less (main seed, question 5 on coupons).
+    lapse = (price_switch_probability(rel.offer, person.price_sensitivity,
+                                      r8.price_barrier[customer], r8.price_intercept,
+                                      r8.price_slope) if rel.offer > 0.0 else 0.0)
     log1p = math.log1p
     inf = math.inf
     while True:
@@ -159,6 +167,9 @@ def life(m: Market, rel: Relationship):
         x = uniform() * total
         if x < h_buy:
             if rung == customer:
+                if lapse and uniform() < lapse:
+                    m.defect(rel, Cause.PRICE, now)
+                    return
                 m.repeat_purchase(rel, now, uniform() < q)
             elif uniform() * h_buy < fail_by_rung[now_rung]:
                 m.service_failure(rel, now, record_purchase=True)

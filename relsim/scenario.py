@@ -84,6 +84,10 @@ class Population(_Strict):
     price_sensitivity_shape: Pos = 2.0
     complaint_propensity_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.25
     complaint_propensity_concentration: Pos = 4.0
+    # Trial: a prospect reached by paid acquisition buys with probability
+    # logistic(trial_logit + coupon_response * price_sensitivity * coupon depth).
+    trial_logit: float = -2.1972  # logit(0.10): one in ten tries without a coupon
+    coupon_response: NonNeg = 3.7
 
     @field_validator("segments")
     @classmethod
@@ -154,8 +158,74 @@ class LoyaltyDiscount(_Strict):
         return value
 
 
+class Coupon(_Strict):
+    """Coupons handed to prospects that paid acquisition reaches: ``depth`` off the trial."""
+
+    depth: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    cost_per_coupon: NonNeg = 0.0  # printing and distribution, per prospect reached
+
+
+class WinBack(_Strict):
+    """Offers to former customers who are nobody's customer now."""
+
+    budget_per_year: NonNeg = 0.0
+    cost_per_offer: Pos = 20.0
+    depth: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2  # off the first purchase back
+
+
+class Targeting(_Strict):
+    """Whom to look after: "hold on with all your might, watch closely, or let go".
+
+    People are ranked by expected annual spend; the top ``hold_share`` are contacted at
+    ``hold_cadence_factor`` times their rung's interval, the bottom ``let_go_share`` are not
+    contacted at all, and the rest are watched at their rung's cadence.
+    """
+
+    hold_share: Prob = 0.0
+    hold_cadence_factor: Pos = 1.0
+    let_go_share: Prob = 0.0
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> Targeting:
+        if self.hold_share + self.let_go_share > 1.0:
+            raise ValueError("expected hold_share + let_go_share <= 1")
+        return self
+
+
+class Partnership(_Strict):
+    """A partnership programme for people on or above ``from_rung``."""
+
+    from_rung: str = "partner"
+    bond_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # multiplies members' hazards
+    referral_factor: NonNeg = 1.0  # multiplies members' referrals
+    cost_per_member_per_year: NonNeg = 0.0
+    fixed_cost_per_year: NonNeg = 0.0
+
+    @field_validator("from_rung")
+    @classmethod
+    def _known_rung(cls, value: str) -> str:
+        if value not in RUNG_KEYS:
+            raise ValueError(f"expected one of {', '.join(RUNG_KEYS)}")
+        return value
+
+
+class Costs(_Strict):
+    """What the relationship costs, after the main seed's Table 7.3, and what staff earn."""
+
+    gross_margin: Prob = 0.25  # Table 7.3 line 4: profit from sales, as a share of revenue
+    delivery_per_purchase: NonNeg = 0.0  # 5.1.1
+    staff_bonus_share: Prob = 0.0  # 5.1.2: bonuses to store staff, share of revenue
+    returns_per_failure: NonNeg = 0.0  # 5.1.3: goods taken back after a failed episode
+    database_per_customer_year: NonNeg = 0.0
+    account_manager_salary_per_year: NonNeg = 0.0  # sales managers' salaries
+    desk_staff_salary_per_year: NonNeg = 0.0
+    service_quality_per_year: NonNeg = 0.0  # running the service at its failure rate
+    other_per_year: NonNeg = 0.0
+    setup_cost: NonNeg = 0.0  # one-off on day 0, e.g. a CRM system
+
+
 class Strategy(_Strict):
-    """What a firm controls."""
+    """What a firm controls, and what each lever costs."""
 
     price_index: Pos = 1.0
     promotion: Promotion = Promotion()
@@ -169,6 +239,29 @@ class Strategy(_Strict):
     service_desk_staff: Annotated[int, Field(ge=0, le=100_000)] = 1
     complaint_handling_days: Pos = 0.25
     initial_customers: Annotated[int, Field(ge=0)] = 0
+    coupon: Coupon = Coupon()
+    win_back: WinBack = WinBack()
+    targeting: Targeting = Targeting()
+    partnership: Partnership = Partnership()
+    costs: Costs = Costs()
+
+
+#: Reporting periods and their pandas frequency aliases (period starts).
+PERIODS = {"month": "MS", "quarter": "QS", "year": "YS"}
+
+
+class Economics(_Strict):
+    """How money is accounted: the discount rate for NPV and the reporting period."""
+
+    discount_rate_per_year: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.10
+    period: str = "month"
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str) -> str:
+        if value not in PERIODS:
+            raise ValueError(f"expected one of {', '.join(PERIODS)}")
+        return value
 
 
 class Market(_Strict):
@@ -189,6 +282,7 @@ class Scenario(_Strict):
     switching: Switching = Switching()
     market: Market
     firms: dict[str, Strategy]
+    economics: Economics = Economics()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -311,13 +405,69 @@ def scenario_from_dict(
         raise ScenarioError(_format_errors(source, err)) from None
 
 
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(f"{p}: cannot read scenario file ({err.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{p}: not valid TOML: {err}") from None
+
+
+def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file's data with its ``extends`` chain resolved (not yet validated).
+
+    A scenario may say ``extends = "baseline.toml"`` (a path relative to its own file, or
+    ``"relsim:baseline"`` for the bundled default) and then give only what differs: its
+    tables are merged key by key over the base's.
+
+    Raises
+    ------
+    ScenarioError
+        If a file in the chain is missing or not TOML, or the chain loops.
+    """
+    p = Path(path)
+    if p.resolve() in _seen:
+        chain = " -> ".join(str(x) for x in (*_seen, p.resolve()))
+        raise ScenarioError(f"{p}: extends: the chain loops ({chain})")
+    data = _read_toml(p)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise ScenarioError(f"{p}: extends: expected the path of a scenario file, got {base!r}")
+    if base == f"relsim:{DEFAULT_SCENARIO}":
+        base_path = default_scenario_path()
+    else:
+        base_path = p.parent / base
+        if not base_path.exists():
+            raise ScenarioError(f"{p}: extends: no scenario file {base_path}")
+    parent = read_scenario_data(base_path, (*_seen, p.resolve()))
+    parent.pop("name", None)
+    parent.pop("description", None)
+    return _deep_merge(parent, data)
+
+
 def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
     """Load and validate a scenario file.
 
     Parameters
     ----------
     path : str or Path, optional
-        A TOML scenario; the bundled default scenario when omitted.
+        A TOML scenario (which may extend another, see :func:`read_scenario_data`); the
+        bundled default scenario when omitted.
     overrides : list of str, optional
         ``KEY=VALUE`` overrides (dotted keys, TOML values).
 
@@ -331,13 +481,6 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
         If the file is missing, not TOML, or does not validate.
     """
     p = default_scenario_path() if path is None else Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError(f"{p}: cannot read scenario file ({err.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{p}: not valid TOML: {err}") from None
+    data = read_scenario_data(p)
     data.setdefault("name", p.stem)
     return scenario_from_dict(data, str(p), overrides)

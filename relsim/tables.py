@@ -11,7 +11,7 @@ The purchases of a relationship between two state changes are a Poisson process 
 rate, so they are drawn here in one vectorised pass (count per segment, then uniform times),
 and joined with the purchases that were events in their own right. Spend per purchase is the
 person's mean basket times the firm's price at that moment (list price, promotion, loyalty
-discount) times gamma noise.
+discount, the coupon or win-back offer of a first purchase) times gamma noise.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def transactions_table(m: Market) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``customer_id, firm, date, amount, relationship_id, day, rung, failed``.
+        Columns ``customer_id, firm, date, amount, relationship_id, day, rung, failed,
+        discount``.
     """
     log, rng = m.log, m.purchases_rng
     seg_rel = np.asarray(log.seg_rel, dtype=np.int64)
@@ -79,8 +80,9 @@ def transactions_table(m: Market) -> pd.DataFrame:
                            np.asarray(log.buy_rung, dtype=np.int64)])
     failed = np.concatenate([np.zeros(len(which), dtype=bool),
                              np.asarray(log.buy_failed, dtype=bool)])
+    offer = np.concatenate([np.zeros(len(which)), np.asarray(log.buy_offer, dtype=float)])
     order = np.lexsort((rel, t))
-    rel, t, rung, failed = rel[order], t[order], rung[order], failed[order]
+    rel, t, rung, failed, offer = rel[order], t[order], rung[order], failed[order], offer[order]
 
     rels = m.relationships
     person = np.fromiter((r.person.id for r in rels), dtype=np.int64, count=len(rels))
@@ -89,7 +91,8 @@ def transactions_table(m: Market) -> pd.DataFrame:
     f_idx = firm[rel]
     shape = m.rates.spend_shape
     noise = rng.gamma(shape, 1.0 / shape, len(t)) if shape > 0 else np.ones(len(t))
-    amount = np.round(basket[rel] * _price_factor(m, f_idx, rung, t) * noise, 2)
+    at_list = basket[rel] * noise * np.array([f.rates.price_index for f in m.firms])[f_idx]
+    amount = np.round(basket[rel] * _price_factor(m, f_idx, rung, t) * (1.0 - offer) * noise, 2)
 
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     return pd.DataFrame({
@@ -101,6 +104,8 @@ def transactions_table(m: Market) -> pd.DataFrame:
         "day": t,
         "rung": _categorical(rung, RUNG_LABELS),
         "failed": failed,
+        # Given away at this purchase by promotions, loyalty discounts, coupons, win-back offers.
+        "discount": np.round(np.maximum(at_list - amount, 0.0), 2),
     })
 
 
@@ -189,7 +194,7 @@ SNAPSHOT_COLUMNS = (
     + [r.label for r in RELATIONSHIP_RUNGS]
     + [f"acquired_{c.label}" for c in Channel]
     + [f"lost_{c.label}" for c in Cause]
-    + ["contacts", "contact_delay_days", "pool"]
+    + ["contacts", "contact_delay_days", "reached", "win_back_offers", "pool"]
 )
 
 
@@ -211,7 +216,8 @@ def timeseries_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
     snap["active"] = snap[rung_cols].sum(axis=1)
     snap["acquired_to_date"] = snap[acq_cols].sum(axis=1)
     snap["lost_to_date"] = snap[lost_cols].sum(axis=1)
-    flows = acq_cols + lost_cols + ["contacts", "contact_delay_days"]
+    flows = acq_cols + lost_cols + ["contacts", "contact_delay_days", "reached",
+                                    "win_back_offers"]
     diffs = snap.groupby("firm_index")[flows].diff().fillna(snap[flows])
     snap[flows] = diffs
     served = snap["contacts"]
@@ -231,7 +237,7 @@ def timeseries_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
     snap.insert(2, "firm", pd.Categorical.from_codes(snap["firm_index"].to_numpy(),
                                                      categories=[f.name for f in m.firms]))
     snap = snap.drop(columns="firm_index")
-    for c in acq_cols + lost_cols + ["contacts"]:
+    for c in acq_cols + lost_cols + ["contacts", "reached", "win_back_offers"]:
         snap[c] = snap[c].astype(np.int64)
     snap["acquired_to_date"] = snap["acquired_to_date"].astype(np.int64)
     return snap
