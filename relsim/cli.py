@@ -1,4 +1,4 @@
-"""The ``relsim`` command line: run, validate, facts, forecast.
+"""The ``relsim`` command line: run, validate, facts, forecast, compare, experiment.
 
 Every command is a thin layer over the Python API; bad input ends with a message naming the
 file, the key and what was expected, exit status 2, and nothing written.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from relsim.experiment import ExperimentError
 from relsim.facts import facts_frame, measure
 from relsim.forecast.data import ForecastDataError
 from relsim.runio import RunDirError, read_run, write_run
@@ -140,6 +141,105 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+COMPARE_PRINTED = ("profit", "npv", "revenue", "customers_end", "retention_rate",
+                   "cost_per_acquired", "cost_per_retained_customer_year",
+                   "defections_neglect_per_customer_year", "defections_price_per_customer_year",
+                   "defections_dissatisfaction_per_customer_year")
+
+
+def _print_summary(study, metrics: tuple[str, ...] | list[str]) -> None:
+    from relsim.comparison_report import summary_table
+
+    table = summary_table(study.summary, metrics)
+    if len(table):
+        print(table.to_string(index=False))
+    for _, r in study.strategy.iterrows():
+        pb = (f"pays back in period {r['payback_periods']:g}"
+              if pd.notna(r["payback_periods"]) else "does not pay back within the run")
+        roi = "" if pd.isna(r["roi"]) else f"; ROI {r['roi']:.2f} [{r['roi_low']:.2f}, " \
+                                            f"{r['roi_high']:.2f}]"
+        print(f"  {r['arm']} against {r['against']}: {pb}{roi}")
+
+
+def _run_study(arms, reps: int, seed: int, out: Path, workers: int, title: str,
+               description: str, claims_fn=None, metrics=None, extra=None):
+    from relsim.compare import run_arms
+    from relsim.study import write_study
+
+    t0 = time.perf_counter()
+    try:
+        done, found = run_arms(arms, reps, seed, out, workers)
+    except KeyboardInterrupt:
+        kept = sum(1 for a in arms for _ in (out / "reps" / a.name).glob("metrics-*.parquet"))
+        print(f"relsim: interrupted; the {kept} finished replications are kept in "
+              f"{out / 'reps'}; rerun the same command to compute only the rest",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+    extra = {"command": ["relsim", *sys.argv[1:]], "workers": workers,
+             "wall_seconds": time.perf_counter() - t0, **(extra or {})}
+    study = write_study(out, arms, reps, seed, title, description, claims_fn, metrics, extra)
+    print(f"{title}: {len(arms)} arms x {reps} replications (seed {seed}; {done} run now, "
+          f"{found} found finished), {time.perf_counter() - t0:.0f} s")
+    return study
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from relsim.compare import Arm
+
+    arms: list[Arm] = []
+    for path in args.scenarios:
+        sc = load_scenario(path, args.set)
+        name = sc.name
+        k = 2
+        while name in {a.name for a in arms}:
+            name = f"{sc.name}-{k}"
+            k += 1
+        arms.append(Arm(name, sc, str(path)))
+    seed = arms[0].scenario.simulation.seed if args.seed is None else args.seed
+    if args.reps < 1 or args.workers < 1:
+        print("relsim: error: --reps and --workers: expected positive integers",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    label = "-vs-".join(a.name for a in arms)
+    out = Path(args.out) if args.out else Path("results") / "compare" / label
+    study = _run_study(arms, args.reps, seed, out, args.workers, f"Comparison: {label}",
+                       "Each arm's mean and 95% interval over replications, and the paired "
+                       f"difference to '{arms[0].name}'.")
+    _print_summary(study, COMPARE_PRINTED)
+    print(f"  written to {out}/ (summary.csv, strategy.csv, replications.parquet, "
+          "ledgers.parquet, report.html, manifest.json)")
+    return 0
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from relsim.experiment import evaluate, load_experiment
+
+    exp, arms = load_experiment(args.file)
+    reps = args.reps or exp.replications
+    seed = exp.seed if args.seed is None else args.seed
+    if reps < 1 or args.workers < 1:
+        print("relsim: error: --reps and --workers: expected positive integers",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    study = _run_study(arms, reps, seed, out, args.workers, f"Experiment: {exp.name}",
+                       exp.description, lambda r, lg: evaluate(exp, r, lg),
+                       exp.metrics or None, {"experiment_file": str(args.file),
+                                             "experiment": exp.model_dump()})
+    claims = study.claims
+    metrics = exp.metrics or sorted({c.metric for c in exp.claims})
+    _print_summary(study, metrics)
+    for _, c in claims.iterrows():
+        verdict = {True: "HELD", False: "DID NOT HOLD"}.get(c["holds"], "NOT EVALUATED")
+        ci = ("" if pd.isna(c["ci_low"]) else f" [{c['ci_low']:.4g}, {c['ci_high']:.4g}]")
+        why = f" ({c['why']})" if c["why"] else ""
+        print(f"  claim: {c['claim']}: {verdict}: {c['value']:.4g}{ci} against "
+              f"[{c['low']:g}, {c['high']:g}] ({c['test']}){why}")
+    print(f"  written to {out}/ (claims.csv, summary.csv, report.html, manifest.json, ...)")
+    held = claims["holds"].map(lambda v: v is True)
+    return 0 if held.all() or not args.strict else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``relsim`` command."""
     p = argparse.ArgumentParser(prog="relsim", description=__doc__.splitlines()[0])
@@ -191,6 +291,28 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--discount-rate", type=float, default=0.01,
                     help="discount rate per 4 weeks for CLV")
     fc.set_defaults(func=_cmd_forecast)
+
+    cmp_ = sub.add_parser("compare", help="run scenarios side by side, replicated with common "
+                          "random numbers, and compare their money and dynamics")
+    cmp_.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the "
+                      "reference the others are compared with")
+    cmp_.add_argument("--reps", type=int, default=10, help="replications per scenario")
+    cmp_.add_argument("--seed", type=int, help="root seed (default: the first scenario's)")
+    cmp_.add_argument("--workers", type=int, default=1, help="local processes")
+    cmp_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a value in every scenario")
+    cmp_.add_argument("--out", help="output directory (default: results/compare/<names>)")
+    cmp_.set_defaults(func=_cmd_compare)
+
+    ex = sub.add_parser("experiment", help="run a declared experiment and check its claims")
+    ex.add_argument("file", help="experiment TOML (see experiments/)")
+    ex.add_argument("--reps", type=int, help="replications (default: the file's)")
+    ex.add_argument("--seed", type=int, help="root seed (default: the file's)")
+    ex.add_argument("--workers", type=int, default=1, help="local processes")
+    ex.add_argument("--out", help="output directory (default: results/<experiment>)")
+    ex.add_argument("--strict", action="store_true",
+                    help="exit with status 1 when a claim does not hold")
+    ex.set_defaults(func=_cmd_experiment)
     return p
 
 
@@ -202,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return args.func(args)
-    except (ScenarioError, RunDirError, ForecastDataError) as err:
+    except (ScenarioError, RunDirError, ForecastDataError, ExperimentError) as err:
         print(f"relsim: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -32,7 +32,7 @@ def test_default_scenario_loads_without_a_path():
 
 
 def test_out_of_range_value_names_file_key_and_expectation(tmp_path):
-    p = write(tmp_path, BASELINE.replace("account_managers = 5", "account_managers = -3", 1))
+    p = write(tmp_path, BASELINE.replace("account_managers = 3", "account_managers = -3", 1))
     with pytest.raises(ScenarioError) as err:
         load_scenario(p)
     msg = str(err.value)
