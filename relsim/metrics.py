@@ -36,27 +36,39 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: float) -> float:
+def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: float,
+                         cohort: np.ndarray | None = None) -> float:
     """Share of a year's buyers who buy from the firm again the next year (pooled over years).
 
     Parameters
     ----------
     transactions : pandas.DataFrame
-        With ``customer_id, firm, day``.
+        With ``customer_id, firm, day`` (and ``relationship_id`` when ``cohort`` is given).
     firm : str
     horizon_days : float
+    cohort : numpy.ndarray, optional
+        Relationship ids: when given, only these relationships count, each followed as itself
+        (a person won back later is a new relationship), so the rate says whether the existing
+        customers kept buying, unmixed with new ones and with win-backs.
 
     Returns
     -------
     float
         NaN when the run is shorter than two years.
     """
-    tx = transactions.loc[transactions["firm"] == firm, ["customer_id", "day"]]
-    year = (tx["day"].to_numpy() // YEAR).astype(np.int64)
+    tx = transactions[transactions["firm"] == firm]
     n_years = int(horizon_days // YEAR)
     if n_years < 2:
         return math.nan
-    buyers = [set(tx["customer_id"].to_numpy()[year == y]) for y in range(n_years)]
+    if cohort is None:
+        ids = tx["customer_id"].to_numpy()
+        day = tx["day"].to_numpy()
+    else:
+        keep = tx["relationship_id"].isin(cohort).to_numpy()
+        ids = tx["relationship_id"].to_numpy()[keep]
+        day = tx["day"].to_numpy()[keep]
+    year = (day // YEAR).astype(np.int64)
+    buyers = [set(ids[year == y]) for y in range(n_years)]
     kept = sum(len(buyers[y] & buyers[y + 1]) for y in range(n_years - 1))
     base = sum(len(buyers[y]) for y in range(n_years - 1))
     return _ratio(kept, base)
@@ -143,6 +155,8 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan
     m["existing_kept_share"] = float(initial["end_day"].isna().mean()) if len(initial) else math.nan
     m["repeat_purchase_rate"] = repeat_purchase_rate(tables["transactions"], firm, horizon)
+    m["repeat_purchase_rate_existing"] = repeat_purchase_rate(
+        tables["transactions"], firm, horizon, initial["relationship_id"].to_numpy())
 
     clv = realised_clv(scenario, tables, firm)
     new = clv[clv["channel"] != Channel.INITIAL.label]

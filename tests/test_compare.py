@@ -1,0 +1,115 @@
+"""Replicated comparisons: common random numbers, any number of workers, nothing lost."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import small
+from relsim.compare import Arm, load_replications, mean_ci, payback, roi, run_arms, summarize
+
+TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
+        "firms.rival.initial_customers": 150}
+
+
+def tiny(**extra):
+    return small(**{**TINY, **extra})
+
+
+def test_mean_ci_is_the_student_t_interval():
+    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0]))
+    half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
+    assert mean == 2.0 and lo == pytest.approx(2 - half) and hi == pytest.approx(2 + half)
+    assert math.isnan(mean_ci(np.array([5.0]))[1])
+    assert mean_ci(np.array([1.0, np.nan, 3.0]))[0] == 2.0
+
+
+def test_paired_differences_use_matching_replications():
+    reps = pd.DataFrame({"arm": ["a"] * 3 + ["b"] * 3, "replication": [0, 1, 2] * 2,
+                         "x": [10.0, 20.0, 30.0, 11.0, 21.0, 31.0]})
+    s = summarize(reps, "a").set_index("arm")
+    # b - a is exactly 1 in every replication: the paired interval has zero width
+    assert s.loc["b", "diff"] == pytest.approx(1.0)
+    assert s.loc["b", "diff_low"] == pytest.approx(1.0) == s.loc["b", "diff_high"]
+    # while the unpaired intervals of the two means overlap widely
+    assert s.loc["b", "ci_low"] < s.loc["a", "mean"]
+
+
+def test_payback_is_where_the_cumulative_difference_turns_positive_for_good():
+    periods = pd.date_range("2024-01-01", periods=5, freq="MS")
+    rows = []
+    for rep in range(2):
+        for i, p in enumerate(periods):
+            rows.append({"arm": "base", "replication": rep, "period": p, "profit": 100.0})
+            extra = [-10.0, 5.0, 5.0, 5.0, 5.0][i]
+            rows.append({"arm": "prog", "replication": rep, "period": p, "profit": 100 + extra})
+    pb = payback(pd.DataFrame(rows), "prog", "base")
+    # cumulative difference -10, -5, 0, 5, 10: at or above zero from the third period on
+    assert pb["periods"] == 3.0 and pb["paid_back_share"] == 1.0
+    never = payback(pd.DataFrame(rows), "base", "prog")
+    assert math.isnan(never["periods"])
+
+
+def test_roi_is_profit_gain_over_extra_cost():
+    reps = pd.DataFrame({"arm": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1],
+                         "total_costs": [100.0, 100.0, 150.0, 150.0],
+                         "profit": [10.0, 12.0, 30.0, 42.0]})
+    mean, _, _ = roi(reps, "b", "a")
+    assert mean == pytest.approx(((30 - 10) / 50 + (42 - 12) / 50) / 2)
+
+
+@pytest.fixture(scope="module")
+def arms():
+    return [Arm("base", tiny()), Arm("more_staff", tiny(**{"firms.focal.account_managers": 6})),
+            Arm("same_as_base", tiny())]
+
+
+def test_results_are_identical_on_one_and_on_two_processes(tmp_path, arms):
+    run_arms(arms[:2], 2, 7, tmp_path / "one", workers=1, progress=False)
+    run_arms(arms[:2], 2, 7, tmp_path / "two", workers=2, progress=False)
+    one, led1 = load_replications(tmp_path / "one", arms[:2], 2)
+    two, led2 = load_replications(tmp_path / "two", arms[:2], 2)
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(led1, led2)
+
+
+def test_common_random_numbers_pair_the_arms(tmp_path, arms):
+    run_arms(arms, 2, 7, tmp_path, progress=False)
+    reps, _ = load_replications(tmp_path, arms, 2)
+    s = summarize(reps, "base").set_index(["arm", "metric"])
+    # an arm identical to the reference sees the very same draws: every difference is zero
+    same = s.loc["same_as_base"]
+    assert (same["diff"].dropna() == 0).all()
+    # replications differ from one another
+    base = reps[reps["arm"] == "base"]
+    assert base["revenue"].nunique() == 2
+
+
+def test_an_interrupted_comparison_keeps_what_finished_and_resumes(tmp_path, arms):
+    def stop_after_first(arm, rep):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_arms(arms[:2], 2, 7, tmp_path / "cut", progress=False, on_done=stop_after_first)
+    kept, _ = load_replications(tmp_path / "cut", arms[:2], 2)
+    assert len(kept) == 1
+    done, found = run_arms(arms[:2], 2, 7, tmp_path / "cut", progress=False)
+    assert (done, found) == (3, 1)
+    run_arms(arms[:2], 2, 7, tmp_path / "whole", progress=False)
+    resumed, led_r = load_replications(tmp_path / "cut", arms[:2], 2)
+    whole, led_w = load_replications(tmp_path / "whole", arms[:2], 2)
+    pd.testing.assert_frame_equal(resumed, whole)
+    pd.testing.assert_frame_equal(led_r, led_w)
+    # no half-written files anywhere
+    assert not list((tmp_path / "cut").rglob("*.partial"))
+
+
+def test_stored_replications_of_a_changed_scenario_are_not_reused(tmp_path, arms):
+    run_arms(arms[:1], 1, 7, tmp_path, progress=False)
+    changed = Arm("base", tiny(**{"firms.focal.service_failure_prob": 0.2}))
+    done, found = run_arms([changed], 1, 7, tmp_path, progress=False)
+    assert (done, found) == (1, 0)
+    done, found = run_arms([changed], 1, 8, tmp_path, progress=False)  # another seed
+    assert (done, found) == (1, 0)

@@ -1,0 +1,183 @@
+"""Declared experiments: validated like scenarios, claims evaluated or told why not, and the
+command line writes complete results or nothing."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsim.cli import main
+from relsim.experiment import Claim, ExperimentError, evaluate_claim, load_experiment
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
+        "firms.rival.initial_customers": 150}
+
+
+def tiny_experiment(tmp_path, claims="", arms_extra=""):
+    sets = ", ".join(f'"{k}" = {v}' for k, v in TINY.items())
+    text = f'''
+name = "tiny"
+replications = 2
+seed = 3
+[[arms]]
+name = "base"
+scenario = "relsim:baseline"
+set = {{ {sets} }}
+[[arms]]
+name = "staffed"
+scenario = "relsim:baseline"
+set = {{ {sets}, "firms.focal.account_managers" = 8 }}
+{arms_extra}
+{claims}
+'''
+    p = tmp_path / "tiny.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_bundled_experiments_validate(path):
+    exp, arms = load_experiment(path)
+    assert exp.claims and len(arms) == len(exp.arms)
+    assert all(a.scenario.market.focal == "focal" for a in arms)
+
+
+def test_unknown_key_and_unknown_arm_name_the_file_and_key(tmp_path):
+    bad = tiny_experiment(tmp_path, claims='''
+[[claims]]
+name = "x"
+source = "y"
+metric = "profit"
+arm = "nobody"
+range = [0, 1]
+colour = "red"
+''')
+    with pytest.raises(ExperimentError) as err:
+        load_experiment(bad)
+    msg = str(err.value)
+    assert str(bad) in msg and "claims.0.colour" in msg and "unknown key" in msg
+
+
+def test_claim_needs_its_reference_arm_and_an_ordered_range():
+    with pytest.raises(ValueError, match="against"):
+        Claim(name="c", source="s", kind="difference", arm="a", range=(0, 1))
+    with pytest.raises(ValueError, match="low <= high"):
+        Claim(name="c", source="s", arm="a", range=(1, 0))
+
+
+def test_a_bad_scenario_in_an_arm_names_the_arm(tmp_path):
+    p = tmp_path / "e.toml"
+    p.write_text('[[arms]]\nname = "a"\nscenario = "missing.toml"\n')
+    with pytest.raises(ExperimentError, match=r"arms\[0\] \('a'\).*missing.toml"):
+        load_experiment(p)
+    p.write_text('[[arms]]\nname = "a"\nset = { "firms.focal.account_managers" = -1 }\n')
+    with pytest.raises(ExperimentError, match="account_managers"):
+        load_experiment(p)
+
+
+REPS = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 4, "replication": [0, 1, 2, 3] * 2,
+                     "profit": [100.0, 110.0, 90.0, 100.0, 130.0, 140.0, 118.0, 132.0],
+                     "retention_rate": [0.60, 0.61, 0.59, 0.60, 0.70, 0.71, 0.69, 0.70],
+                     "empty": [np.nan] * 8})
+
+
+def claim(**kw):
+    return Claim(**{"name": "c", "source": "s", "arm": "b", "range": (-1e9, 1e9), **kw})
+
+
+def test_claim_kinds_compute_what_they_say():
+    v = evaluate_claim(claim(metric="profit"), REPS, pd.DataFrame())
+    assert v["value"] == pytest.approx(130.0) and v["holds"]
+    d = evaluate_claim(claim(kind="difference", against="a"), REPS, pd.DataFrame())
+    assert d["value"] == pytest.approx(30.0)
+    r = evaluate_claim(claim(kind="relative", against="a"), REPS, pd.DataFrame())
+    assert r["value"] == pytest.approx(0.30)
+    # profit +30% for 10 points of retention: +15% per 5 points
+    ps = evaluate_claim(claim(kind="per_step", against="a", per="retention_rate", step=0.05,
+                              range=(0.25, 0.85)), REPS, pd.DataFrame())
+    assert ps["value"] == pytest.approx(0.15) and ps["holds"] is False
+
+
+def test_interval_test_needs_the_whole_interval_inside():
+    inside = evaluate_claim(claim(kind="difference", against="a", range=(0, math.inf),
+                                  test="interval"), REPS, pd.DataFrame())
+    assert inside["holds"] and inside["ci_low"] > 0
+    straddles = evaluate_claim(claim(kind="difference", against="a", range=(29, math.inf),
+                                     test="interval"), REPS, pd.DataFrame())
+    assert straddles["value"] > 29 and straddles["holds"] is False
+
+
+def test_a_claim_that_cannot_be_evaluated_says_why():
+    missing = evaluate_claim(claim(metric="no_such_metric"), REPS, pd.DataFrame())
+    assert missing["holds"] is None and "not measured" in missing["why"]
+    empty = evaluate_claim(claim(metric="empty"), REPS, pd.DataFrame())
+    assert empty["holds"] is None and "undefined in every replication" in empty["why"]
+    flat = evaluate_claim(claim(kind="per_step", against="b", per="retention_rate",
+                                metric="profit"), REPS, pd.DataFrame())
+    assert flat["holds"] is None and "did not move" in flat["why"]
+
+
+def test_experiment_command_writes_results_and_verdicts(tmp_path, capsys):
+    p = tiny_experiment(tmp_path, claims='''
+[[claims]]
+name = "staff cost money"
+source = "arithmetic"
+kind = "difference"
+metric = "sales_managers"
+arm = "staffed"
+against = "base"
+range = [0, inf]
+test = "interval"
+
+[[claims]]
+name = "an impossible figure"
+source = "nowhere"
+metric = "revenue"
+arm = "base"
+range = [-2, -1]
+''')
+    out = tmp_path / "out"
+    assert main(["experiment", str(p), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "staff cost money: HELD" in text and "an impossible figure: DID NOT HOLD" in text
+    claims = pd.read_csv(out / "claims.csv")
+    assert list(claims["holds"]) == [True, False]
+    reps = pd.read_parquet(out / "replications.parquet")
+    assert sorted(reps["arm"].unique()) == ["base", "staffed"] and len(reps) == 4
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["seed"] == 3 and meta["replications_finished"] == {"base": 2, "staffed": 2}
+    assert "an impossible figure" in (out / "report.html").read_text()
+    # --strict turns a claim that did not hold into a failing exit status; a rerun reuses
+    assert main(["experiment", str(p), "--out", str(out), "--strict"]) == 1
+    assert "0 run now, 4 found finished" in capsys.readouterr().out
+
+
+def test_bad_experiment_exits_2_and_writes_nothing(tmp_path, capsys):
+    p = tmp_path / "bad.toml"
+    p.write_text('replications = 0\n[[arms]]\nname = "a"\n')
+    out = tmp_path / "out"
+    assert main(["experiment", str(p), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(p) in err and "replications" in err
+    assert not out.exists()
+
+
+def test_compare_command_prints_intervals_and_differences(tmp_path, capsys):
+    sets = [x for k, v in TINY.items() for x in ("--set", f"{k}={v}")]
+    out = tmp_path / "cmp"
+    base = str(ROOT / "scenarios" / "baseline.toml")
+    coupon = str(ROOT / "scenarios" / "coupon_acquisition.toml")
+    assert main(["compare", base, coupon, "--reps", "2", "--seed", "5", "--out", str(out),
+                 *sets]) == 0
+    text = capsys.readouterr().out
+    assert "coupon_acquisition" in text and "profit" in text
+    s = pd.read_csv(out / "summary.csv")
+    assert set(s["arm"]) == {"baseline", "coupon_acquisition"}
+    assert s.loc[s["arm"] == "baseline", "diff"].isna().all()
+    assert (out / "strategy.csv").exists() and (out / "report.html").exists()
+    assert main(["compare", base, "--reps", "0", "--out", str(tmp_path / "x")]) == 2

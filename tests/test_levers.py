@@ -1,0 +1,110 @@
+"""Strategy levers act through their mechanisms: trial and coupons, win-back, targeting,
+partnership programmes; each test states what the mechanism implies and checks it."""
+
+import math
+
+import numpy as np
+import pytest
+
+import relsim
+from conftest import small
+from relsim.metrics import run_metrics
+from relsim.model import Market
+from relsim.records import Channel, EventKind
+
+
+def metrics(sc, seed=3, replication=0):
+    return run_metrics(sc, relsim.simulate(sc, seed=seed, replication=replication).tables())
+
+
+def test_trial_without_a_coupon_is_the_scenarios_trial_probability():
+    # Every reached prospect tries with probability logistic(trial_logit) = 0.10 when nobody
+    # holds a coupon, so trials ~ Binomial(reached, 0.10).
+    sc = small(**{"firms.focal.acquisition_budget_per_year": 60000})
+    res = relsim.simulate(sc, seed=21)
+    ts = res.timeseries[res.timeseries["firm"] == "focal"]
+    reached, tried = ts["reached"].sum(), ts["acquired_paid"].sum()
+    p = 1 / (1 + math.exp(-sc.population.trial_logit))
+    assert p == pytest.approx(0.10, abs=1e-4)
+    se = math.sqrt(p * (1 - p) / reached)
+    assert reached > 2000
+    assert abs(tried / reached - p) < 4 * se
+
+
+def test_coupons_raise_trial_but_the_coupon_acquired_repeat_less():
+    # Same streams (common random numbers), one lever: a 20% coupon.
+    base = small(**{"firms.focal.acquisition_budget_per_year": 60000})
+    coupon = small(**{"firms.focal.acquisition_budget_per_year": 60000,
+                      "firms.focal.coupon.depth": 0.2})
+    mb, mc = metrics(base), metrics(coupon)
+    assert mc["trial_rate"] > 1.5 * mb["trial_rate"]
+    assert mc["second_purchase_rate_coupon"] < mb["second_purchase_rate_paid"] - 0.1
+    # those who lapse after a coupon trial leave over price (a reference-price effect)
+    assert mc["defections_price_per_customer_year"] > mb["defections_price_per_customer_year"]
+
+
+def test_coupon_trial_purchase_is_made_at_the_coupon_price():
+    sc = small(**{"firms.focal.coupon.depth": 0.2, "firms.focal.promotion.depth": 0.0,
+                  "firms.focal.acquisition_budget_per_year": 60000})
+    res = relsim.simulate(sc, seed=4)
+    cu = res.customers[(res.customers["channel"] == "coupon")].set_index("relationship_id")
+    tx = res.transactions[res.transactions["relationship_id"].isin(cu.index)]
+    first = tx[tx["day"].to_numpy() == cu.loc[tx["relationship_id"], "start_day"].to_numpy()]
+    assert len(first) == len(cu)
+    # at list price 1 the discount is 20% of the list amount, up to rounding to cents
+    at_list = first["amount"] + first["discount"]
+    assert np.abs(first["discount"] - 0.2 * at_list).max() <= 0.011
+    later = tx[~tx.index.isin(first.index)]
+    assert (later["discount"] == 0).all()  # no promotion, no loyalty discount: full price
+
+
+def test_win_back_wins_only_former_customers_of_the_firm():
+    sc = small(**{"firms.focal.win_back.budget_per_year": 30000})
+    res = relsim.simulate(sc, seed=8)
+    wb = res.customers[(res.customers["channel"] == Channel.WIN_BACK.label)]
+    assert len(wb) > 5
+    assert wb["returning"].all() and (wb["firm"] == "focal").all()
+    base = relsim.simulate(small(), seed=8)
+    assert (base.customers["channel"] == Channel.WIN_BACK.label).sum() == 0
+    ts = res.timeseries[res.timeseries["firm"] == "focal"]
+    assert ts["win_back_offers"].sum() >= len(wb)
+
+
+def test_let_go_tier_gets_no_contacts_and_hold_tier_gets_more():
+    sc = small(**{"firms.focal.targeting.let_go_share": 0.5,
+                  "firms.focal.targeting.hold_share": 0.2,
+                  "firms.focal.targeting.hold_cadence_factor": 0.5,
+                  "firms.focal.account_managers": 20})
+    m = Market(sc, seed=2)
+    m.run()
+    firm = m.firms[0]
+    contacted = {e[1] for e in m.log.events if e[4] == EventKind.CONTACT and e[3] == 0}
+    people = {r.person.id: r.person for r in m.relationships}
+    values = np.array([people[i].rate * people[i].basket for i in contacted])
+    assert len(values) > 100
+    assert values.min() >= firm.let_go_below  # nobody in the let-go tier was contacted
+    # the hold tier is contacted about twice as often per relationship as the middle tier
+    counts = {}
+    for e in m.log.events:
+        if e[4] == EventKind.CONTACT and e[3] == 0:
+            counts[e[2]] = counts.get(e[2], 0) + 1
+    hold = [counts.get(r.id, 0) for r in m.relationships if r.firm is firm
+            and r.person.rate * r.person.basket >= firm.hold_from
+            and r.start == 0.0 and r.active]
+    middle = [counts.get(r.id, 0) for r in m.relationships if r.firm is firm
+              and firm.let_go_below <= r.person.rate * r.person.basket < firm.hold_from
+              and r.start == 0.0 and r.active]
+    assert np.mean(hold) > 1.5 * np.mean(middle)
+
+
+def test_partnership_programme_strengthens_members_bonds_and_referrals():
+    base = small()
+    prog = small(**{"firms.focal.partnership.from_rung": '"advocate"',
+                    "firms.focal.partnership.bond_factor": 0.5,
+                    "firms.focal.partnership.referral_factor": 3.0})
+    fb, fp = Market(base, seed=1).firms[0], Market(prog, seed=1).firms[0]
+    # advocate = 4, partner = 5: halved hazards, tripled referrals; other rungs untouched
+    assert fp.bond[4] == pytest.approx(0.5 * fb.bond[4]) and fp.bond[2] == fb.bond[2]
+    assert fp.referrals[5] == pytest.approx(3 * fb.referrals[5])
+    mb, mp = metrics(base, seed=6), metrics(prog, seed=6)
+    assert mp["acquired_referral"] > mb["acquired_referral"]
