@@ -50,9 +50,14 @@ def _summary(result: SimulationResult, out: Path | None, seconds: float) -> str:
         mix = ", ".join(f"{c[5:]} {v / total_lost:.0%}" for c, v in by_cause.items()
                         if total_lost)
         focal = " (focal)" if firm == result.focal else ""
+        from relsim.economics import daily_ledger, npv
+
+        led = daily_ledger(result.scenario, result.tables(), str(firm))
+        money = (f"; profit {led['profit'].sum():,.0f} (NPV "
+                 f"{npv(led, result.scenario.economics.discount_rate_per_year):,.0f})")
         lines.append(f"  {firm}{focal}: customers {int(first['active'])} -> {int(last['active'])}"
                      f"; acquired {acquired}, lost {total_lost} ({mix}); "
-                     f"revenue {own['revenue'].sum():,.0f}")
+                     f"revenue {own['revenue'].sum():,.0f}{money}")
     facts = measure(result.customers, result.transactions, result.focal,
                     result.scenario.simulation.days)
     held = sum(f.holds for f in facts)

@@ -162,6 +162,7 @@ def period_ledger(daily: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     daily : pandas.DataFrame
         From :func:`daily_ledger`.
     period : {"month", "quarter", "year"}
+        Length of the periods.
 
     Returns
     -------

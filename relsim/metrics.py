@@ -45,7 +45,9 @@ def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: fl
     transactions : pandas.DataFrame
         With ``customer_id, firm, day`` (and ``relationship_id`` when ``cohort`` is given).
     firm : str
+        Whose customers.
     horizon_days : float
+        Length of the run; only whole years count.
     cohort : numpy.ndarray, optional
         Relationship ids: when given, only these relationships count, each followed as itself
         (a person won back later is a new relationship), so the rate says whether the existing

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from relsim.causes import CAUSE_LABELS
+from relsim.economics import COST_LINES, daily_ledger, period_ledger, value_frequency_groups
 from relsim.facts import facts_frame, measure
 from relsim.ladder import RELATIONSHIP_RUNGS
 from relsim.simulation import SimulationResult
@@ -46,6 +47,20 @@ def _bucket_figure(ts: pd.DataFrame, firm: str) -> go.Figure:
     return fig
 
 
+def _money_figure(ledger: pd.DataFrame, firm: str, period: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=ledger["period"], y=ledger["gross_margin"], name="gross margin",
+                         marker_color="#2a9d8f"))
+    for line in COST_LINES:
+        if ledger[line].abs().sum() > 0:
+            fig.add_trace(go.Bar(x=ledger["period"], y=-ledger[line], name=line))
+    fig.add_trace(go.Scatter(x=ledger["period"], y=ledger["profit"], name="profit",
+                             mode="lines+markers", line={"color": "black"}))
+    fig.update_layout(barmode="relative", title=f"{firm}: margin, cost lines (Table 7.3) and "
+                      f"profit per {period}", hovermode="x unified")
+    return fig
+
+
 def write_run_report(result: SimulationResult, path: Path) -> None:
     """Write the HTML report of one run.
 
@@ -64,10 +79,16 @@ def write_run_report(result: SimulationResult, path: Path) -> None:
                                 result.scenario.simulation.days))
     facts["run"] = facts["run"].map(lambda v: f"{v:.1%}")
     facts["holds"] = facts["holds"].map({True: "yes", False: "NO"})
-    figs = [_ladder_figure(ts, firm), _bucket_figure(ts, firm)]
+    sc = result.scenario
+    ledger = period_ledger(daily_ledger(sc, result.tables(), firm), sc.economics.period)
+    groups = value_frequency_groups(result.transactions, firm, sc.simulation.days)
+    for col in ("share_of_buyers", "share_of_revenue"):
+        groups[col] = groups[col].map(lambda v: f"{v:.1%}")
+    groups = groups.round(2)
+    figs = [_ladder_figure(ts, firm), _bucket_figure(ts, firm),
+            _money_figure(ledger, firm, sc.economics.period)]
     parts = [figs[0].to_html(full_html=False, include_plotlyjs=True)]
     parts += [f.to_html(full_html=False, include_plotlyjs=False) for f in figs[1:]]
-    sc = result.scenario
     body = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>relsim run: {html.escape(sc.name)} (seed {result.seed})</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
@@ -80,5 +101,8 @@ focal firm <b>{html.escape(firm)}</b>.</p>
 <h2>Source figures beside this run</h2>
 {facts.to_html(index=False, escape=True)}
 {''.join(parts)}
+<h2>Buyers by value and frequency (main seed, Table 7.2)</h2>
+<p>Split at the medians of purchases per month and mean purchase value.</p>
+{groups.to_html(index=False, escape=True)}
 </body></html>"""
     Path(path).write_text(body, encoding="utf-8")

@@ -113,3 +113,41 @@ def test_cross_field_rule_names_the_keys_without_dumping_the_scenario():
 def test_override_into_a_value_is_rejected():
     with pytest.raises(ScenarioError, match="'simulation.people' is a value, not a table"):
         load_scenario(overrides=["simulation.people.x=1"])
+
+
+def test_a_scenario_extends_another_and_changes_only_what_it_says(tmp_path):
+    (tmp_path / "base.toml").write_text(BASELINE)
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\nname = "child"\n[firms.focal]\naccount_managers = 9\n'
+        '[firms.focal.costs]\nsetup_cost = 5\n')
+    child, base = load_scenario(tmp_path / "child.toml"), load_scenario(tmp_path / "base.toml")
+    assert child.name == "child" and child.firms["focal"].account_managers == 9
+    assert child.firms["focal"].costs.setup_cost == 5
+    # everything else, including the rest of the tables it touched, is the base's
+    assert child.firms["focal"].contact_every_days == base.firms["focal"].contact_every_days
+    assert child.firms["focal"].costs.gross_margin == base.firms["focal"].costs.gross_margin
+    assert child.firms["rival"] == base.firms["rival"]
+
+
+def test_extends_errors_name_the_file(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="loops"):
+        load_scenario(tmp_path / "a.toml")
+    (tmp_path / "c.toml").write_text('extends = "nowhere.toml"\n')
+    with pytest.raises(ScenarioError, match=r"c.toml: extends: no scenario file .*nowhere.toml"):
+        load_scenario(tmp_path / "c.toml")
+
+
+def test_bundled_strategy_scenarios_validate_and_differ_from_the_baseline():
+    folder = ROOT / "scenarios"
+    base = load_scenario(folder / "baseline.toml")
+    names = set()
+    for path in folder.glob("*.toml"):
+        sc = load_scenario(path)
+        names.add(sc.name)
+        if sc.name != "baseline":
+            assert sc.firms["focal"] != base.firms["focal"], path
+            assert sc.firms["rival"] == base.firms["rival"], path
+    assert {"transactional", "relationship", "balanced", "loyalty_programme", "win_back",
+            "coupon_acquisition", "understaffed_growth"} <= names
