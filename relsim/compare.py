@@ -254,9 +254,10 @@ def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``periods`` (the payback period counted from the start, 1 = the first; NaN if never),
-        ``paid_back_share`` (replications whose own cumulative difference ends at or above
-        zero) and ``path`` (a DataFrame of the mean cumulative difference and its interval).
+        ``periods`` (the payback period of the mean path, counted from the start, 1 = the
+        first; NaN if never), ``per_replication`` (each replication's own payback period),
+        ``paid_back_share`` (the share of replications that paid back within the run) and
+        ``path`` (a DataFrame of the mean cumulative difference and its interval).
     """
     def cum(name: str) -> pd.DataFrame:
         df = ledgers[ledgers["arm"] == name].pivot(index="period", columns="replication",
@@ -269,13 +270,18 @@ def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
     rows = [dict(zip(("mean", "ci_low", "ci_high"), mean_ci(diff.loc[p].to_numpy()),
                      strict=True)) for p in diff.index]
     path = pd.DataFrame(rows, index=diff.index).reset_index()
-    mean = path["mean"].to_numpy()
-    periods = math.nan
-    if len(mean) and mean[-1] >= 0:
-        below = np.flatnonzero(mean < 0)
-        periods = float(below[-1] + 2) if len(below) else 1.0
-    share = float((diff.iloc[-1] >= 0).mean()) if len(diff) else math.nan
-    return {"periods": periods, "paid_back_share": share, "path": path}
+    per_rep = np.array([_payback_period(diff[r].to_numpy()) for r in diff.columns])
+    share = float(np.isfinite(per_rep).mean()) if len(per_rep) else math.nan
+    return {"periods": _payback_period(path["mean"].to_numpy()), "paid_back_share": share,
+            "path": path, "per_replication": per_rep}
+
+
+def _payback_period(cumulative: np.ndarray) -> float:
+    """First period (1-based) from which a cumulative difference stays at or above zero."""
+    if not len(cumulative) or cumulative[-1] < 0:
+        return math.nan
+    below = np.flatnonzero(cumulative < 0)
+    return float(below[-1] + 2) if len(below) else 1.0
 
 
 def roi(replications: pd.DataFrame, arm: str, baseline: str) -> tuple[float, float, float]:

@@ -119,8 +119,9 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
         verdict = {True: "held", False: "DID NOT HOLD"}.get(c["holds"], "not evaluated")
         rows.append({"claim": c["claim"], "source": c["source"],
                      "range": f"[{_fmt(c['low'])}, {_fmt(c['high'])}] ({c['test']})",
-                     "measured [95% CI]": f"{_fmt(c['value'])} [{_fmt(c['ci_low'])}, "
-                                          f"{_fmt(c['ci_high'])}]",
+                     "measured [95% CI]": _fmt(c["value"]) + (
+                         "" if pd.isna(c["ci_low"])
+                         else f" [{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]"),
                      "verdict": verdict if not c.get("why") else f"{verdict}: {c['why']}"})
     return pd.DataFrame(rows)
 

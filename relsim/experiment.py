@@ -12,7 +12,8 @@ claim held. A claim is evaluated on one of these quantities, per replication, th
 - ``relative``: that difference over the other arm's mean;
 - ``per_step``: the relative difference of ``metric`` per ``step`` of the difference of
   ``per`` (e.g. the profit gain per 5 points of retention);
-- ``payback``: periods until the arm's extra spending has paid for itself.
+- ``payback``: periods until the arm's extra spending has paid for itself, on the mean
+  cumulative paired difference (the interval is that of the replications' own periods).
 
 ``test = "mean"`` asks that the mean lie in the range; ``test = "interval"`` asks that its
 whole 95% confidence interval does (a direction of effect that the noise cannot explain).
@@ -179,11 +180,15 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
     try:
         if claim.kind == "payback":
             pb = payback(ledgers, claim.arm, claim.against or "")
-            value, lo, hi = pb["periods"], math.nan, math.nan
-            n = int(ledgers.loc[ledgers["arm"] == claim.arm, "replication"].nunique())
+            value = pb["periods"]
             if math.isnan(value):
                 raise ExperimentError("the arm's extra spending had not paid for itself by "
                                       "the end of the run")
+            # The interval is that of the replications' own payback periods (those that paid
+            # back within the run).
+            own = pb["per_replication"]
+            _, lo, hi = mean_ci(own)
+            n = int(np.isfinite(own).sum())
         else:
             x = _per_rep(replications, claim.arm, claim.metric)
             if claim.kind == "value":

@@ -48,6 +48,7 @@ def test_payback_is_where_the_cumulative_difference_turns_positive_for_good():
     pb = payback(pd.DataFrame(rows), "prog", "base")
     # cumulative difference -10, -5, 0, 5, 10: at or above zero from the third period on
     assert pb["periods"] == 3.0 and pb["paid_back_share"] == 1.0
+    assert list(pb["per_replication"]) == [3.0, 3.0]
     never = payback(pd.DataFrame(rows), "base", "prog")
     assert math.isnan(never["periods"])
 
