@@ -13,9 +13,17 @@ import datetime as dt
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from relsim.ladder import RELATIONSHIP_RUNGS
 
@@ -23,6 +31,15 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 RUNG_KEYS = tuple(r.label for r in RELATIONSHIP_RUNGS)
+
+
+def _rung_name(value: str) -> str:
+    if value not in RUNG_KEYS:
+        raise ValueError(f"expected one of {', '.join(RUNG_KEYS)}")
+    return value
+
+
+RungName = Annotated[str, AfterValidator(_rung_name)]
 
 
 class ScenarioError(ValueError):
@@ -148,14 +165,7 @@ class LoyaltyDiscount(_Strict):
     """A discount for people on or above a rung."""
 
     depth: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    from_rung: str = "supporter"
-
-    @field_validator("from_rung")
-    @classmethod
-    def _known_rung(cls, value: str) -> str:
-        if value not in RUNG_KEYS:
-            raise ValueError(f"expected one of {', '.join(RUNG_KEYS)}")
-        return value
+    from_rung: RungName = "supporter"
 
 
 class Coupon(_Strict):
@@ -195,18 +205,11 @@ class Targeting(_Strict):
 class Partnership(_Strict):
     """A partnership programme for people on or above ``from_rung``."""
 
-    from_rung: str = "partner"
+    from_rung: RungName = "partner"
     bond_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0  # multiplies members' hazards
     referral_factor: NonNeg = 1.0  # multiplies members' referrals
     cost_per_member_per_year: NonNeg = 0.0
     fixed_cost_per_year: NonNeg = 0.0
-
-    @field_validator("from_rung")
-    @classmethod
-    def _known_rung(cls, value: str) -> str:
-        if value not in RUNG_KEYS:
-            raise ValueError(f"expected one of {', '.join(RUNG_KEYS)}")
-        return value
 
 
 class Costs(_Strict):
@@ -254,14 +257,7 @@ class Economics(_Strict):
     """How money is accounted: the discount rate for NPV and the reporting period."""
 
     discount_rate_per_year: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.10
-    period: str = "month"
-
-    @field_validator("period")
-    @classmethod
-    def _known_period(cls, value: str) -> str:
-        if value not in PERIODS:
-            raise ValueError(f"expected one of {', '.join(PERIODS)}")
-        return value
+    period: Literal["month", "quarter", "year"] = "month"
 
 
 class Market(_Strict):
