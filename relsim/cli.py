@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from relsim.economics import daily_ledger, npv
 from relsim.experiment import ExperimentError
 from relsim.facts import facts_frame, measure
 from relsim.forecast.data import ForecastDataError
@@ -50,8 +51,6 @@ def _summary(result: SimulationResult, out: Path | None, seconds: float) -> str:
         mix = ", ".join(f"{c[5:]} {v / total_lost:.0%}" for c, v in by_cause.items()
                         if total_lost)
         focal = " (focal)" if firm == result.focal else ""
-        from relsim.economics import daily_ledger, npv
-
         led = daily_ledger(result.scenario, result.tables(), str(firm))
         money = (f"; profit {led['profit'].sum():,.0f} (NPV "
                  f"{npv(led, result.scenario.economics.discount_rate_per_year):,.0f})")
