@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -30,6 +29,7 @@ from scipy import stats
 
 from relsim.economics import daily_ledger, period_ledger
 from relsim.metrics import run_metrics
+from relsim.runio import write_file_atomically
 from relsim.scenario import Scenario
 from relsim.simulation import simulate
 
@@ -48,12 +48,6 @@ class Arm:
         """A digest of the scenario and seed: stored replications are reused only if it matches."""
         text = json.dumps({"scenario": self.scenario.to_dict(), "seed": seed}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def _rep_paths(arm_dir: Path, rep: int) -> tuple[Path, Path]:
@@ -80,9 +74,9 @@ def run_replication(arm_name: str, scenario_data: dict[str, Any], seed: int, rep
     metrics_path, ledger_path = _rep_paths(Path(arm_dir), rep)
     ledger.insert(0, "replication", rep)
     ledger.insert(0, "arm", arm_name)
-    _write_parquet_atomic(ledger, ledger_path)
+    write_file_atomically(ledger_path, lambda p: ledger.to_parquet(p, index=False))
     row = pd.DataFrame([{"arm": arm_name, "replication": rep, **metrics}])
-    _write_parquet_atomic(row, metrics_path)
+    write_file_atomically(metrics_path, lambda p: row.to_parquet(p, index=False))
     return rep
 
 

@@ -22,10 +22,9 @@ import pandas as pd
 
 from relsim.causes import Cause
 from relsim.ladder import RELATIONSHIP_RUNGS, Rung
+from relsim.rates import YEAR
 from relsim.records import Channel
 from relsim.scenario import PERIODS, Scenario
-
-YEAR = 365.0
 
 #: Cost lines, in the order reports show them: the levers' costs, then Table 7.3's lines.
 COST_LINES = (

@@ -24,10 +24,10 @@ from relsim.economics import (
     npv,
     realised_clv,
 )
+from relsim.rates import YEAR
 from relsim.records import Channel
 from relsim.scenario import Scenario
 
-YEAR = 365.0
 #: A relationship must have had this many days to buy again to count in a repeat rate.
 SECOND_PURCHASE_WINDOW = 90.0
 

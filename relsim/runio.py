@@ -60,6 +60,26 @@ def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     return out
 
 
+def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write one file through a temporary sibling renamed into place when complete.
+
+    Parameters
+    ----------
+    path : Path
+        The final file.
+    write : callable
+        Writes the file's content to the path it is given.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def write_run(result: SimulationResult, out: Path, extra: dict[str, Any] | None = None,
               report: bool = True) -> Path:
     """Write a run's tables, manifest and (optionally) HTML report to directory ``out``.

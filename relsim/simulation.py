@@ -91,18 +91,24 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
     return result
 
 
-def manifest(result: SimulationResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a run directory's ``manifest.json`` says: enough to trace and rerun the run."""
+def package_versions() -> dict[str, str | None]:
+    """Versions of Python and of the packages a result depends on, for manifests."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    versions = {"python": platform.python_version()}
-    for pkg in ("relsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "statsmodels",
-                "plotly"):
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for pkg in ("relsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy",
+                "statsmodels", "plotly"):
         try:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
             versions[pkg] = None
+    return versions
+
+
+def manifest(result: SimulationResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a run directory's ``manifest.json`` says: enough to trace and rerun the run."""
+    versions = package_versions()
     data = {
         "scenario": result.scenario.to_dict(),
         "seed": result.seed,

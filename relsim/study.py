@@ -12,11 +12,8 @@ written to a temporary name and renamed into place.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,8 @@ import pandas as pd
 
 from relsim.compare import Arm, load_replications, payback, roi, summarize
 from relsim.comparison_report import write_comparison_report
+from relsim.runio import write_file_atomically as _atomic
+from relsim.simulation import package_versions
 
 
 @dataclass
@@ -38,16 +37,6 @@ class Study:
     claims: pd.DataFrame | None = None
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def strategy_table(replications: pd.DataFrame, ledgers: pd.DataFrame,
                    arms: list[str]) -> pd.DataFrame:
     """Payback period and ROI of every arm against the first, paired by replication."""
@@ -60,16 +49,6 @@ def strategy_table(replications: pd.DataFrame, ledgers: pd.DataFrame,
                      "roi_low": r[1], "roi_high": r[2]})
     return pd.DataFrame(rows, columns=["arm", "against", "payback_periods", "paid_back_share",
                                        "roi", "roi_low", "roi_high"])
-
-
-def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for pkg in ("relsim", "simpy", "numpy", "pandas", "scipy", "statsmodels"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
@@ -117,7 +96,7 @@ def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
         "replications_finished": {a: int((replications["arm"] == a).sum()) for a in names},
         "arms": [{"name": a.name, "source": a.source, "fingerprint": a.fingerprint(seed),
                   "scenario": a.scenario.to_dict()} for a in arms],
-        "versions": _versions(), "summary_seconds": time.perf_counter() - t0,
+        "versions": package_versions(), "summary_seconds": time.perf_counter() - t0,
         **(extra or {}),
     }
     _atomic(out / "manifest.json",

@@ -27,9 +27,6 @@ class BetaGeoModel(BTYDModel):
     param_names = ("r", "alpha", "a", "b")
     default_start = (1.0, 1.0, 1.0, 1.0)
 
-    def __init__(self, frequency, recency, T, **kwds) -> None:
-        super().__init__(frequency, recency, T, **kwds)
-
     def _evaluate(self, params, stats, grad):
         """Each row's log-likelihood and (optionally) its gradient."""
         r, alpha, a, b = params
