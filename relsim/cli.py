@@ -1,4 +1,4 @@
-"""The ``relsim`` command line: run, validate, facts, forecast, compare, experiment.
+"""The ``relsim`` command line: run, validate, facts, forecast, compare, experiment, sweep.
 
 Every command is a thin layer over the Python API; bad input ends with a message naming the
 file, the key and what was expected, exit status 2, and nothing written.
@@ -20,6 +20,7 @@ from relsim.forecast.data import ForecastDataError
 from relsim.runio import RunDirError, read_run, write_run
 from relsim.scenario import Scenario, ScenarioError, load_scenario
 from relsim.simulation import SimulationResult, simulate
+from relsim.sweep.spec import SweepError
 
 EXIT_BAD_INPUT = 2
 
@@ -244,6 +245,75 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0 if held.all() or not args.strict else 1
 
 
+def _sweep_progress(total: int, found: int, label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=found, unit="run", desc=f"sweep on {label}",
+               dynamic_ncols=True, mininterval=0.5)
+
+    def on_progress(status) -> None:
+        bar.n = status.found + status.done + status.failed
+        bar.set_postfix(running=status.running, failed=status.failed, refresh=False)
+        bar.refresh()
+
+    return bar, on_progress
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from relsim.sweep import load_sweep, make_backend, plan_sweep, run_sweep, summarise_sweep
+    from relsim.sweep.runner import SweepAbortedError, finished_runs
+    from relsim.sweep.sensitivity import sensitivity_table
+
+    sweep = load_sweep(args.spec)
+    for name in ("reps", "workers", "dask_local"):
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            print(f"relsim: error: --{name.replace('_', '-')}: expected a positive integer",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+    plan = plan_sweep(sweep, args.spec)
+    reps = args.reps or sweep.replications
+    out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+    total = len(plan.points) * reps
+    t0 = time.perf_counter()
+    with make_backend(args.workers, args.scheduler, args.dask_local) as backend:
+        bar, on_progress = _sweep_progress(total, 0, backend.label)
+        try:
+            status = run_sweep(plan, out, backend, reps, on_progress)
+        except KeyboardInterrupt:
+            bar.close()
+            kept = len(finished_runs(out))
+            print(f"relsim: interrupted; the {kept} finished replications are kept in "
+                  f"{out / 'runs'}; rerun the same command to compute only the rest",
+                  file=sys.stderr)
+            raise SystemExit(130) from None
+        except SweepAbortedError as err:
+            bar.close()
+            print(f"relsim: error: {err}", file=sys.stderr)
+            return 1
+        bar.close()
+        label = backend.label
+    res = summarise_sweep(plan, out, reps, status, report=not args.no_report,
+                          extra={"command": ["relsim", *sys.argv[1:]], "backend": label,
+                                 "wall_seconds": time.perf_counter() - t0})
+    print(f"Sweep {sweep.name}: {len(plan.points)} points x {reps} replications "
+          f"({sweep.design.method}, seed {sweep.seed}) on {label}: {status.done} run now, "
+          f"{status.found} found finished, {status.failed} failed, "
+          f"{time.perf_counter() - t0:.0f} s")
+    table = sensitivity_table(res["indices"])
+    if len(table):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in res["notes"]:
+        print(f"  note: {note}")
+    print(f"  written to {out}/ (runs/ Parquet dataset, points.parquet, point_means.parquet, "
+          "sensitivity.csv, report.html, manifest.json)")
+    if status.failed:
+        print(f"relsim: {status.failed} replications failed; their tracebacks are in "
+              f"{out / 'failed'}; rerun to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``relsim`` command."""
     p = argparse.ArgumentParser(prog="relsim", description=__doc__.splitlines()[0])
@@ -317,6 +387,20 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--strict", action="store_true",
                     help="exit with status 1 when a claim does not hold")
     ex.set_defaults(func=_cmd_experiment)
+
+    sw = sub.add_parser("sweep", help="sweep scenario values over a grid or a sampled design, "
+                        "with replications, resume and sensitivity indices")
+    sw.add_argument("spec", help="sweep TOML (see experiments/sweeps/)")
+    sw.add_argument("--reps", type=int, help="replications per point (default: the file's)")
+    sw.add_argument("--out", help="results directory (default: results/sweeps/<name>)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a Dask distributed cluster, e.g. tcp://host:8786")
+    where.add_argument("--dask-local", type=int, metavar="N",
+                       help="run on a Dask LocalCluster of N worker processes")
+    sw.add_argument("--no-report", action="store_true", help="skip report.html")
+    sw.set_defaults(func=_cmd_sweep)
     return p
 
 
@@ -328,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return args.func(args)
-    except (ScenarioError, RunDirError, ForecastDataError, ExperimentError) as err:
+    except (ScenarioError, RunDirError, ForecastDataError, ExperimentError, SweepError) as err:
         print(f"relsim: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

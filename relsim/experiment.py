@@ -129,8 +129,8 @@ def load_experiment(path: str | Path) -> tuple[Experiment, list[Arm]]:
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as err:
-        raise ExperimentError(_format_errors(str(p), err).replace("invalid scenario",
-                                                                   "invalid experiment")) from None
+        raise ExperimentError(_format_errors(str(p), err, "experiment", "experiments/*.toml")
+                              ) from None
     arms = []
     for i, spec in enumerate(exp.arms):
         sc_path = None if spec.scenario == "relsim:baseline" else p.parent / spec.scenario

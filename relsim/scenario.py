@@ -313,13 +313,14 @@ def default_scenario_path() -> Path:
     return Path(str(resources.files("relsim") / "data" / f"{DEFAULT_SCENARIO}.toml"))
 
 
-def _format_errors(source: str, err: ValidationError) -> str:
-    lines = [f"{source}: invalid scenario"]
+def _format_errors(source: str, err: ValidationError, what: str = "scenario",
+                   examples: str = "scenarios/baseline.toml") -> str:
+    lines = [f"{source}: invalid {what}"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see scenarios/baseline.toml for every key)"
+            msg = f"unknown key (check the spelling; see {examples} for every key)"
         elif e["type"] == "missing":
             msg = "required key is missing"
         quiet = e["type"] in ("missing", "extra_forbidden") or isinstance(e["input"], dict)
@@ -368,9 +369,10 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def scenario_from_dict(
-    data: dict[str, Any], source: str = "<scenario>", overrides: list[str] | None = None
+    data: dict[str, Any], source: str = "<scenario>", overrides: list[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Scenario:
-    """Validate scenario data, after applying ``KEY=VALUE`` overrides.
+    """Validate scenario data, after applying ``KEY=VALUE`` overrides and dotted-key values.
 
     Parameters
     ----------
@@ -380,6 +382,8 @@ def scenario_from_dict(
         Where the data came from, for error messages.
     overrides : list of str, optional
         ``KEY=VALUE`` strings applied before validation.
+    values : dict, optional
+        Dotted keys and their values, applied after ``overrides``.
 
     Returns
     -------
@@ -395,6 +399,8 @@ def scenario_from_dict(
         source = f"{source} with --set {' '.join(overrides)}"
         for text in overrides:
             _set_dotted(data, *parse_override(text))
+    for key, value in (values or {}).items():
+        _set_dotted(data, key, value)
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

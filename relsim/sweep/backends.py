@@ -1,0 +1,166 @@
+"""Where a sweep's replications run: this process, local processes, or a Dask cluster.
+
+Every backend takes the same picklable task (a scenario as plain data, a seed and a
+replication number) and returns the same record, so the numbers never depend on where they
+were computed: the random streams are keyed by seed and replication, not by worker. Workers
+only compute; the process that runs the sweep writes every result, so a cluster needs no
+shared file system.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any
+
+
+class Backend:
+    """Runs tasks and reports which have finished (the interface shared by every backend)."""
+
+    #: Tasks that can run at the same time.
+    workers: int = 1
+    #: A short description for progress lines and the manifest.
+    label: str = ""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Start ``fn(*args)``; return a future with ``result()``."""
+        raise NotImplementedError
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        """Block until at least one of ``futures`` has finished; return the finished ones."""
+        raise NotImplementedError
+
+    def running(self, futures: Iterable[Any]) -> int:
+        """How many of ``futures`` are being computed now (not queued, not finished)."""
+        return min(sum(1 for f in futures if not f.done()), self.workers)
+
+    def restart(self) -> None:
+        """Replace workers that died (local processes); other backends do this themselves."""
+
+    def close(self) -> None:
+        """Release the workers."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcess(Backend):
+    """Runs each task at once in this process (one worker; no start-up cost)."""
+
+    label = "this process"
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """See :meth:`Backend.submit`."""
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as err:  # noqa: BLE001 - a failed task is reported, not fatal
+            fut.set_exception(err)
+        return fut
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        """See :meth:`Backend.wait_any`."""
+        return set(futures)
+
+
+class LocalProcesses(Backend):
+    """A pool of spawned local processes (no fork: pyarrow and BLAS threads do not survive it)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.label = f"{workers} local processes"
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """See :meth:`Backend.submit`."""
+        return self._pool.submit(fn, *args)
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        """See :meth:`Backend.wait_any`."""
+        done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+        return set(done)
+
+    def running(self, futures: Iterable[Any]) -> int:
+        """See :meth:`Backend.running`."""
+        return min(sum(1 for f in futures if f.running()), self.workers)
+
+    def restart(self) -> None:
+        """See :meth:`Backend.restart`."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._start()
+
+    def close(self) -> None:
+        """See :meth:`Backend.close`."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster(Backend):
+    """A Dask distributed cluster: an existing scheduler, or a LocalCluster started here.
+
+    Parameters
+    ----------
+    address : str, optional
+        Scheduler address, e.g. ``tcp://10.0.0.5:8786``.
+    local_workers : int, optional
+        Start a LocalCluster of this many single-threaded worker processes instead.
+    """
+
+    def __init__(self, address: str | None = None, local_workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address is None:
+            n = local_workers or 1
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+            self.label = f"Dask LocalCluster of {n} workers"
+        else:
+            self._client = Client(address, timeout="30s")
+            self.label = f"Dask scheduler {address}"
+        self._client.wait_for_workers(1, timeout=120)
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """See :meth:`Backend.submit`."""
+        # pure=False: a resumed sweep may resubmit the same arguments and must get a new task.
+        return self._client.submit(fn, *args, pure=False)
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        """See :meth:`Backend.wait_any`."""
+        from distributed import wait as dask_wait
+
+        done, _ = dask_wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done)
+
+    def close(self) -> None:
+        """See :meth:`Backend.close`."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(workers: int = 1, scheduler: str | None = None,
+                 dask_local: int | None = None) -> Backend:
+    """The backend the command line asked for.
+
+    Parameters
+    ----------
+    workers : int
+        Local processes (1 runs in this process).
+    scheduler : str, optional
+        Address of a Dask scheduler; takes precedence over ``workers``.
+    dask_local : int, optional
+        Workers of a Dask LocalCluster started for this sweep.
+    """
+    if scheduler is not None or dask_local is not None:
+        return DaskCluster(scheduler, dask_local)
+    return InProcess() if workers <= 1 else LocalProcesses(workers)
