@@ -114,13 +114,18 @@ class DaskCluster(Backend):
     """
 
     def __init__(self, address: str | None = None, local_workers: int | None = None) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         self._cluster = None
         if address is None:
             n = local_workers or 1
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            # The workers' statistical profiler walks the running task's stack every 10 ms;
+            # a simulation's stack is deep, so it is switched off on a cluster started here.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                             dashboard_address=None,
+                                             silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
             self.label = f"Dask LocalCluster of {n} workers"
         else:

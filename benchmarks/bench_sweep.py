@@ -1,0 +1,112 @@
+"""Benchmark: parallel efficiency of a sweep on 1 and 2 local processes and a Dask LocalCluster.
+
+One sweep (a grid of price index values, a few replications each, every run about a second) is
+timed four ways in the same run:
+
+- a bare loop calling ``simulate`` and ``run_metrics`` (the baseline: no sweep machinery);
+- the sweep in this process (1 worker: what writing, resume and progress cost);
+- the sweep on 2 spawned local processes;
+- the sweep on a Dask LocalCluster of 2 single-threaded workers.
+
+Parallel efficiency is T(1 worker) / (2 x T(2 workers)), with the start-up of the workers
+counted in T(2 workers) (the honest figure for a user) and also given without it. All four
+must produce the same numbers; the script checks that too.
+
+    python benchmarks/bench_sweep.py                 # 6 points x 4 replications, 2 rounds
+    python benchmarks/bench_sweep.py --points 4 --reps 2 --people 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+SPEC = """name = "bench"
+seed = 3
+replications = {reps}
+outputs = ["profit"]
+[design]
+method = "grid"
+[set]
+"simulation.people" = {people}
+"simulation.days" = 730
+"firms.focal.initial_customers" = {initial}
+"firms.rival.initial_customers" = {initial}
+[[factors]]
+key = "firms.focal.price_index"
+values = {values}
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=6)
+    ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--people", type=int, default=3000)
+    ap.add_argument("--repeats", type=int, default=2,
+                    help="rounds; each backend's fastest round is reported (a noisy machine "
+                    "only ever slows a round down)")
+    args = ap.parse_args()
+
+    from relsim.metrics import run_metrics
+    from relsim.scenario import Scenario
+    from relsim.simulation import simulate
+    from relsim.sweep import load_sweep, plan_sweep, read_runs, run_sweep
+    from relsim.sweep.backends import DaskCluster, InProcess, LocalProcesses
+
+    tmp = Path(tempfile.mkdtemp(prefix="relsim-bench-sweep-"))
+    values = [round(0.9 + 0.2 * i / max(1, args.points - 1), 4) for i in range(args.points)]
+    spec = tmp / "bench.toml"
+    spec.write_text(SPEC.format(reps=args.reps, people=args.people,
+                                initial=int(0.3 * args.people), values=values))
+    plan = plan_sweep(load_sweep(spec), spec)
+    tasks = len(plan.points) * args.reps
+    print(f"sweep: {len(plan.points)} points x {args.reps} replications = {tasks} runs "
+          f"({args.people} people, 730 days); best of {args.repeats} rounds")
+
+    t0 = time.perf_counter()
+    for rep in range(args.reps):
+        for point in range(len(plan.points)):
+            sc = Scenario.model_validate(plan.scenario_data(point))
+            run_metrics(sc, simulate(sc, seed=plan.sweep.seed, replication=rep).tables())
+    bare = time.perf_counter() - t0
+
+    timings: dict[str, tuple[float, float]] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    backends = [("1 process (in this one)", InProcess),
+                ("2 local processes", lambda: LocalProcesses(2)),
+                ("Dask LocalCluster, 2 workers", lambda: DaskCluster(local_workers=2))]
+    for round_ in range(args.repeats):
+        for label, make in backends:
+            out = tmp / f"{round_}-{label.split()[0].lower()}"
+            t0 = time.perf_counter()
+            with make() as backend:
+                started = time.perf_counter()
+                run_sweep(plan, out, backend)
+                computed = time.perf_counter() - started
+            wall = time.perf_counter() - t0
+            best = timings.get(label, (float("inf"), float("inf")))
+            timings[label] = (min(best[0], wall), min(best[1], computed))
+            tables[f"{round_} {label}"] = read_runs(out)
+
+    first = next(iter(tables.values()))
+    same = all(t.equals(first) for t in tables.values())
+    serial = timings["1 process (in this one)"][0]
+    print(f"{'how':32s} {'wall s':>8s} {'per run s':>10s} {'efficiency':>11s} "
+          f"{'(no start-up)':>14s}")
+    print(f"{'bare loop, no sweep machinery':32s} {bare:8.2f} {bare / tasks:10.3f}")
+    for label, (wall, computed) in timings.items():
+        workers = 1 if label.startswith("1 ") else 2
+        eff = serial / (workers * wall)
+        eff_run = serial / (workers * computed)
+        print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f} {eff:10.1%} {eff_run:13.1%}")
+    print(f"sweep machinery overhead against the bare loop: {serial / bare - 1:+.1%}")
+    print(f"identical tables on every backend: {same}")
+
+
+if __name__ == "__main__":
+    main()
