@@ -314,6 +314,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from relsim.rebuild import rebuild_report
+
+    path = rebuild_report(args.dir)
+    print(f"report written to {path}")
+    return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from relsim.app import serve
+
+    serve(port=args.port, debug=args.debug)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``relsim`` command."""
     p = argparse.ArgumentParser(prog="relsim", description=__doc__.splitlines()[0])
@@ -401,6 +416,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run on a Dask LocalCluster of N worker processes")
     sw.add_argument("--no-report", action="store_true", help="skip report.html")
     sw.set_defaults(func=_cmd_sweep)
+
+    rp = sub.add_parser("report", help="rebuild report.html of a run, comparison, experiment "
+                        "or sweep directory from its files")
+    rp.add_argument("dir", help="a results directory")
+    rp.set_defaults(func=_cmd_report)
+
+    app = sub.add_parser("app", help="serve the interactive leaky-bucket page (Dash) on "
+                         "127.0.0.1")
+    app.add_argument("--port", type=int, default=8050)
+    app.add_argument("--debug", action="store_true", help="Dash's debug mode (reloads)")
+    app.set_defaults(func=_cmd_app)
     return p
 
 

@@ -1,7 +1,7 @@
 """Self-contained HTML report of a comparison or experiment (plotly, works offline).
 
 It reads only the stacked replications and ledgers that :mod:`relsim.compare` wrote: profit
-and customers over time with their 95% bands, the cumulative paired profit difference against
+costs and customers over time with their 95% bands, the cumulative paired profit difference against
 the first arm (where payback shows), the defection rate by cause, the cost lines, the summary
 table and, for an experiment, the claims with their verdicts.
 """
@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from relsim.causes import CAUSE_LABELS
 from relsim.compare import mean_ci, payback
 from relsim.economics import COST_LINES
+from relsim.htmlpage import Part, write_page
 
 HEADLINE = ("profit", "npv", "revenue", "total_costs", "customers_end", "retention_rate",
             "cost_per_acquired", "cost_per_retained_customer_year",
@@ -149,32 +150,23 @@ def write_comparison_report(path: Path, title: str, description: str,
         Metrics for the summary table (default: the headline ones).
     """
     shown = tuple(metrics) if metrics else HEADLINE
-    figs = [_over_time(ledgers, "profit", "Profit per period (mean and 95% band)", "profit"),
-            _over_time(ledgers, "customers", "Customers (mean per period, 95% band)",
-                       "customers")]
+    figs: list[go.Figure] = [
+        _over_time(ledgers, "profit", "Profit per period (mean and 95% band)", "profit"),
+        _over_time(ledgers, "total_costs", "Costs per period, all lines (mean and 95% band)",
+                   "costs"),
+        _over_time(ledgers, "customers", "Customers (mean per period, 95% band)",
+                   "customers")]
     if len(arms) > 1:
         figs.append(_payback_figure(ledgers, arms))
     figs += [_causes_figure(replications), _costs_figure(replications)]
-    parts = [figs[0].to_html(full_html=False, include_plotlyjs=True)]
-    parts += [f.to_html(full_html=False, include_plotlyjs=False) for f in figs[1:]]
     n = replications.groupby("arm")["replication"].nunique()
-    claims_html = ""
+    listed = ", ".join(f"<b>{html.escape(a)}</b> ({int(n.get(a, 0))} replications)"
+                       for a in arms)
+    parts: list[Part] = [
+        f"<p>{html.escape(description)}</p>",
+        f"<p>Arms: {listed}. Replication <i>i</i> of every arm shares its random streams "
+        "(common random numbers), so differences are paired.</p>"]
     if claims is not None and len(claims):
-        claims_html = ("<h2>Claims</h2>" + claims_table(claims).to_html(index=False,
-                                                                         escape=True))
-    body = f"""<!doctype html><html><head><meta charset="utf-8">
-<title>relsim: {html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1150px;margin:auto}}
-table{{border-collapse:collapse;font-size:90%}}td,th{{border:1px solid #ccc;padding:3px 8px}}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>{html.escape(description)}</p>
-<p>Arms: {', '.join(f'<b>{html.escape(a)}</b> ({int(n.get(a, 0))} replications)'
-                     for a in arms)}. Replication <i>i</i> of every arm shares its random
-streams (common random numbers), so differences are paired.</p>
-{claims_html}
-<h2>Summary</h2>
-{summary_table(summary, shown).to_html(index=False, escape=True)}
-{''.join(parts)}
-</body></html>"""
-    Path(path).write_text(body, encoding="utf-8")
+        parts += ["<h2>Claims</h2>", claims_table(claims)]
+    parts += ["<h2>Summary</h2>", summary_table(summary, shown), *figs]
+    write_page(Path(path), title, parts)

@@ -92,7 +92,8 @@ def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
     _atomic(out / "report.html", lambda p: write_comparison_report(
         p, title, description, replications, ledgers, summary, names, claims, metrics))
     manifest = {
-        "title": title, "seed": seed, "replications_requested": reps,
+        "title": title, "description": description, "seed": seed,
+        "replications_requested": reps, "metrics": metrics,
         "replications_finished": {a: int((replications["arm"] == a).sum()) for a in names},
         "arms": [{"name": a.name, "source": a.source, "fingerprint": a.fingerprint(seed),
                   "scenario": a.scenario.to_dict()} for a in arms],
