@@ -7,6 +7,7 @@ file, the key and what was expected, exit status 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 from pathlib import Path
@@ -325,6 +326,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_app(args: argparse.Namespace) -> int:
     from relsim.app import serve
 
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", args.port))
+        except OSError as err:
+            print(f"relsim: error: --port {args.port}: cannot listen on 127.0.0.1 "
+                  f"({err.strerror}); choose another port", file=sys.stderr)
+            return EXIT_BAD_INPUT
     serve(port=args.port, debug=args.debug)
     return 0
 

@@ -22,16 +22,15 @@ whole 95% confidence interval does (a direction of effect that the noise cannot 
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relsim.compare import Arm, mean_ci, payback
-from relsim.scenario import ScenarioError, _format_errors, load_scenario
+from relsim.scenario import ScenarioError, load_model_file, load_scenario
 
 
 class ExperimentError(ValueError):
@@ -119,18 +118,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, list[Arm]]:
     ExperimentError
     """
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ExperimentError(f"{p}: cannot read experiment file ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ExperimentError(f"{p}: not valid TOML: {err}") from None
-    data.setdefault("name", p.stem)
-    try:
-        exp = Experiment.model_validate(data)
-    except ValidationError as err:
-        raise ExperimentError(_format_errors(str(p), err, "experiment", "experiments/*.toml")
-                              ) from None
+    exp = load_model_file(p, Experiment, "experiment", "experiments/*.toml", ExperimentError)
     arms = []
     for i, spec in enumerate(exp.arms):
         sc_path = None if spec.scenario == "relsim:baseline" else p.parent / spec.scenario

@@ -417,15 +417,32 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_toml(p: Path) -> dict[str, Any]:
+def read_toml(p: Path, what: str = "scenario",
+              error: type[ValueError] = ScenarioError) -> dict[str, Any]:
+    """A TOML file's data; ``error`` names the file when it is unreadable or not TOML."""
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as err:
-        raise ScenarioError(f"{p}: cannot read scenario file ({err.strerror})") from None
+        raise error(f"{p}: cannot read {what} file ({err.strerror})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{p}: not valid TOML: {err}") from None
+        raise error(f"{p}: not valid TOML: {err}") from None
+
+
+def load_model_file(path: str | Path, model: type[BaseModel], what: str, examples: str,
+                    error: type[ValueError]) -> Any:
+    """Read a TOML file into a pydantic ``model`` (its ``name`` defaults to the file's stem).
+
+    Every problem is raised as one ``error`` naming the file, each key and what was expected.
+    """
+    p = Path(path)
+    data = read_toml(p, what, error)
+    data.setdefault("name", p.stem)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise error(_format_errors(str(p), err, what, examples)) from None
 
 
 def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -444,7 +461,7 @@ def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[s
     if p.resolve() in _seen:
         chain = " -> ".join(str(x) for x in (*_seen, p.resolve()))
         raise ScenarioError(f"{p}: extends: the chain loops ({chain})")
-    data = _read_toml(p)
+    data = read_toml(p)
     base = data.pop("extends", None)
     if base is None:
         return data

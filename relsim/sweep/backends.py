@@ -129,7 +129,13 @@ class DaskCluster(Backend):
             self._client = Client(self._cluster)
             self.label = f"Dask LocalCluster of {n} workers"
         else:
-            self._client = Client(address, timeout="30s")
+            from relsim.sweep.spec import SweepError
+
+            try:
+                self._client = Client(address, timeout="30s")
+            except (OSError, TimeoutError, ValueError) as err:
+                raise SweepError(f"--scheduler {address}: cannot reach a Dask scheduler there "
+                                 f"({err})") from None
             self.label = f"Dask scheduler {address}"
         self._client.wait_for_workers(1, timeout=120)
         self.workers = max(1, sum(self._client.nthreads().values()))

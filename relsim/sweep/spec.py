@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relsim.scenario import (
     ScenarioError,
-    _format_errors,
+    load_model_file,
     read_scenario_data,
     scenario_from_dict,
 )
@@ -218,19 +217,7 @@ def _plain(v: Any) -> Any:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; errors name the file and the key."""
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SweepError(f"{p}: cannot read sweep file ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{p}: not valid TOML: {err}") from None
-    data.setdefault("name", p.stem)
-    try:
-        return Sweep.model_validate(data)
-    except ValidationError as err:
-        raise SweepError(_format_errors(str(p), err, "sweep", "experiments/sweeps/*.toml")
-                         ) from None
+    return load_model_file(path, Sweep, "sweep", "experiments/sweeps/*.toml", SweepError)
 
 
 def plan_sweep(sweep: Sweep, path: str | Path) -> SweepPlan:
