@@ -36,8 +36,10 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> go.Figure | None:
                 text=list(mu.index), textposition="top center", name=out, showlegend=False,
                 error_x={"type": "data", "array": mu["conf"]},
                 marker={"color": COLOURS["mu_star"], "size": 10}), row=i, col=1)
-            fig.update_xaxes(title_text="mu*", row=i, col=1)
-            fig.update_yaxes(title_text="sigma", row=i, col=1)
+            fig.update_xaxes(title_text="mu*", rangemode="tozero", row=i, col=1)
+            # Head room for the labels above the highest point.
+            fig.update_yaxes(title_text="sigma", range=[0, 1.25 * float(sd["value"].max())],
+                             row=i, col=1)
             continue
         for measure in ("S1", "ST"):
             m = df[df["measure"] == measure]
