@@ -246,10 +246,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0 if held.all() or not args.strict else 1
 
 
-def _sweep_progress(total: int, found: int, label: str):
+def _sweep_progress(total: int, label: str):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, initial=found, unit="run", desc=f"sweep on {label}",
+    bar = tqdm(total=total, unit="run", desc=f"sweep on {label}",
                dynamic_ncols=True, mininterval=0.5)
 
     def on_progress(status) -> None:
@@ -278,7 +278,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     total = len(plan.points) * reps
     t0 = time.perf_counter()
     with make_backend(args.workers, args.scheduler, args.dask_local) as backend:
-        bar, on_progress = _sweep_progress(total, 0, backend.label)
+        bar, on_progress = _sweep_progress(total, backend.label)
         try:
             status = run_sweep(plan, out, backend, reps, on_progress)
         except KeyboardInterrupt:

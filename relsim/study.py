@@ -89,8 +89,9 @@ def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
     _atomic(out / "strategy.csv", lambda p: strategy.to_csv(p, index=False))
     if claims is not None:
         _atomic(out / "claims.csv", lambda p: claims.to_csv(p, index=False))
-    _atomic(out / "report.html", lambda p: write_comparison_report(
-        p, title, description, replications, ledgers, summary, names, claims, metrics))
+    # The page writer is atomic itself.
+    write_comparison_report(out / "report.html", title, description, replications, ledgers,
+                            summary, names, claims, metrics)
     manifest = {
         "title": title, "description": description, "seed": seed,
         "replications_requested": reps, "metrics": metrics,

@@ -67,9 +67,13 @@ def simulate_replication(scenario_data: dict[str, Any], seed: int, rep: int) -> 
     return {k: float(v) for k, v in run_metrics(sc, tables).items()}
 
 
+def _stem(point: int, rep: int) -> str:
+    return f"p{point:05d}-r{rep:04d}"
+
+
 def run_path(out: Path, point: int, rep: int) -> Path:
     """Where one replication's row is stored."""
-    return out / RUNS / f"p{point:05d}-r{rep:04d}.parquet"
+    return out / RUNS / f"{_stem(point, rep)}.parquet"
 
 
 def finished_runs(out: Path) -> set[tuple[int, int]]:
@@ -95,11 +99,6 @@ class SweepStatus:
     running: int = 0
     seconds: float = 0.0
     restarts: int = 0
-
-    def eta_seconds(self) -> float:
-        """Estimated time left at the rate of this call so far (NaN before the first result)."""
-        left = self.total - self.found - self.done - self.failed
-        return left * self.seconds / self.done if self.done else float("nan")
 
 
 def prepare_output(plan: SweepPlan, out: Path) -> None:
@@ -146,13 +145,13 @@ def _write_row(plan: SweepPlan, out: Path, point: int, rep: int,
     row.insert(1, "replication", rep)
     row = pd.concat([row, pd.DataFrame([metrics])], axis=1)
     write_file_atomically(run_path(out, point, rep), lambda p: row.to_parquet(p, index=False))
-    (out / FAILED / f"p{point:05d}-r{rep:04d}.txt").unlink(missing_ok=True)
+    (out / FAILED / f"{_stem(point, rep)}.txt").unlink(missing_ok=True)
 
 
 def _write_failure(out: Path, point: int, rep: int, err: BaseException) -> None:
     (out / FAILED).mkdir(exist_ok=True)
     text = "".join(traceback.format_exception(err))
-    write_file_atomically(out / FAILED / f"p{point:05d}-r{rep:04d}.txt",
+    write_file_atomically(out / FAILED / f"{_stem(point, rep)}.txt",
                           lambda p: p.write_text(text))
 
 
