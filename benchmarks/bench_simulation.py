@@ -34,8 +34,8 @@ def scaled_overrides(people: int) -> list[str]:
 
 def measure_model(people: int) -> dict:
     import relsim
-    from relsim.model import Market
-    from relsim.tables import transactions_table
+    from relsim.analysis.tables import transactions_table
+    from relsim.model.market import Market
 
     sc = relsim.load_scenario(overrides=scaled_overrides(people))
     t0 = time.perf_counter()

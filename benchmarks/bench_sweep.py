@@ -52,11 +52,12 @@ def main() -> None:
                     "only ever slows a round down)")
     args = ap.parse_args()
 
-    from relsim.metrics import run_metrics
-    from relsim.scenario import Scenario
-    from relsim.simulation import simulate
-    from relsim.sweep import load_sweep, plan_sweep, read_runs, run_sweep
-    from relsim.sweep.backends import DaskCluster, InProcess, LocalProcesses
+    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.simulation import simulate
+    from relsim.config.schema import Scenario
+    from relsim.experiments.backends import DaskCluster, InProcess, LocalProcesses
+    from relsim.experiments.engine import read_runs, run_sweep
+    from relsim.experiments.sweeps import load_sweep, plan_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="relsim-bench-sweep-"))
     values = [round(0.9 + 0.2 * i / max(1, args.points - 1), 4) for i in range(args.points)]

@@ -1,11 +1,46 @@
 """relsim: simulation and forecasting for relationship marketing.
 
 An agent-based SimPy model of customers on the relationship ladder, leaving for named causes,
-under firms' strategies; see ``README.md`` and ``shared/design.md``.
+under firms' strategies, with buy-till-you-die forecasting of purchase frequency and value.
+
+>>> import relsim
+>>> result = relsim.simulate(relsim.load_scenario(), seed=7)   # doctest: +SKIP
+
+The names below are imported on first use, so ``import relsim`` (and ``relsim --help``) stays
+fast; the layers are the subpackages ``config``, ``model``, ``analysis``, ``experiments``,
+``forecast``, ``reporting``, ``app`` and ``cli``.
 """
 
-from relsim.scenario import Scenario, ScenarioError, load_scenario
-from relsim.simulation import SimulationResult, simulate
+from __future__ import annotations
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "load_scenario", "simulate"]
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_LAZY = {
+    "Scenario": "relsim.config.schema",
+    "load_scenario": "relsim.config.loading",
+    "simulate": "relsim.analysis.simulation",
+    "SimulationResult": "relsim.analysis.simulation",
+    "RelsimError": "relsim.errors",
+    "ScenarioError": "relsim.errors",
+}
+
+__all__ = ["RelsimError", "Scenario", "ScenarioError", "SimulationResult", "__version__",
+           "load_scenario", "simulate"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from relsim.analysis.simulation import SimulationResult, simulate
+    from relsim.config.loading import load_scenario
+    from relsim.config.schema import Scenario
+    from relsim.errors import RelsimError, ScenarioError
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'relsim' has no attribute {name!r}")

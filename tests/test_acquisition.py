@@ -5,7 +5,7 @@ import math
 import pytest
 
 from conftest import small
-from relsim.model import Market
+from relsim.model.market import Market
 
 
 @pytest.fixture(scope="module")

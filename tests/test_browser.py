@@ -78,9 +78,10 @@ def _check_report(browser, path: Path, at_least: int) -> None:
 
 def test_run_report_draws_every_figure_offline(browser, tmp_path):
     import relsim
-    from relsim.runio import write_run
+    from relsim.reporting.run_report import write_run_report
 
-    write_run(relsim.simulate(small(), seed=3), tmp_path / "run")
+    (tmp_path / "run").mkdir()
+    write_run_report(relsim.simulate(small(), seed=3), tmp_path / "run" / "report.html")
     # ladder, bucket, cause mix, Lorenz, value-frequency, money, CLV
     _check_report(browser, tmp_path / "run" / "report.html", 7)
 
@@ -158,7 +159,7 @@ def test_app_redraws_when_a_slider_moves(browser, app_url):
 
 
 def test_app_presets_set_the_levers(browser, app_url):
-    from relsim.app import PRESETS
+    from relsim.app.page import PRESETS
 
     page, errors, _ = open_offline(browser, app_url)
     page.wait_for_selector("#bucket .main-svg", timeout=60000)

@@ -10,7 +10,7 @@ standard errors wide on each side of the calibrated values; the test runs three 
 import pytest
 
 import relsim
-from relsim.facts import measure
+from relsim.analysis.facts import measure
 
 
 @pytest.fixture(scope="module", params=[None, 1, 2], ids=["default-seed", "seed1", "seed2"])

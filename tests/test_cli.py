@@ -84,7 +84,7 @@ def test_a_failed_rerun_leaves_the_previous_run_intact(tmp_path, monkeypatch):
     def broken(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("relsim.report.write_run_report", broken)
+    monkeypatch.setattr("relsim.reporting.run_report.write_run_report", broken)
     assert main(["run", "--out", str(out), "--seed", "2", *SMALL]) == 130
     assert (out / "manifest.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial directory left

@@ -8,7 +8,18 @@ import pytest
 from scipy import stats
 
 from conftest import small
-from relsim.compare import Arm, load_replications, mean_ci, payback, roi, run_arms, summarize
+from relsim.analysis.statistics import mean_ci
+from relsim.errors import OutputError
+from relsim.experiments.backends import InProcess, LocalProcesses
+from relsim.experiments.comparison import (
+    Arm,
+    load_replications,
+    open_store,
+    payback,
+    roi,
+    run_arms,
+    summarize,
+)
 
 TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
         "firms.rival.initial_customers": 150}
@@ -67,9 +78,15 @@ def arms():
             Arm("same_as_base", tiny())]
 
 
+def run(arms, reps, seed, folder, backend=None, on_progress=None):
+    with open_store(folder, arms, seed) as store:
+        return run_arms(store, arms, reps, seed, backend, on_progress)
+
+
 def test_results_are_identical_on_one_and_on_two_processes(tmp_path, arms):
-    run_arms(arms[:2], 2, 7, tmp_path / "one", workers=1, progress=False)
-    run_arms(arms[:2], 2, 7, tmp_path / "two", workers=2, progress=False)
+    run(arms[:2], 2, 7, tmp_path / "one", InProcess())
+    with LocalProcesses(2) as backend:
+        run(arms[:2], 2, 7, tmp_path / "two", backend)
     one, led1 = load_replications(tmp_path / "one", arms[:2], 2)
     two, led2 = load_replications(tmp_path / "two", arms[:2], 2)
     pd.testing.assert_frame_equal(one, two)
@@ -77,7 +94,7 @@ def test_results_are_identical_on_one_and_on_two_processes(tmp_path, arms):
 
 
 def test_common_random_numbers_pair_the_arms(tmp_path, arms):
-    run_arms(arms, 2, 7, tmp_path, progress=False)
+    run(arms, 2, 7, tmp_path)
     reps, _ = load_replications(tmp_path, arms, 2)
     s = summarize(reps, "base").set_index(["arm", "metric"])
     # an arm identical to the reference sees the very same draws: every difference is zero
@@ -89,28 +106,31 @@ def test_common_random_numbers_pair_the_arms(tmp_path, arms):
 
 
 def test_an_interrupted_comparison_keeps_what_finished_and_resumes(tmp_path, arms):
-    def stop_after_first(arm, rep):
-        raise KeyboardInterrupt
+    def stop_after_first(status):
+        if status.done:
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_arms(arms[:2], 2, 7, tmp_path / "cut", progress=False, on_done=stop_after_first)
+        run(arms[:2], 2, 7, tmp_path / "cut", on_progress=stop_after_first)
     kept, _ = load_replications(tmp_path / "cut", arms[:2], 2)
-    assert len(kept) == 1
-    done, found = run_arms(arms[:2], 2, 7, tmp_path / "cut", progress=False)
-    assert (done, found) == (3, 1)
-    run_arms(arms[:2], 2, 7, tmp_path / "whole", progress=False)
+    assert len(kept) == 0  # one replication of one arm: nothing paired yet
+    status = run(arms[:2], 2, 7, tmp_path / "cut")
+    assert (status.done, status.found) == (3, 1)
+    run(arms[:2], 2, 7, tmp_path / "whole")
     resumed, led_r = load_replications(tmp_path / "cut", arms[:2], 2)
     whole, led_w = load_replications(tmp_path / "whole", arms[:2], 2)
     pd.testing.assert_frame_equal(resumed, whole)
     pd.testing.assert_frame_equal(led_r, led_w)
     # no half-written files anywhere
-    assert not list((tmp_path / "cut").rglob("*.partial"))
+    assert not list((tmp_path / "cut").rglob("*partial*"))
 
 
-def test_stored_replications_of_a_changed_scenario_are_not_reused(tmp_path, arms):
-    run_arms(arms[:1], 1, 7, tmp_path, progress=False)
+def test_a_folder_of_a_changed_question_is_refused_not_mixed(tmp_path, arms):
+    run(arms[:1], 1, 7, tmp_path / "c")
     changed = Arm("base", tiny(**{"firms.focal.service_failure_prob": 0.2}))
-    done, found = run_arms([changed], 1, 7, tmp_path, progress=False)
-    assert (done, found) == (1, 0)
-    done, found = run_arms([changed], 1, 8, tmp_path, progress=False)  # another seed
-    assert (done, found) == (1, 0)
+    with pytest.raises(OutputError, match="holds the results of a different comparison"):
+        run([changed], 1, 7, tmp_path / "c")
+    with pytest.raises(OutputError, match="different comparison"):
+        run(arms[:1], 1, 8, tmp_path / "c")  # another seed
+    # the same question resumes: nothing to compute
+    assert run(arms[:1], 1, 7, tmp_path / "c").found == 1

@@ -5,13 +5,14 @@ import pandas as pd
 
 import relsim
 from conftest import small
-from relsim.streams import Mechanism, UniformStream, generator
+from relsim.model.streams import Mechanism, UniformStream, generator
+from relsim.storage.rundir import TABLES
 
 
 def test_same_seed_gives_identical_tables():
     sc = small(**{"simulation.days": 200})
     a, b = relsim.simulate(sc, seed=5), relsim.simulate(sc, seed=5)
-    for name in relsim.simulation.TABLES:
+    for name in TABLES:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import relsim
-from relsim.causes import CAUSE_LABELS
+from relsim.model.causes import CAUSE_LABELS
 
 HAZARDS = {"relocation": 0.3, "other": 0.2, "neglect": 1.0, "dissatisfaction": 0.5}
 

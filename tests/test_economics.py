@@ -8,7 +8,7 @@ import pytest
 
 import relsim
 from conftest import small
-from relsim.economics import (
+from relsim.analysis.economics import (
     COST_LINES,
     daily_ledger,
     npv,
@@ -16,7 +16,7 @@ from relsim.economics import (
     realised_clv,
     value_frequency_groups,
 )
-from relsim.metrics import run_metrics
+from relsim.analysis.metrics import run_metrics
 
 
 @pytest.fixture(scope="module")

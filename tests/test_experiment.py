@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from relsim.cli import main
-from relsim.experiment import Claim, ExperimentError, evaluate_claim, load_experiment
+from relsim.errors import ExperimentError
+from relsim.experiments.claims import Claim, evaluate_claim, load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
@@ -92,34 +93,53 @@ def claim(**kw):
 
 def test_claim_kinds_compute_what_they_say():
     v = evaluate_claim(claim(metric="profit"), REPS, pd.DataFrame())
-    assert v["value"] == pytest.approx(130.0) and v["holds"]
+    assert v["value"] == pytest.approx(130.0) and v["verdict"] == "held"
     d = evaluate_claim(claim(kind="difference", against="a"), REPS, pd.DataFrame())
     assert d["value"] == pytest.approx(30.0)
     r = evaluate_claim(claim(kind="relative", against="a"), REPS, pd.DataFrame())
     assert r["value"] == pytest.approx(0.30)
-    # profit +30% for 10 points of retention: +15% per 5 points
+    # profit +30% for 10 points of retention: +15% per 5 points, below a 25-85% range
     ps = evaluate_claim(claim(kind="per_step", against="a", per="retention_rate", step=0.05,
                               range=(0.25, 0.85)), REPS, pd.DataFrame())
-    assert ps["value"] == pytest.approx(0.15) and ps["holds"] is False
+    assert ps["value"] == pytest.approx(0.15) and ps["verdict"] == "not held"
 
 
-def test_interval_test_needs_the_whole_interval_inside():
-    inside = evaluate_claim(claim(kind="difference", against="a", range=(0, math.inf),
-                                  test="interval"), REPS, pd.DataFrame())
-    assert inside["holds"] and inside["ci_low"] > 0
-    straddles = evaluate_claim(claim(kind="difference", against="a", range=(29, math.inf),
-                                     test="interval"), REPS, pd.DataFrame())
-    assert straddles["value"] > 29 and straddles["holds"] is False
+def test_a_claim_is_judged_on_its_whole_interval():
+    # b - a: 30, 30, 28, 32; mean 30, t-interval 30 +- 3.182 * 1.633 / 2 = [27.40, 32.60]
+    def verdict(lo, hi):
+        return evaluate_claim(claim(kind="difference", against="a", range=(lo, hi)), REPS,
+                              pd.DataFrame())
+
+    held = verdict(0, math.inf)
+    assert held["verdict"] == "held"
+    assert held["ci_low"] == pytest.approx(30 - 3.18245 * math.sqrt(8 / 3) / 2, rel=1e-4)
+    straddles = verdict(29, math.inf)  # the mean is inside, the interval is not
+    assert straddles["value"] > 29 and straddles["verdict"] == "inconclusive"
+    # s = 1.633: a half-width below 1 needs t(n-1) * 1.633 / sqrt(n) < 1, first true at n = 13
+    assert straddles["replications_needed"] == 13
+    assert "13 replications" in straddles["why"]
+    assert verdict(-math.inf, 20)["verdict"] == "not held"
 
 
 def test_a_claim_that_cannot_be_evaluated_says_why():
-    missing = evaluate_claim(claim(metric="no_such_metric"), REPS, pd.DataFrame())
-    assert missing["holds"] is None and "not measured" in missing["why"]
     empty = evaluate_claim(claim(metric="empty"), REPS, pd.DataFrame())
-    assert empty["holds"] is None and "undefined in every replication" in empty["why"]
+    assert empty["verdict"] == "not evaluated" and "undefined in every replication" in empty["why"]
     flat = evaluate_claim(claim(kind="per_step", against="b", per="retention_rate",
                                 metric="profit"), REPS, pd.DataFrame())
-    assert flat["holds"] is None and "did not move" in flat["why"]
+    assert flat["verdict"] == "not evaluated" and "did not move" in flat["why"]
+
+
+def test_an_unknown_metric_is_refused_before_anything_runs(tmp_path):
+    p = tiny_experiment(tmp_path, claims='''
+[[claims]]
+name = "x"
+source = "y"
+metric = "no_such_metric"
+arm = "base"
+range = [0, 1]
+''')
+    with pytest.raises(ExperimentError, match="unknown metric.*no_such_metric"):
+        load_experiment(p)
 
 
 def test_experiment_command_writes_results_and_verdicts(tmp_path, capsys):
@@ -132,21 +152,20 @@ metric = "sales_managers"
 arm = "staffed"
 against = "base"
 range = [0, inf]
-test = "interval"
 
 [[claims]]
 name = "an impossible figure"
 source = "nowhere"
 metric = "revenue"
 arm = "base"
-range = [-2, -1]
+range = [1e9, 2e9]
 ''')
     out = tmp_path / "out"
     assert main(["experiment", str(p), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "staff cost money: HELD" in text and "an impossible figure: DID NOT HOLD" in text
+    assert "staff cost money: HELD" in text and "an impossible figure: NOT HELD" in text
     claims = pd.read_csv(out / "claims.csv")
-    assert list(claims["holds"]) == [True, False]
+    assert list(claims["verdict"]) == ["held", "not held"]
     reps = pd.read_parquet(out / "replications.parquet")
     assert sorted(reps["arm"].unique()) == ["base", "staffed"] and len(reps) == 4
     meta = json.loads((out / "manifest.json").read_text())
@@ -159,7 +178,7 @@ range = [-2, -1]
 
 def test_bad_experiment_exits_2_and_writes_nothing(tmp_path, capsys):
     p = tmp_path / "bad.toml"
-    p.write_text('replications = 0\n[[arms]]\nname = "a"\n')
+    p.write_text('replications = 1\n[[arms]]\nname = "a"\n')
     out = tmp_path / "out"
     assert main(["experiment", str(p), "--out", str(out)]) == 2
     err = capsys.readouterr().err

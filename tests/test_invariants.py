@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from relsim.causes import CAUSE_LABELS
-from relsim.ladder import RUNG_LABELS
+from relsim.model.causes import CAUSE_LABELS
+from relsim.model.ladder import RUNG_LABELS
 
 
 def test_acquired_minus_lost_equals_active_at_every_step(small_run):

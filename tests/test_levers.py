@@ -8,9 +8,9 @@ import pytest
 
 import relsim
 from conftest import small
-from relsim.metrics import run_metrics
-from relsim.model import Market
-from relsim.records import Channel, EventKind
+from relsim.analysis.metrics import run_metrics
+from relsim.model.market import Market
+from relsim.model.records import Channel, EventKind
 
 
 def metrics(sc, seed=3, replication=0):

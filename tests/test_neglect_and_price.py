@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from relsim.causes import neglect_hazard_fraction, neglect_wait, price_switch_probability
+from relsim.model.causes import neglect_hazard_fraction, neglect_wait, price_switch_probability
 
 
 @pytest.mark.parametrize("tau", [0.0, 10.0, 200.0, 400.0])

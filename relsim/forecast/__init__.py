@@ -1,12 +1,7 @@
 """Forecasting purchase frequency and value from transaction logs, simulated or real."""
 
-from relsim.forecast.data import (
-    Columns,
-    ForecastDataError,
-    calibration_holdout,
-    read_transactions,
-    rfm_summary,
-)
+from relsim.errors import ForecastDataError
+from relsim.forecast.data import Columns, calibration_holdout, read_transactions, rfm_summary
 from relsim.forecast.fitters.bgnbd import fit_bgnbd
 from relsim.forecast.fitters.gammagamma import fit_gamma_gamma
 from relsim.forecast.fitters.paretonbd import fit_paretonbd

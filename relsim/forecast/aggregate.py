@@ -18,7 +18,7 @@ import statsmodels.formula.api as smf
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from relsim.forecast.data import ForecastDataError
+from relsim.errors import ForecastDataError
 
 
 def weekly_series(transactions: pd.DataFrame) -> pd.DataFrame:

@@ -15,11 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relsim.errors import ForecastDataError
+
 UNITS = {"days": 1.0, "weeks": 7.0}
-
-
-class ForecastDataError(ValueError):
-    """Input that cannot be forecast from; the message names the source and the problem."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
         df = pd.read_parquet(run_file)
         name = str(run_file)
         if firm is None:
-            from relsim.runio import focal_firm, read_manifest
+            from relsim.storage.rundir import focal_firm, read_manifest
 
             firm = focal_firm(read_manifest(path))
         if firm not in set(df["firm"].astype(str)):

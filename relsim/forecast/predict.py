@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from relsim.forecast.data import ForecastDataError, calibration_holdout, check_summary, rfm_summary
+from relsim.errors import ForecastDataError
+from relsim.forecast.data import calibration_holdout, check_summary, rfm_summary
 from relsim.forecast.fitters import bgnbd, gammagamma, paretonbd
 
 FREQUENCY_MODELS = {"bgnbd": bgnbd.fit_bgnbd, "paretonbd": paretonbd.fit_paretonbd}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relsim.runio import focal_firm, read_manifest
+from relsim.storage.rundir import focal_firm, read_manifest
 
 
 def simulation_truth(run_dir: str | Path, calibration_end, firm: str | None = None) -> pd.DataFrame:

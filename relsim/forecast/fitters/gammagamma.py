@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from relsim.forecast.data import ForecastDataError
+from relsim.errors import ForecastDataError
 from relsim.forecast.fitters.base import BTYDModel
 
 

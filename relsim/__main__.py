@@ -1,0 +1,5 @@
+"""``python -m relsim``: the same as the ``relsim`` command."""
+
+from relsim.cli import entry
+
+entry()

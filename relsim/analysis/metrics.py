@@ -1,0 +1,195 @@
+"""One flat record of figures per run: what comparisons and experiments put side by side.
+
+Every figure is a plain float measured from a run's tables for one firm (the focal firm by
+default), so replications stack into a table with a fixed schema (one row per scenario and
+replication) that means and confidence intervals are computed from. Money figures come from
+:mod:`relsim.economics`; the rest measure the relationship dynamics: retention, the cause mix,
+tenure, repeat purchasing, trial.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from relsim.analysis.economics import (
+    ACQUISITION_LINES,
+    COST_LINES,
+    DISCOUNT_LINES,
+    RETENTION_LINES,
+    daily_ledger,
+    npv,
+    realised_clv,
+)
+from relsim.config.schema import Scenario
+from relsim.model.causes import Cause
+from relsim.model.rates import YEAR
+from relsim.model.records import Channel
+
+#: A relationship must have had this many days to buy again to count in a repeat rate.
+SECOND_PURCHASE_WINDOW = 90.0
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: float,
+                         cohort: np.ndarray | None = None) -> float:
+    """Share of a year's buyers who buy from the firm again the next year (pooled over years).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        With ``customer_id, firm, day`` (and ``relationship_id`` when ``cohort`` is given).
+    firm : str
+        Whose customers.
+    horizon_days : float
+        Length of the run; only whole years count.
+    cohort : numpy.ndarray, optional
+        Relationship ids: when given, only these relationships count, each followed as itself
+        (a person won back later is a new relationship), so the rate says whether the existing
+        customers kept buying, unmixed with new ones and with win-backs.
+
+    Returns
+    -------
+    float
+        NaN when the run is shorter than two years.
+    """
+    tx = transactions[transactions["firm"] == firm]
+    n_years = int(horizon_days // YEAR)
+    if n_years < 2:
+        return math.nan
+    if cohort is None:
+        ids = tx["customer_id"].to_numpy()
+        day = tx["day"].to_numpy()
+    else:
+        keep = tx["relationship_id"].isin(cohort).to_numpy()
+        ids = tx["relationship_id"].to_numpy()[keep]
+        day = tx["day"].to_numpy()[keep]
+    year = (day // YEAR).astype(np.int64)
+    buyers = [set(ids[year == y]) for y in range(n_years)]
+    kept = sum(len(buyers[y] & buyers[y + 1]) for y in range(n_years - 1))
+    base = sum(len(buyers[y]) for y in range(n_years - 1))
+    return _ratio(kept, base)
+
+
+def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
+                firm: str | None = None) -> dict[str, float]:
+    """Measure one run: money, stock and flows, retention, causes, tenure, trial, CLV.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the run simulated.
+    tables : dict of pandas.DataFrame
+        The run's ``transactions``, ``customers`` and ``timeseries``.
+    firm : str, optional
+        Whose figures; the focal firm by default.
+
+    Returns
+    -------
+    dict of str to float
+    """
+    firm = firm or scenario.market.focal
+    horizon = float(scenario.simulation.days)
+    daily = daily_ledger(scenario, tables, firm)
+    m: dict[str, float] = {}
+    for col in ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit",
+                *DISCOUNT_LINES]:
+        m[col] = float(daily[col].sum())
+    m["npv"] = npv(daily, scenario.economics.discount_rate_per_year)
+    m["profit_margin"] = _ratio(m["profit"], m["revenue"])
+
+    ts = tables["timeseries"]
+    ts = ts[ts["firm"] == firm]
+    m["customers_start"] = float(ts["active"].iloc[0])
+    m["customers_end"] = float(ts["active"].iloc[-1])
+    cy = float(daily["customer_days"].sum() / YEAR)
+    m["customer_years"] = cy
+    for ch in Channel:
+        if ch is not Channel.INITIAL:
+            m[f"acquired_{ch.label}"] = float(daily[f"acquired_{ch.label}"].sum())
+    m["acquired_new"] = sum(m[f"acquired_{ch.label}"] for ch in Channel
+                            if ch is not Channel.INITIAL)
+    lost_total = float(sum(daily[f"lost_{c.label}"].sum() for c in Cause))
+    m["lost_total"] = lost_total
+    for c in Cause:
+        lost = float(daily[f"lost_{c.label}"].sum())
+        m[f"lost_{c.label}"] = lost
+        m[f"defections_{c.label}_per_customer_year"] = _ratio(lost, cy)
+        m[f"cause_share_{c.label}"] = _ratio(lost, lost_total)
+    churn = _ratio(lost_total, cy)
+    m["churn_per_customer_year"] = churn
+    # Share of customers kept over a year at the run's average defection hazard.
+    m["retention_rate"] = math.exp(-churn) if not math.isnan(churn) else math.nan
+    m["purchases_per_customer_year"] = _ratio(float(daily["purchases"].sum()), cy)
+    st = scenario.firms[firm]
+    contacts = float(ts["contacts"].iloc[1:].sum())
+    m["contacts_per_customer_year"] = _ratio(contacts, cy)
+    delay = ts["contact_delay_days"].iloc[1:] * ts["contacts"].iloc[1:]
+    m["contact_delay_days"] = _ratio(float(delay.sum()), contacts)
+    capacity = st.account_managers / st.contact_duration_days * horizon
+    m["account_manager_utilisation"] = _ratio(contacts, capacity)
+
+    paid = m["acquired_paid"] + m["acquired_coupon"]
+    m["acquisition_spend"] = sum(m[line] for line in ACQUISITION_LINES)
+    m["cost_per_acquired"] = _ratio(m["acquisition_spend"], paid)
+    m["retention_spend"] = sum(m[line] for line in RETENTION_LINES) + m["loyalty_discounts"]
+    m["cost_per_retained_customer_year"] = _ratio(m["retention_spend"], cy)
+    m["acquisition_retention_cost_ratio"] = _ratio(m["cost_per_acquired"],
+                                                   m["cost_per_retained_customer_year"])
+    m["cost_per_win_back"] = _ratio(m["win_back"], m["acquired_win_back"])
+    m["trial_rate"] = _ratio(paid, float(daily["reached"].sum()))
+
+    cu = tables["customers"]
+    cu = cu[cu["firm"] == firm]
+    channel = cu["channel"].astype(str)
+    early = cu["start_day"] <= horizon - SECOND_PURCHASE_WINDOW
+    for ch in (Channel.PAID, Channel.COUPON, Channel.REFERRAL, Channel.WIN_BACK):
+        sel = early & (channel == ch.label)
+        m[f"second_purchase_rate_{ch.label}"] = (float((cu.loc[sel, "purchases"] >= 2).mean())
+                                                 if sel.any() else math.nan)
+    initial = cu[channel == Channel.INITIAL.label]
+    tenure = initial["end_day"].fillna(horizon).clip(upper=horizon) - initial["start_day"]
+    m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan
+    m["existing_kept_share"] = float(initial["end_day"].isna().mean()) if len(initial) else math.nan
+    m["repeat_purchase_rate"] = repeat_purchase_rate(tables["transactions"], firm, horizon)
+    m["repeat_purchase_rate_existing"] = repeat_purchase_rate(
+        tables["transactions"], firm, horizon, initial["relationship_id"].to_numpy())
+
+    clv = realised_clv(scenario, tables, firm)
+    new = clv[clv["channel"] != Channel.INITIAL.label]
+    m["clv_new"] = float(new["clv"].mean()) if len(new) else math.nan
+    for ch in Channel:
+        sel = clv["channel"] == ch.label
+        m[f"clv_{ch.label}"] = float(clv.loc[sel, "clv"].mean()) if sel.any() else math.nan
+    return m
+
+
+def metric_names() -> list[str]:
+    """The names of every figure :func:`run_metrics` returns, in its order.
+
+    Known without running anything, so experiment claims and sweep outputs can be checked
+    before any computing starts (a test keeps this list and :func:`run_metrics` in step).
+    """
+    names = ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit", *DISCOUNT_LINES,
+             "npv", "profit_margin", "customers_start", "customers_end", "customer_years"]
+    names += [f"acquired_{ch.label}" for ch in Channel if ch is not Channel.INITIAL]
+    names += ["acquired_new", "lost_total"]
+    for c in Cause:
+        names += [f"lost_{c.label}", f"defections_{c.label}_per_customer_year",
+                  f"cause_share_{c.label}"]
+    names += ["churn_per_customer_year", "retention_rate", "purchases_per_customer_year",
+              "contacts_per_customer_year", "contact_delay_days", "account_manager_utilisation",
+              "acquisition_spend", "cost_per_acquired", "retention_spend",
+              "cost_per_retained_customer_year", "acquisition_retention_cost_ratio",
+              "cost_per_win_back", "trial_rate"]
+    names += [f"second_purchase_rate_{ch.label}" for ch in (Channel.PAID, Channel.COUPON,
+                                                             Channel.REFERRAL, Channel.WIN_BACK)]
+    names += ["tenure_existing_days", "existing_kept_share", "repeat_purchase_rate",
+              "repeat_purchase_rate_existing", "clv_new"]
+    names += [f"clv_{ch.label}" for ch in Channel]
+    return names

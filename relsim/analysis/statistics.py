@@ -1,0 +1,88 @@
+"""Statistics over replications: means, intervals, paired differences, how many runs.
+
+Replications of a scenario are independent draws of its figures, so a figure's mean over
+``n`` replications has the Student-t interval ``mean +- t(n-1) s / sqrt(n)``. Replication
+``i`` of two scenarios shares its random streams (common random numbers), so their difference
+is taken pair by pair and its interval is that of the mean of the paired differences.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import stdtrit
+
+CONFIDENCE = 0.95
+
+
+def t_quantile(df: int, confidence: float = CONFIDENCE) -> float:
+    """The two-sided Student-t critical value for ``df`` degrees of freedom."""
+    return float(stdtrit(df, 0.5 + confidence / 2))
+
+
+def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of independent replications (NaNs dropped).
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)``; the bounds are NaN with fewer than two finite values.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if n == 1:
+        return mean, math.nan, math.nan
+    half = t_quantile(n - 1, confidence) * float(v.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def ratio_ci(num: np.ndarray, den: np.ndarray,
+             confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """``mean(num) / mean(den)`` over paired replications, with a delta-method interval.
+
+    A ratio of means is stable where the per-replication ratio is not (a denominator near
+    zero in one replication); its variance is that of ``(num - r den) / mean(den)``.
+    """
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    ok = np.isfinite(num) & np.isfinite(den)
+    num, den = num[ok], den[ok]
+    n = len(num)
+    if n == 0 or den.mean() == 0:
+        return math.nan, math.nan, math.nan
+    r = float(num.mean() / den.mean())
+    if n < 2:
+        return r, math.nan, math.nan
+    resid = (num - r * den) / den.mean()
+    half = t_quantile(n - 1, confidence) * float(resid.std(ddof=1)) / math.sqrt(n)
+    return r, r - half, r + half
+
+
+def replications_needed(values: np.ndarray, half_width: float,
+                        confidence: float = CONFIDENCE) -> float:
+    """Replications for the interval's half-width to fall below ``half_width``.
+
+    Uses the sample standard deviation of ``values`` as the truth and solves
+    ``t(n-1) s / sqrt(n) <= half_width`` for the smallest ``n`` (at least two).
+
+    Returns
+    -------
+    float
+        NaN with fewer than two finite values or a non-positive target; ``inf`` never
+        happens for a positive target.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2 or not half_width > 0:
+        return math.nan
+    s = float(v.std(ddof=1))
+    if s == 0.0:
+        return 2.0
+    n = max(2, math.ceil((1.96 * s / half_width) ** 2))
+    while t_quantile(n - 1, confidence) * s / math.sqrt(n) > half_width:
+        n += 1
+    return float(n)

@@ -1,0 +1,1 @@
+"""``relsim app``: the interactive leaky-bucket page for teaching (Dash)."""

@@ -1,0 +1,94 @@
+"""The ``relsim`` command line: one module per command, one error boundary for all of them.
+
+Each command module registers its parser and imports what it needs only when it runs, so
+``relsim --help`` loads nothing heavier than :mod:`argparse`. Every expected failure is a
+:class:`~relsim.errors.RelsimError` and reaches the user as one line naming the file, field or
+option and what was expected, with exit status 2. Anything else is a bug: one line says so and
+where the full traceback was written, exit status 1. Ctrl-C exits with status 130.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
+
+from relsim.cli._common import Interrupted, Parser
+from relsim.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RelsimError
+
+#: Commands, in the order ``relsim --help`` lists them; each is ``relsim.cli.<name>``.
+COMMANDS = ("run", "validate", "facts", "compare", "experiment", "sweep", "forecast", "report",
+            "app")
+
+
+def build_parser() -> Parser:
+    """The argument parser of the ``relsim`` command."""
+    from relsim import __version__
+
+    p = Parser(prog="relsim", description="Simulation and forecasting research framework for "
+               "relationship marketing: an agent-based model of customers on the relationship "
+               "ladder, what-if comparisons, experiments, sweeps and buy-till-you-die "
+               "forecasts.")
+    p.add_argument("--version", action="version", version=f"relsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=Parser)
+    for name in COMMANDS:
+        import_module(f"relsim.cli.{name}").register(sub)
+    return p
+
+
+def _report_bug(err: BaseException) -> int:
+    import tempfile
+    import time
+    import traceback
+
+    text = "".join(traceback.format_exception(err))
+    path = os.path.join(tempfile.gettempdir(),
+                        f"relsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt")
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"relsim {' '.join(sys.argv[1:])}\n\n{text}")
+        where = f"the full traceback is in {path}"
+    except OSError:
+        where = "the traceback could not be written to a file"
+    print(f"relsim: internal error (a bug in relsim, not in your input): "
+          f"{type(err).__name__}: {err}; {where}; please report it", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``relsim`` console script; returns the exit status."""
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help, --version, or a usage error (status 2)
+            return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
+        return int(args.func(args) or 0)
+    except RelsimError as err:
+        message = " ".join(str(err).split("\n"))
+        print(f"relsim: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Interrupted as stop:
+        print(f"relsim: interrupted; {stop}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("relsim: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (``relsim facts DIR | head``): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as err:  # noqa: BLE001 - the one place that turns a bug into a report
+        if os.environ.get("RELSIM_DEBUG"):
+            raise
+        return _report_bug(err)
+
+
+def entry() -> None:
+    """Console-script wrapper: exit with :func:`main`'s status."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

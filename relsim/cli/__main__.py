@@ -1,0 +1,5 @@
+"""``python -m relsim.cli``: the same as the ``relsim`` command."""
+
+from relsim.cli import entry
+
+entry()

@@ -1,0 +1,57 @@
+"""``relsim compare``: scenarios side by side, replicated with common random numbers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from relsim.cli._common import add_backend, add_set, non_negative_int, positive_int
+
+
+def register(sub: Any) -> None:
+    """Add the command's parser."""
+    p = sub.add_parser("compare", help="run scenarios side by side, replicated with common "
+                       "random numbers, and compare their money and dynamics",
+                       description="Run every scenario for the same replications (common "
+                       "random numbers) and compare them; the first is the reference.")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files or relsim:NAME; the first "
+                   "is the reference the others are compared with")
+    p.add_argument("--reps", type=positive_int, default=10, help="replications per scenario")
+    p.add_argument("--seed", type=non_negative_int, help="root seed (default: the first "
+                   "scenario's)")
+    add_backend(p)
+    add_set(p, "every scenario")
+    p.add_argument("--out", help="output folder (default: results/compare/<names>-<digest>)")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the command."""
+    from relsim.cli._study import COMPARE_PRINTED, print_summary, run_study
+    from relsim.config.loading import load_scenario
+    from relsim.experiments.comparison import Arm, fingerprint
+
+    arms: list[Arm] = []
+    for path in args.scenarios:
+        sc = load_scenario(path, args.set)
+        name, k = sc.name, 2
+        while name in {a.name for a in arms}:
+            name, k = f"{sc.name}-{k}", k + 1
+        arms.append(Arm(name, sc, str(path)))
+    seed = arms[0].scenario.simulation.seed if args.seed is None else args.seed
+    label = "-vs-".join(a.name for a in arms)
+    if len(label) > 80:
+        label = f"{arms[0].name}-and-{len(arms) - 1}-more"
+    # Different questions (other scenarios after --set, another seed) never share a folder.
+    out = Path(args.out) if args.out else (Path("results") / "compare"
+                                           / f"{label}-{fingerprint(arms, seed)[:8]}")
+    study, status = run_study(args, arms, args.reps, seed, out, "comparison",
+                              f"Comparison: {label}",
+                              "Each arm's mean and 95% interval over replications, and the "
+                              f"paired difference to '{arms[0].name}'.")
+    print_summary(study, COMPARE_PRINTED)
+    files = "summary.csv, strategy.csv, replications.parquet, ledgers.parquet, manifest.json"
+    print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")
+    return 1 if status.failed else 0

@@ -1,0 +1,115 @@
+"""``relsim run``: simulate a scenario and write its run folder (tables, manifest, report)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from relsim.cli._common import add_set, non_negative_int
+
+
+def register(sub: Any) -> None:
+    """Add the command's parser."""
+    p = sub.add_parser("run", help="simulate a scenario and write its run folder",
+                       description="Simulate a scenario (the bundled default when none is "
+                       "given) and write a run folder with its tables, manifest and report.")
+    p.add_argument("scenario", nargs="?", help="scenario TOML, relsim:NAME for a bundled one, "
+                   "or a run's manifest.json to rerun it (default: relsim:baseline)")
+    p.add_argument("--seed", type=non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--out", help="run folder (default: results/runs/<scenario>-seed<N>)")
+    add_set(p)
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.set_defaults(func=main)
+
+
+def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str]:
+    """The console summary of a run: customers, flows, causes and money per firm."""
+    from relsim.model.causes import CAUSE_LABELS
+
+    sc = result.scenario
+    lines = [f"relsim run: scenario '{sc.name}', seed {result.seed}, "
+             f"{sc.simulation.people:,} people, {sc.simulation.days:g} days"]
+    for firm, m in metrics.items():
+        lost = m["lost_total"]
+        mix = ", ".join(f"{c} {m[f'cause_share_{c}']:.0%}" for c in CAUSE_LABELS) if lost else ""
+        focal = " (focal)" if firm == sc.market.focal else ""
+        lines.append(f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "
+                     f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
+                     f"{lost:,.0f} ({mix}); revenue {m['revenue']:,.0f}; profit "
+                     f"{m['profit']:,.0f} (NPV {m['npv']:,.0f})")
+    return lines
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the command."""
+    from relsim.analysis.facts import measure
+    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.simulation import manifest, simulate
+    from relsim.cli._progress import day_bar
+    from relsim.config.loading import load_scenario
+    from relsim.storage.ownership import check_output, write_owned_dir
+
+    scenario, seed = _scenario_and_seed(args, load_scenario)
+    out = Path(args.out) if args.out else Path("results") / "runs" / f"{scenario.name}-seed{seed}"
+    check_output(out, "run")  # refuse a folder that is not ours before simulating
+    t0 = time.perf_counter()
+    with day_bar(scenario.simulation.days) as on_day:
+        result = simulate(scenario, seed=seed, on_day=on_day)
+    metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
+    extra = {"scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
+             "wall_seconds": time.perf_counter() - t0}
+
+    def fill(tmp: Path) -> None:
+        import json
+
+        for name, df in result.tables().items():
+            df.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest(result, extra), indent=2,
+                                                      default=str) + "\n", encoding="utf-8")
+        if not args.no_report:
+            from relsim.reporting.run_report import write_run_report
+
+            write_run_report(result, tmp / "report.html")
+
+    write_owned_dir(out, "run", fill)
+    lines = summary_lines(result, metrics)
+    facts = measure(result.customers, result.transactions, result.focal,
+                    scenario.simulation.days)
+    held = sum(f.holds for f in facts)
+    lines.append(f"  source figures within their ranges: {held} of {len(facts)} (see "
+                 f"`relsim facts {out}`)")
+    files = "manifest.json, *.parquet" + ("" if args.no_report else ", report.html")
+    lines.append(f"  written to {out}/ ({files}), {time.perf_counter() - t0:.1f} s")
+    print("\n".join(lines))
+    return 0
+
+
+def _scenario_and_seed(args: argparse.Namespace, load_scenario: Any) -> tuple[Any, int]:
+    """The scenario and seed to run: from a file with ``--set``, or from a run's manifest."""
+    if args.scenario and str(args.scenario).endswith(".json"):
+        from relsim.config.loading import scenario_from_dict
+        from relsim.storage.rundir import read_manifest
+
+        manifest_path = Path(args.scenario)
+        folder = manifest_path.parent if manifest_path.name == "manifest.json" else None
+        if folder is None:
+            from relsim.errors import InputError
+
+            raise InputError(f"{manifest_path}: expected a run folder's manifest.json")
+        meta = read_manifest(folder)
+        seed = meta["seed"] if args.seed is None else args.seed
+        sc = scenario_from_dict(meta["scenario"], str(manifest_path),
+                                [*args.set, f"simulation.seed={seed}"])
+        return sc, seed
+    sc = load_scenario(args.scenario, args.set)
+    if args.seed is not None and args.seed != sc.simulation.seed:
+        # The scenario the manifest records carries the seed actually used.
+        sc = load_scenario(args.scenario, [*args.set, f"simulation.seed={args.seed}"])
+    return sc, sc.simulation.seed
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: relsim run")

@@ -1,0 +1,213 @@
+"""Replicated what-if comparisons with common random numbers: a design on the engine.
+
+Every scenario of a comparison is an *arm*, and every arm runs the same replications:
+replication *i* of every arm draws from the streams ``SeedSequence(seed, spawn_key=(i,
+mechanism))``, so the arms meet the same people, the same purchase and failure draws and the
+same luck, and their differences are paired: the noise common to both cancels and the
+interval of a difference is far narrower than the intervals of the two means. The
+replications go through :func:`relsim.experiments.engine.execute` into a
+:class:`~relsim.experiments.store.Store`, so an interrupted comparison keeps what it finished
+and a rerun computes only the rest, on any backend, with the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relsim.analysis.statistics import mean_ci
+from relsim.config.schema import Scenario
+from relsim.experiments.backends import Backend
+from relsim.experiments.engine import Status, execute, pending_tasks
+from relsim.experiments.replication import replicate
+from relsim.experiments.store import METRICS, Store, read_table
+
+LEDGER = "ledger"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One scenario of a comparison, under the name its results are filed by."""
+
+    name: str
+    scenario: Scenario
+    source: str = ""
+
+
+def fingerprint(arms: Sequence[Arm], seed: int) -> str:
+    """A digest of the arms' names and scenarios and the seed: what decides the numbers."""
+    text = json.dumps({"arms": [[a.name, a.scenario.to_dict()] for a in arms], "seed": seed},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def open_store(folder: Path, arms: Sequence[Arm], seed: int, kind: str = "comparison",
+               option: str = "--out") -> Store:
+    """Open (create or resume) the store of a comparison in ``folder``."""
+    names = [a.name for a in arms]
+    if len(set(names)) != len(names):
+        raise ValueError(f"arm names must be distinct, got {names}")
+    store = Store(folder, kind, fingerprint(arms, seed), (LEDGER, METRICS), option)
+    return store.open(arms=names, seed=seed)
+
+
+def run_arms(store: Store, arms: Sequence[Arm], reps: int, seed: int,
+             backend: Backend | None = None,
+             on_progress: Callable[[Status], None] | None = None) -> Status:
+    """Run ``reps`` replications of every arm into ``store``, skipping those it holds.
+
+    Parameters
+    ----------
+    store : Store
+        From :func:`open_store`.
+    arms : sequence of Arm
+        The scenarios, the reference first.
+    reps : int
+        Replications per arm.
+    seed : int
+        Root seed shared by every arm (common random numbers).
+    backend : Backend, optional
+        Where to compute (default: this process).
+    on_progress : callable, optional
+        Progress callback (see :func:`relsim.experiments.engine.execute`).
+
+    Returns
+    -------
+    Status
+    """
+    data = [a.scenario.to_dict() for a in arms]
+    finished = store.finished()
+    found = sum(1 for u, r in finished if u < len(arms) and r < reps)
+
+    def make_call(unit: int, rep: int):
+        return replicate, (data[unit], seed, rep)
+
+    def decorate(unit: int, rep: int, tables: dict[str, Any]) -> dict[str, Any]:
+        for df in tables.values():
+            df.insert(0, "replication", rep)
+            df.insert(0, "arm", arms[unit].name)
+        return tables
+
+    return execute(store, pending_tasks(len(arms), reps, finished), make_call, backend,
+                   total=len(arms) * reps, found=found, on_progress=on_progress,
+                   decorate=decorate)
+
+
+def load_replications(folder: Path, arms: Sequence[Arm], reps: int,
+                      focal_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The finished replications' figures and ledgers, in arm and replication order.
+
+    Only replications that every arm has finished are kept, so every difference is paired.
+    With ``focal_only`` each arm's focal firm alone is kept (one row per arm and replication).
+    """
+    metrics = read_table(folder, METRICS, range(len(arms)), reps)
+    ledgers = read_table(folder, LEDGER, range(len(arms)), reps)
+    if metrics.empty:
+        return metrics, ledgers
+    common = set.intersection(*(set(metrics.loc[metrics["arm"] == a.name, "replication"])
+                                for a in arms))
+    metrics = metrics[metrics["replication"].isin(common)].reset_index(drop=True)
+    ledgers = ledgers[ledgers["replication"].isin(common)].reset_index(drop=True)
+    if focal_only:
+        focal = {a.name: a.scenario.market.focal for a in arms}
+        metrics = metrics[metrics["firm"] == metrics["arm"].map(focal)]
+        ledgers = ledgers[ledgers["firm"] == ledgers["arm"].map(focal)]
+        metrics = metrics.drop(columns=["firm", "focal"]).reset_index(drop=True)
+        ledgers = ledgers.drop(columns=["firm"]).reset_index(drop=True)
+    return metrics, ledgers
+
+
+def summarize(replications: pd.DataFrame, baseline: str,
+              metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each arm's mean and 95% interval per metric, and its paired difference to ``baseline``.
+
+    Differences pair replication *i* of the arm with replication *i* of the baseline (common
+    random numbers), so their interval is that of the mean of the paired differences.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``arm, metric, n, mean, ci_low, ci_high, diff, diff_low, diff_high, diff_pct``.
+    """
+    cols = [c for c in replications.columns if c not in ("arm", "replication")
+            and pd.api.types.is_numeric_dtype(replications[c])]
+    if metrics is not None:
+        cols = [c for c in cols if c in set(metrics)]
+    base = replications[replications["arm"] == baseline].set_index("replication")
+    rows = []
+    for arm, df in replications.groupby("arm", sort=False):
+        df = df.set_index("replication")
+        paired = df.index.intersection(base.index)
+        for col in cols:
+            mean, lo, hi = mean_ci(df[col].to_numpy())
+            if arm == baseline:
+                d = (math.nan, math.nan, math.nan)
+            else:
+                d = mean_ci((df.loc[paired, col] - base.loc[paired, col]).to_numpy())
+            bmean = float(base[col].mean()) if len(base) else math.nan
+            rows.append({"arm": arm, "metric": col, "n": int(df[col].notna().sum()),
+                         "mean": mean, "ci_low": lo, "ci_high": hi,
+                         "diff": d[0], "diff_low": d[1], "diff_high": d[2],
+                         "diff_pct": d[0] / abs(bmean) if bmean else math.nan})
+    return pd.DataFrame(rows)
+
+
+def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
+    """When an arm's extra spending has paid for itself against the baseline.
+
+    The cumulative paired profit difference is averaged over replications; the payback period
+    is the first period from which it stays at or above zero to the end of the run.
+
+    Returns
+    -------
+    dict
+        ``periods`` (the payback period of the mean path, counted from the start, 1 = the
+        first; NaN if never), ``per_replication`` (each replication's own payback period),
+        ``paid_back_share`` (the share of replications that paid back within the run) and
+        ``path`` (a DataFrame of the mean cumulative difference and its interval).
+    """
+    def cum(name: str) -> pd.DataFrame:
+        df = ledgers[ledgers["arm"] == name].pivot(index="period", columns="replication",
+                                                   values="profit")
+        return df.cumsum()
+
+    a, b = cum(arm), cum(baseline)
+    reps = a.columns.intersection(b.columns)
+    diff = a[reps] - b[reps]
+    rows = [dict(zip(("mean", "ci_low", "ci_high"), mean_ci(diff.loc[p].to_numpy()),
+                     strict=True)) for p in diff.index]
+    path = pd.DataFrame(rows, index=diff.index).reset_index()
+    per_rep = np.array([_payback_period(diff[r].to_numpy()) for r in diff.columns])
+    share = float(np.isfinite(per_rep).mean()) if len(per_rep) else math.nan
+    return {"periods": _payback_period(path["mean"].to_numpy()), "paid_back_share": share,
+            "path": path, "per_replication": per_rep}
+
+
+def _payback_period(cumulative: np.ndarray) -> float:
+    """First period (1-based) from which a cumulative difference stays at or above zero."""
+    if not len(cumulative) or cumulative[-1] < 0:
+        return math.nan
+    below = np.flatnonzero(cumulative < 0)
+    return float(below[-1] + 2) if len(below) else 1.0
+
+
+def roi(replications: pd.DataFrame, arm: str, baseline: str) -> tuple[float, float, float]:
+    """Return on the arm's extra spending: paired (profit gain / extra costs), mean and interval.
+
+    Replications in which the arm spends no more than the baseline have no ROI and are left out.
+    """
+    a = replications[replications["arm"] == arm].set_index("replication")
+    b = replications[replications["arm"] == baseline].set_index("replication")
+    reps = a.index.intersection(b.index)
+    extra = a.loc[reps, "total_costs"] - b.loc[reps, "total_costs"]
+    gain = a.loc[reps, "profit"] - b.loc[reps, "profit"]
+    ok = extra > 0
+    return mean_ci((gain[ok] / extra[ok]).to_numpy())

@@ -1,0 +1,57 @@
+"""One replication of one scenario, as the engine's workers compute it.
+
+The work is a plain function of picklable arguments (the scenario as data, the seed and the
+replication number), so any backend can run it; it returns the replication's tables, which
+the process that runs the study files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "all",
+              ledger: bool = True) -> dict[str, Any]:
+    """Simulate replication ``rep`` of a scenario and measure it.
+
+    Parameters
+    ----------
+    scenario_data : dict
+        The scenario as plain data (``Scenario.to_dict()``).
+    seed : int
+        The study's root seed.
+    rep : int
+        Replication number: the streams ``SeedSequence(seed, (rep, mechanism))``.
+    firms : {"all", "focal"}
+        Whose figures to measure.
+    ledger : bool
+        Also return each measured firm's period ledger.
+
+    Returns
+    -------
+    dict of pandas.DataFrame
+        ``metrics`` (one row per firm: ``firm``, ``focal`` and the figures of
+        :func:`relsim.analysis.metrics.run_metrics`) and, if asked, ``ledger`` (one row per
+        firm and period).
+    """
+    import pandas as pd
+
+    from relsim.analysis.economics import daily_ledger, period_ledger
+    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.simulation import simulate
+    from relsim.config.schema import Scenario
+
+    sc = Scenario.model_validate(scenario_data)
+    tables = simulate(sc, seed=seed, replication=rep).tables()
+    focal = sc.market.focal
+    names = list(sc.firms) if firms == "all" else [focal]
+    rows = [{"firm": f, "focal": f == focal, **run_metrics(sc, tables, f)} for f in names]
+    out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
+    if ledger:
+        frames = []
+        for f in names:
+            lg = period_ledger(daily_ledger(sc, tables, f), sc.economics.period)
+            lg.insert(0, "firm", f)
+            frames.append(lg)
+        out["ledger"] = pd.concat(frames, ignore_index=True)
+    return out

@@ -1,0 +1,119 @@
+"""What a comparison or experiment leaves beside its replications: tables and a manifest.
+
+``relsim compare`` and ``relsim experiment`` run arms with
+:func:`relsim.experiments.comparison.run_arms`; then :func:`write_study` stacks the finished
+replications into ``replications.parquet`` (one row per arm and replication, the focal firm's
+figures) and ``ledgers.parquet`` (one row per arm, replication and period), and writes
+``summary.csv`` (means, intervals, paired differences), ``strategy.csv`` (payback and ROI of
+each arm against the first), ``claims.csv`` for an experiment and ``manifest.json``, each
+through a temporary file renamed into place. The report is drawn from these files by
+:mod:`relsim.reporting.study_report`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from relsim.experiments.comparison import (
+    Arm,
+    fingerprint,
+    load_replications,
+    payback,
+    roi,
+    summarize,
+)
+from relsim.storage.atomic import write_file_atomically, write_text_atomically
+from relsim.storage.provenance import provenance
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Study:
+    """What a study wrote, for printing and reporting."""
+
+    out: Path
+    arms: list[str]
+    replications: pd.DataFrame
+    ledgers: pd.DataFrame
+    summary: pd.DataFrame
+    strategy: pd.DataFrame
+    manifest: dict[str, Any]
+    claims: pd.DataFrame | None = None
+
+
+def strategy_table(replications: pd.DataFrame, ledgers: pd.DataFrame,
+                   arms: list[str]) -> pd.DataFrame:
+    """Payback period and ROI of every arm against the first, paired by replication."""
+    rows = []
+    for arm in arms[1:]:
+        pb = payback(ledgers, arm, arms[0])
+        r = roi(replications, arm, arms[0])
+        rows.append({"arm": arm, "against": arms[0], "payback_periods": pb["periods"],
+                     "paid_back_share": pb["paid_back_share"], "roi": r[0],
+                     "roi_low": r[1], "roi_high": r[2]})
+    return pd.DataFrame(rows, columns=["arm", "against", "payback_periods", "paid_back_share",
+                                       "roi", "roi_low", "roi_high"])
+
+
+def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
+                description: str = "",
+                claims_fn: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+                metrics: list[str] | None = None,
+                extra: dict[str, Any] | None = None) -> Study:
+    """Summarise the finished replications of ``arms`` in ``out`` and write the study files.
+
+    Parameters
+    ----------
+    out : Path
+        The study folder (a store of the arms' replications).
+    arms : list of Arm
+        The arms, the reference first.
+    reps, seed : int
+        Replications asked for, and the root seed.
+    title, description : str
+        For the report.
+    claims_fn : callable, optional
+        ``claims_fn(replications, ledgers) -> DataFrame`` evaluating an experiment's claims.
+    metrics : list of str, optional
+        Metrics the report's summary shows.
+    extra : dict, optional
+        More manifest entries.
+
+    Returns
+    -------
+    Study
+    """
+    t0 = time.perf_counter()
+    replications, ledgers = load_replications(out, arms, reps)
+    names = [a.name for a in arms]
+    summary = summarize(replications, names[0])
+    strategy = strategy_table(replications, ledgers, names)
+    claims = claims_fn(replications, ledgers) if claims_fn is not None else None
+    write_file_atomically(out / "replications.parquet",
+                          lambda p: replications.to_parquet(p, index=False))
+    write_file_atomically(out / "ledgers.parquet", lambda p: ledgers.to_parquet(p, index=False))
+    write_file_atomically(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_file_atomically(out / "strategy.csv", lambda p: strategy.to_csv(p, index=False))
+    if claims is not None:
+        write_file_atomically(out / "claims.csv", lambda p: claims.to_csv(p, index=False))
+    manifest = {
+        "title": title, "description": description, "seed": seed,
+        "replications_requested": reps, "metrics": metrics,
+        "replications_finished": {a: int((replications["arm"] == a).sum()) if len(replications)
+                                  else 0 for a in names},
+        "fingerprint": fingerprint(arms, seed),
+        "arms": [{"name": a.name, "source": a.source, "scenario": a.scenario.to_dict()}
+                 for a in arms],
+        **provenance(), "summary_seconds": time.perf_counter() - t0,
+        **(extra or {}),
+    }
+    write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+    return Study(out, names, replications, ledgers, summary, strategy, manifest, claims)

@@ -1,0 +1,397 @@
+"""The market model: people, firms and relationships in one SimPy environment.
+
+A finite population turns over (relocation and other exits, each replaced by a newcomer). At
+any moment a person is a customer of at most one firm (main seed: "in conditions of unlimited
+supply he goes to another seller"). Firms acquire people from the pool of non-customers with
+their budgets and through referrals; relationships climb the ladder through repeat purchases
+and attention, slide down after service failures, and end by one of the switching causes. A
+person who defects over price goes to the cheaper rival; one who leaves over neglect or
+dissatisfaction goes to a rival or back to the pool, from where any firm may win them back.
+
+This module holds the state transitions; :mod:`relsim.relationship` decides when they happen
+and :mod:`relsim.tables` turns the run's records into tables.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from relsim.config.schema import Scenario
+from relsim.model.causes import LEAVES_MARKET, Cause, price_switch_probability
+from relsim.model.firm import Firm
+from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
+from relsim.model.population import Person, PersonFactory, Pool
+from relsim.model.rates import MarketRates
+from relsim.model.records import NO_ID, Channel, EventKind, RunLog
+from relsim.model.relationship import Relationship, life
+from relsim.model.streams import Mechanism, UniformStream, generator
+
+NO_FIRM = -1
+
+
+class Market:
+    """A market ready to run: build it, then call :meth:`run`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to simulate.
+    seed : int
+        Root seed.
+    replication : int
+        Replication index (selects independent streams under the same seed).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0) -> None:
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.rates = MarketRates.from_scenario(scenario)
+        self.log = RunLog()
+        self.life_stream = UniformStream(generator(seed, Mechanism.LIFE, replication))
+        self.service_stream = UniformStream(generator(seed, Mechanism.SERVICE, replication))
+        self.acquisition_rng = generator(seed, Mechanism.ACQUISITION, replication)
+        self.initial_rng = generator(seed, Mechanism.INITIAL, replication)
+        self.purchases_rng = generator(seed, Mechanism.PURCHASES, replication)
+        self.factory = PersonFactory(
+            scenario.population, generator(seed, Mechanism.POPULATION, replication)
+        )
+        self.pool = Pool()
+        self.relationships: list[Relationship] = []
+        self.firms = [Firm(i, name, st, self)
+                      for i, (name, st) in enumerate(scenario.firms.items())]
+        for firm in self.firms:
+            # Largest relative saving a rival's offer can ever show against this firm's list
+            # price: the bound the price-comparison thinning works against (-inf: no rival).
+            floors = [f.rates.price_index * (1.0 - f.rates.promo_depth)
+                      for f in self.firms if f is not firm]
+            firm.max_saving = 1.0 - min(floors) / firm.rates.price_index if floors else -math.inf
+
+    # -- people -----------------------------------------------------------------------------
+
+    def _newcomer(self, now: float) -> Person:
+        p = self.factory.new(now)
+        self.log.event(now, p.id, NO_ID, NO_FIRM, EventKind.ENTERED_MARKET)
+        return p
+
+    def _leave_market(self, person: Person, now: float, cause: int) -> None:
+        self.log.event(now, person.id, NO_ID, NO_FIRM, EventKind.LEFT_MARKET, cause=cause)
+        self.pool.add(self._newcomer(now))
+
+    # -- relationships ----------------------------------------------------------------------
+
+    def start_relationship(self, person: Person, firm: Firm, channel: Channel, now: float,
+                           rung: int = Rung.CUSTOMER, last_attention: float | None = None,
+                           first_contact: float | None = None,
+                           offer: float = 0.0) -> Relationship:
+        """Make ``person`` a customer of ``firm``; a new customer buys for the first time now.
+
+        ``offer`` is the discount a coupon or win-back offer gave on that first purchase.
+        """
+        returning = bool(person.past_firms & firm.bit)
+        person.past_firms |= firm.bit
+        rel = Relationship(len(self.relationships), person, firm, now, channel, rung, returning)
+        rel.offer = offer
+        if last_attention is not None:
+            rel.last_attention = last_attention
+        self.relationships.append(rel)
+        person.rel = rel
+        firm.active_by_rung[rung] += 1
+        firm.acquired[channel] += 1
+        self.log.event(now, person.id, rel.id, firm.index, EventKind.ACQUIRED,
+                       rung_to=rung, channel=channel)
+        if channel != Channel.INITIAL:
+            self.log.purchase(rel.id, now, rung, False, offer)
+        self._open_segment(rel, now)
+        cadence = firm.cadence(person, rung)
+        if cadence > 0.0:
+            firm.team.schedule(rel, now + cadence if first_contact is None else first_contact)
+        rel.proc = self.env.process(life(self, rel))
+        return rel
+
+    def _open_segment(self, rel: Relationship, now: float) -> None:
+        # Purchases other than failed episodes are drawn in bulk from the client rung up.
+        if rel.rung >= Rung.CLIENT:
+            rate = rel.person.rate * self.rates.share_of_wallet[rel.rung]
+            rate *= 1.0 - rel.firm.rates.failure_prob
+            rel.segment = self.log.open_segment(rel.id, now, rate, rel.rung)
+        else:
+            rel.segment = -1
+
+    def _close_segment(self, rel: Relationship, now: float) -> None:
+        if rel.segment >= 0:
+            self.log.close_segment(rel.segment, now)
+            rel.segment = -1
+
+    def set_rung(self, rel: Relationship, rung: int, now: float) -> None:
+        """Move a relationship one rung up or down.
+
+        Only the life process moves a relationship down; a move up by another process lowers
+        the hazards the life process planned with, which it allows for by thinning.
+        """
+        old = rel.rung
+        if rung == old:
+            return
+        firm = rel.firm
+        firm.active_by_rung[old] -= 1
+        firm.active_by_rung[rung] += 1
+        rel.rung = rung
+        rel.max_rung = max(rel.max_rung, rung)
+        kind = EventKind.RUNG_UP if rung > old else EventKind.RUNG_DOWN
+        self.log.event(now, rel.person.id, rel.id, firm.index, kind, old, rung)
+        self._close_segment(rel, now)
+        self._open_segment(rel, now)
+        cadence = firm.cadence(rel.person, rung)
+        if rel.contact_ticket < 0 and cadence > 0.0:
+            firm.team.schedule(rel, now + cadence)
+
+    def _wake(self, rel: Relationship) -> None:
+        proc = rel.proc
+        if (rel.active and proc is not None and proc.is_alive
+                and proc is not self.env.active_process):
+            proc.interrupt()
+
+    def repeat_purchase(self, rel: Relationship, now: float, failed: bool) -> None:
+        """The first repeat purchase: a customer becomes a client."""
+        self.log.purchase(rel.id, now, rel.rung, failed)
+        self.set_rung(rel, Rung.CLIENT, now)
+        if failed:
+            self.service_failure(rel, now, record_purchase=False)
+
+    def service_failure(self, rel: Relationship, now: float, record_purchase: bool) -> None:
+        """A purchase episode goes wrong: a grievance, maybe a complaint, maybe a step down."""
+        if record_purchase:
+            self.log.purchase(rel.id, now, rel.rung, True)
+        uniform = self.life_stream.uniform
+        fades = now + self.life_stream.exponential(self.rates.grievance_fade)
+        bisect.insort(rel.grievances, fades)
+        rel.failures += 1
+        pid, firm = rel.person.id, rel.firm
+        self.log.event(now, pid, rel.id, firm.index, EventKind.SERVICE_FAILURE, rel.rung, rel.rung)
+        if uniform() < rel.person.complaint_propensity:
+            rel.complaints += 1
+            self.log.event(now, pid, rel.id, firm.index, EventKind.COMPLAINT, rel.rung, rel.rung)
+            firm.desk.file(rel, fades)
+        if rel.rung > Rung.CLIENT and uniform() < self.rates.demote_on_failure:
+            self.set_rung(rel, rel.rung - 1, now)
+
+    def grievances_now(self, rel: Relationship, now: float) -> int:
+        """How many grievances ``rel`` still remembers at ``now``; faded ones are logged."""
+        pending = rel.grievances
+        while pending and pending[0] <= now:
+            self.log.event(pending.pop(0), rel.person.id, rel.id, rel.firm.index,
+                           EventKind.GRIEVANCE_FADED, rel.rung, rel.rung)
+        return len(pending)
+
+    def complaint_outcome(self, rel: Relationship, now: float, resolved: bool,
+                          grievance: float) -> None:
+        """A complaint was handled (grievance settled; counts as attention) or given up on.
+
+        Settling a grievance only lowers hazards, which the life process allows for by
+        thinning; a complaint nobody handled adds grievances, so it wakes the life process.
+        """
+        if resolved:
+            if grievance in rel.grievances:
+                rel.grievances.remove(grievance)
+            rel.last_attention = now
+            kind = EventKind.COMPLAINT_RESOLVED
+        else:
+            for _ in range(self.rates.unresolved_complaint_grievances):
+                fades = now + self.service_stream.exponential(self.rates.grievance_fade)
+                bisect.insort(rel.grievances, fades)
+            kind = EventKind.COMPLAINT_ABANDONED
+        self.log.event(now, rel.person.id, rel.id, rel.firm.index, kind, rel.rung, rel.rung)
+        if not resolved and self.rates.unresolved_complaint_grievances:
+            self._wake(rel)
+
+    def attend(self, rel: Relationship, now: float) -> None:
+        """An account manager's contact: the neglect clock restarts; a content person may climb."""
+        rel.last_attention = now
+        firm = rel.firm
+        rung = rel.rung
+        self.log.events.append((now, rel.person.id, rel.id, firm.index, EventKind.CONTACT,
+                                rung, rung, -1, -1))
+        if (Rung.CLIENT <= rung < Rung.PARTNER and self.grievances_now(rel, now) == 0
+                and self.service_stream.uniform() < self.rates.promote_on_attention[rung]):
+            self.set_rung(rel, rung + 1, now)
+        cadence = firm.cadence(rel.person, rel.rung)
+        if cadence > 0.0 and rel.contact_ticket < 0:
+            firm.team.schedule(rel, now + cadence)
+
+    def price_comparison(self, rel: Relationship, now: float) -> tuple[Firm | None, float]:
+        """A price comparison: the cheapest rival now and the chance the person switches to it."""
+        best: Firm | None = None
+        best_price = math.inf
+        for f in self.firms:
+            if f is not rel.firm:
+                price = f.rates.offer_price(now)
+                if price < best_price:
+                    best, best_price = f, price
+        if best is None:
+            return None, 0.0
+        own = rel.firm.rates.price_for(rel.rung, now)
+        r8 = self.rates
+        p = price_switch_probability((own - best_price) / own, rel.person.price_sensitivity,
+                                     r8.price_barrier[rel.rung], r8.price_intercept, r8.price_slope)
+        return best, p
+
+    def defect(self, rel: Relationship, cause: Cause, now: float,
+               to_firm: Firm | None = None) -> None:
+        """End a relationship for ``cause`` and send the person where that cause takes them."""
+        firm, person = rel.firm, rel.person
+        self.grievances_now(rel, now)  # log the grievances that faded before the end
+        rel.active = False
+        rel.end = now
+        rel.cause = int(cause)
+        self._close_segment(rel, now)
+        firm.active_by_rung[rel.rung] -= 1
+        firm.lost[cause] += 1
+        self.log.event(now, person.id, rel.id, firm.index, EventKind.DEFECTED, rel.rung,
+                       Rung.PROSPECT, cause=cause)
+        person.rel = None
+        if cause in LEAVES_MARKET:
+            self._leave_market(person, now, cause)
+            return
+        if to_firm is None:
+            others = [f for f in self.firms if f is not firm]
+            uniform = self.life_stream.uniform
+            if others and uniform() < self.rates.defector_joins_rival:
+                to_firm = others[int(uniform() * len(others))]
+        if to_firm is None:
+            self.pool.add(person)
+            firm.lapsed.append(person)
+        else:
+            self.start_relationship(person, to_firm, Channel.SWITCH, now)
+
+    # -- the market's daily round -----------------------------------------------------------
+
+    def _populate(self) -> None:
+        """The market at time zero: everyone enters; the firms' initial customers are placed."""
+        sc = self.scenario
+        rng = self.initial_rng
+        people = [self._newcomer(0.0) for _ in range(sc.simulation.people)]
+        values = np.fromiter((p.rate * p.basket for p in people), dtype=float, count=len(people))
+        for firm in self.firms:
+            firm.set_value_tiers(values)
+        order = rng.permutation(len(people))
+        rung_shares = sc.market.initial_rung_shares.as_dict()
+        rungs = [int(r) for r in RELATIONSHIP_RUNGS]
+        probs = np.array([rung_shares[r.label] for r in RELATIONSHIP_RUNGS])
+        k = 0
+        for firm in self.firms:
+            n = firm.strategy.initial_customers
+            drawn = rng.choice(rungs, size=n, p=probs).tolist()
+            # Existing customers were last attended and are next due at spread-out times, so
+            # the run does not open with every contact falling due on the same day.
+            lag = rng.random(n).tolist()
+            phase = rng.random(n).tolist()
+            for j in range(n):
+                person = people[order[k]]
+                k += 1
+                rung = drawn[j]
+                cadence = firm.cadence(person, rung)
+                span = cadence if cadence > 0.0 else 30.0
+                self.start_relationship(person, firm, Channel.INITIAL, 0.0, rung,
+                                        last_attention=-lag[j] * span,
+                                        first_contact=phase[j] * span)
+        for i in order[k:].tolist():
+            self.pool.add(people[i])
+
+    def snapshot(self, now: float) -> None:
+        """Record each firm's counters (the time series is built from these)."""
+        for f in self.firms:
+            team = f.team
+            self.log.snapshots.append(
+                (now, f.index, *f.active_by_rung[1:], *f.acquired, *f.lost,
+                 team.served, team.delay_sum, f.reached, f.offers, len(self.pool))
+            )
+
+    def _acquire(self, firm: Firm, now: float, step: float) -> None:
+        """Paid acquisition: the budget reaches prospects, and some of them try the firm."""
+        rng, pool = self.acquisition_rng, self.pool
+        n_reach = int(rng.poisson(firm.reach_rate(len(pool)) * step))
+        if n_reach <= 0:
+            return
+        reached = pool.draw(n_reach, rng)
+        firm.reached += len(reached)
+        depth = firm.rates.coupon_depth
+        channel = Channel.COUPON if depth > 0.0 else Channel.PAID
+        tries = rng.random(len(reached)).tolist()
+        declined = []
+        for person, u in zip(reached, tries, strict=True):
+            if u < firm.trial_probability(person, depth):
+                self.start_relationship(person, firm, channel, now, offer=depth)
+            else:
+                declined.append(person)
+        for person in declined:
+            pool.add(person)
+
+    def _win_back(self, firm: Firm, now: float, step: float) -> None:
+        """Win-back offers to former customers who are nobody's customer now."""
+        fr = firm.rates
+        if fr.win_back_spend <= 0.0 or not firm.lapsed:
+            return
+        rng = self.acquisition_rng
+        n = int(rng.poisson(fr.win_back_spend / fr.win_back_cost * step))
+        targets = firm.draw_lapsed(n, rng, self.pool)
+        firm.offers += len(targets)
+        for person, u in zip(targets, rng.random(len(targets)).tolist(), strict=True):
+            if u < firm.trial_probability(person, fr.win_back_depth):
+                self.pool.remove(person)
+                self.start_relationship(person, firm, Channel.WIN_BACK, now,
+                                        offer=fr.win_back_depth)
+
+    def _daily(self, days: float, on_day: Callable[[float], None] | None):
+        env, rng, pool, r8 = self.env, self.acquisition_rng, self.pool, self.rates
+        people = self.scenario.simulation.people
+        while True:
+            now = env.now
+            self.snapshot(now)
+            if on_day is not None:
+                on_day(now)
+            step = min(1.0, days - now)
+            if step <= 0.0:
+                return
+            for firm in self.firms:
+                self._acquire(firm, now, step)
+                n_ref = rng.poisson(firm.referral_rate(len(pool) / people) * step)
+                for person in pool.draw(int(n_ref), rng):
+                    self.start_relationship(person, firm, Channel.REFERRAL, now)
+                self._win_back(firm, now, step)
+            # People in the pool relocate and die too; a newcomer takes each one's place.
+            if r8.exit > 0.0 and len(pool):
+                n_exit = rng.binomial(len(pool), -math.expm1(-r8.exit * step))
+                for person in pool.draw(int(n_exit), rng):
+                    moved = rng.random() * r8.exit < r8.relocation
+                    cause = Cause.RELOCATION if moved else Cause.OTHER
+                    self._leave_market(person, now, cause)
+            yield env.timeout(step)
+
+    def run(self, on_day: Callable[[float], None] | None = None) -> None:
+        """Simulate the scenario's horizon.
+
+        Parameters
+        ----------
+        on_day : callable, optional
+            Called with the time at each daily round (for progress bars).
+        """
+        days = float(self.scenario.simulation.days)
+        self._populate()
+        done = self.env.process(self._daily(days, on_day))
+        # The run allocates millions of small objects that die young by reference counting;
+        # the cyclic collector's repeated scans of the growing records cost a third of the time.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=done)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        for rel in self.relationships:
+            if rel.active:
+                self._close_segment(rel, days)

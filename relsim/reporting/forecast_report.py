@@ -1,0 +1,126 @@
+"""Self-contained HTML report of a forecast (plotly, plotly.js inlined: works offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from relsim.forecast.fitters import bgnbd
+from relsim.forecast.output import ForecastOutputs
+from relsim.forecast.predict import FREQUENCY_MODELS, ForecastResult
+from relsim.reporting.page import Part, write_page
+
+
+def _frequency_histogram(result: ForecastResult) -> go.Figure:
+    """Holdout purchases, actual against each model's expectation, by calibration frequency."""
+    cust = result.customers.copy()
+    cust["bucket"] = cust["frequency"].clip(upper=7)
+    fig = go.Figure()
+    target = "frequency_holdout" if result.has_holdout else None
+    if target:
+        actual = cust.groupby("bucket")[target].mean()
+        fig.add_trace(go.Bar(x=actual.index, y=actual.to_numpy(), name="actual"))
+    for m in FREQUENCY_MODELS:
+        col = f"{m}_expected_purchases"
+        if col in cust:
+            pred = cust.groupby("bucket")[col].mean()
+            fig.add_trace(go.Bar(x=pred.index, y=pred.to_numpy(), name=m))
+    fig.update_layout(title=f"Purchases in the next {result.horizon:g} {result.unit}, mean by "
+                      "repeat purchases in calibration (7 = 7+)", barmode="group",
+                      xaxis_title="repeat purchases in calibration",
+                      yaxis_title="purchases per customer")
+    return fig
+
+
+def _calibration_histogram(result: ForecastResult) -> go.Figure | None:
+    """Customers by repeat purchases in calibration: actual and BG/NBD's expectation."""
+    if "bgnbd" not in result.fits:
+        return None
+    params = np.asarray(result.fits["bgnbd"].params)
+    ages = result.summary["T"].to_numpy()
+    top = 7
+    expected = [float(bgnbd.probability_of_purchases(params, ages, x).sum())
+                for x in range(top)]
+    expected.append(len(ages) - sum(expected))
+    actual = result.summary["frequency"].clip(upper=top).value_counts().reindex(
+        range(top + 1), fill_value=0)
+    labels = [str(x) for x in range(top)] + [f"{top}+"]
+    fig = go.Figure([go.Bar(x=labels, y=actual.to_numpy(), name="actual"),
+                     go.Bar(x=labels, y=expected, name="bgnbd")])
+    fig.update_layout(title="Customers by repeat purchases in the calibration period: actual "
+                      "and BG/NBD", barmode="group", xaxis_title="repeat purchases",
+                      yaxis_title="customers")
+    return fig
+
+
+def _p_alive_matrix(result: ForecastResult, model: str) -> go.Figure:
+    cust = result.customers
+    col = f"{model}_p_alive"
+    grid = cust.assign(f=cust["frequency"].clip(upper=20),
+                       rec=(cust["recency"] // max(cust["T"].max() / 20, 1e-9)).astype(int))
+    table = grid.pivot_table(index="f", columns="rec", values=col, aggfunc="mean")
+    fig = go.Figure(go.Heatmap(z=table.to_numpy(), x=table.columns * cust["T"].max() / 20,
+                               y=table.index, colorscale="Viridis", zmin=0, zmax=1,
+                               colorbar={"title": "P(alive)"}))
+    fig.update_layout(title=f"{model}: mean probability alive by frequency and recency",
+                      xaxis_title=f"recency ({result.unit})", yaxis_title="repeat purchases")
+    return fig
+
+
+def _aggregate(weekly: pd.DataFrame, ahead: pd.DataFrame, column: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=weekly.index, y=weekly[column], name="actual", mode="lines"))
+    fig.add_trace(go.Scatter(x=np.concatenate([ahead.index, ahead.index[::-1]]),
+                             y=np.concatenate([ahead["pi_upper"], ahead["pi_lower"][::-1]]),
+                             fill="toself", line={"width": 0}, name="95% prediction interval",
+                             opacity=0.3))
+    fig.add_trace(go.Scatter(x=ahead.index, y=ahead["mean"], name="ETS forecast",
+                             mode="lines"))
+    fig.update_layout(title=f"Weekly {column}: ETS forecast with 95% prediction interval",
+                      yaxis_title=column)
+    return fig
+
+
+def _tracking(track: pd.DataFrame, calibration_end) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=track["date"], y=track["actual"], name="actual", mode="lines",
+                             line={"color": "black"}))
+    for col in track.columns.drop(["date", "actual"]):
+        fig.add_trace(go.Scatter(x=track["date"], y=track[col], name=col, mode="lines",
+                                 line={"dash": "dash"}))
+    if calibration_end is not None:
+        fig.add_vline(x=pd.Timestamp(calibration_end), line_dash="dot")
+    fig.update_layout(title="Cumulative repeat purchases of the calibration cohort: actual and "
+                      "model (dotted line: end of calibration)", yaxis_title="repeat purchases")
+    return fig
+
+
+def write_forecast_report(out: ForecastOutputs, path: Path) -> None:
+    """Write the forecast's HTML report (one offline page, like every relsim report).
+
+    Parameters
+    ----------
+    out : ForecastOutputs
+        What :func:`relsim.forecast.output.prepare_outputs` computed.
+    path : Path
+        Where to write.
+    """
+    result = out.result
+    figs = [f for f in (_calibration_histogram(result), _frequency_histogram(result)) if f]
+    if out.tracking is not None:
+        figs.append(_tracking(out.tracking, out.calibration_end))
+    figs += [_p_alive_matrix(result, m) for m in FREQUENCY_MODELS
+             if f"{m}_p_alive" in result.customers]
+    figs += [_aggregate(weekly[[col]], ahead, col)
+             for col, (weekly, ahead) in out.aggregates.items()]
+    parts: list[Part] = [
+        f"<p>{len(result.summary):,} customers; horizon {result.horizon:g} {result.unit}"
+        f"{' (the holdout period)' if result.has_holdout else ''}.</p>",
+        "<h2>Parameters</h2>", out.parameters,
+        "<h2>Accuracy</h2>", out.accuracy if len(out.accuracy) else "<p>No holdout.</p>",
+        *figs,
+    ]
+    write_page(path, f"forecast of {out.source}", parts)

@@ -1,0 +1,130 @@
+"""``relsim report DIR``: rebuild the HTML report of any results folder from its files.
+
+A run folder (``relsim run``), a comparison or experiment folder (``relsim compare``,
+``relsim experiment``) and a sweep folder (``relsim sweep``) each keep the tables their report
+is drawn from, so the report can be rebuilt (after an upgrade, say) without simulating again.
+A folder that another relsim process is writing is left alone, and a rebuilt sweep summary
+keeps the provenance (command, backend, timings) its manifest recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from relsim.errors import OutputError, RunDirError
+from relsim.storage.ownership import LOCK, is_locked, read_marker
+from relsim.storage.rundir import MANIFEST, read_json, read_run
+
+
+def _rebuild_run(d: Path) -> None:
+    from relsim.config.schema import Scenario
+    from relsim.reporting.run_report import write_tables_report
+
+    tables, meta = read_run(d)
+    try:
+        sc = Scenario.model_validate(meta["scenario"])
+    except ValueError as err:
+        raise RunDirError(f"{d / MANIFEST}: its scenario does not validate "
+                          f"({str(err).splitlines()[0]})") from None
+    write_tables_report(tables, sc, int(meta["seed"]), d / "report.html")
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise RunDirError(f"{path}: missing") from None
+    except Exception as err:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        raise RunDirError(f"{path}: cannot read ({type(err).__name__})") from None
+
+
+def _rebuild_study(d: Path) -> None:
+    from relsim.experiments.study import Study
+    from relsim.reporting.study_report import write_study_report
+
+    meta = read_json(d / MANIFEST, "manifest")
+    replications = _read_parquet(d / "replications.parquet")
+    ledgers = _read_parquet(d / "ledgers.parquet")
+    try:
+        summary = pd.read_csv(d / "summary.csv")
+        strategy = pd.read_csv(d / "strategy.csv")
+        claims = pd.read_csv(d / "claims.csv", keep_default_na=False,
+                             na_values=[""]) if (d / "claims.csv").exists() else None
+    except (OSError, ValueError) as err:
+        raise RunDirError(f"{d}: cannot read its summary files ({err})") from None
+    need = {"arm", "replication"}
+    if not need <= set(replications.columns) or "period" not in ledgers.columns:
+        raise RunDirError(f"{d}: replications.parquet or ledgers.parquet lacks its columns")
+    if claims is not None and "why" in claims.columns:
+        claims["why"] = claims["why"].fillna("")
+    arms = [a["name"] for a in meta.get("arms", []) if isinstance(a, dict) and "name" in a] \
+        or list(dict.fromkeys(replications["arm"]))
+    write_study_report(Study(d, arms, replications, ledgers, summary, strategy, meta, claims))
+
+
+def _rebuild_sweep(d: Path) -> None:
+    from relsim.experiments.sweep_summary import summarise_sweep
+    from relsim.experiments.sweeps import SPEC_FILE, Sweep, SweepPlan, draw_design, point_values
+    from relsim.reporting.sweep_report import write_sweep_report
+
+    meta = read_json(d / SPEC_FILE, "sweep record")
+    try:
+        sweep = Sweep.model_validate(meta["spec"])
+    except (KeyError, ValueError) as err:
+        raise RunDirError(f"{d / SPEC_FILE}: not a sweep record relsim can read "
+                          f"({str(err).splitlines()[0]})") from None
+    design = draw_design(sweep)
+    plan = SweepPlan(sweep, meta.get("source", ""), meta.get("base_scenario", {}), design,
+                     point_values(sweep, design))
+    if plan.fingerprint != meta.get("fingerprint"):
+        raise RunDirError(f"{d / SPEC_FILE}: the design drawn now differs from the one the "
+                          "runs were made with (another SALib version?)")
+    reps = sweep.replications
+    if (d / MANIFEST).exists():
+        reps = read_json(d / MANIFEST, "manifest").get("counts", {}).get("replications", reps)
+    summary = summarise_sweep(plan, d, int(reps))
+    write_sweep_report(d / "report.html", plan, summary)
+
+
+def rebuild_report(path: str | Path) -> Path:
+    """Rebuild ``report.html`` in a results folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run, comparison, experiment or sweep folder.
+
+    Returns
+    -------
+    Path
+        The report written.
+
+    Raises
+    ------
+    RunDirError
+        If the folder is none of those, or its files are unreadable.
+    OutputError
+        If another relsim process is writing the folder now.
+    """
+    d = Path(path)
+    if not d.is_dir():
+        raise RunDirError(f"{d}: not a folder (expected the results folder of relsim run, "
+                          "compare, experiment or sweep)")
+    kind = (read_marker(d) or {}).get("kind")
+    if (d / LOCK).exists() and is_locked(d):
+        raise OutputError(f"{d}: another relsim process is writing it now; rebuild the report "
+                          "once it has finished")
+    if kind == "sweep" or (kind is None and (d / "sweep.json").exists()):
+        _rebuild_sweep(d)
+    elif kind in ("comparison", "experiment") or (
+            kind is None and (d / "replications.parquet").exists()):
+        _rebuild_study(d)
+    elif kind == "run" or (kind is None and (d / MANIFEST).exists()
+                           and (d / "timeseries.parquet").exists()):
+        _rebuild_run(d)
+    else:
+        raise RunDirError(f"{d}: no results to report on (expected the folder of relsim run, "
+                          "compare, experiment or sweep)")
+    return d / "report.html"

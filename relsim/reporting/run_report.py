@@ -1,0 +1,89 @@
+"""Self-contained HTML report of a run (plotly, with plotly.js inlined: works offline).
+
+The report reads only the run's tables (figures from :mod:`relsim.figures`): the model knows
+nothing of it, and ``relsim report DIR`` rebuilds it from a run directory alone.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from relsim.analysis.economics import (
+    daily_ledger,
+    period_ledger,
+    realised_clv,
+    value_frequency_groups,
+)
+from relsim.analysis.facts import facts_frame, measure
+from relsim.analysis.simulation import SimulationResult
+from relsim.config.schema import Scenario
+from relsim.reporting.figures import (
+    bucket_figure,
+    cause_mix_figure,
+    clv_figure,
+    ladder_figure,
+    lorenz_figure,
+    money_figure,
+    value_frequency_figure,
+)
+from relsim.reporting.page import Part, write_page
+
+
+def write_run_report(result: SimulationResult, path: Path) -> None:
+    """Write the HTML report of one run.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The run.
+    path : Path
+        Where to write ``report.html``.
+    """
+    write_tables_report(result.tables(), result.scenario, result.seed, path)
+
+
+def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int,
+                        path: Path) -> None:
+    """Write the HTML report of one run from its tables (also what ``relsim report`` does).
+
+    Parameters
+    ----------
+    tables : dict of pandas.DataFrame
+        The run's tables (:data:`relsim.simulation.TABLES`).
+    sc : Scenario
+        The run's scenario.
+    seed : int
+        Its seed.
+    path : Path
+        Where to write ``report.html``.
+    """
+    firm = sc.market.focal
+    ts, tx, cu = tables["timeseries"], tables["transactions"], tables["customers"]
+    days = sc.simulation.days
+    facts = facts_frame(measure(cu, tx, firm, days))
+    facts["run"] = facts["run"].map(lambda v: f"{v:.1%}")
+    facts["holds"] = facts["holds"].map({True: "yes", False: "NO"})
+    ledger = period_ledger(daily_ledger(sc, tables, firm), sc.economics.period)
+    groups = value_frequency_groups(tx, firm, days)
+    shown = groups.copy()
+    for col in ("share_of_buyers", "share_of_revenue"):
+        shown[col] = shown[col].map(lambda v: f"{v:.1%}")
+    parts: list[Part] = [
+        f"<p>{html.escape(sc.description)}</p>",
+        f"<p>{sc.simulation.people} people, {days:g} days from {sc.simulation.start_date}; "
+        f"focal firm <b>{html.escape(firm)}</b>; seed {seed}. Profit over the run "
+        f"{ledger['profit'].sum():,.0f}.</p>",
+        "<h2>Source figures beside this run</h2>", facts,
+        "<h2>The ladder and the leaky bucket</h2>",
+        ladder_figure(ts, firm), bucket_figure(ts, firm), cause_mix_figure(cu, firm),
+        "<h2>Who brings the revenue</h2>", lorenz_figure(tx, firm),
+        value_frequency_figure(groups),
+        "<p class='note'>Split at the medians of purchases per month and mean purchase "
+        "value.</p>", shown.round(2),
+        "<h2>Money</h2>", money_figure(ledger, firm, sc.economics.period),
+        clv_figure(realised_clv(sc, tables, firm)),
+    ]
+    write_page(path, f"relsim run: {sc.name}, seed {seed}", parts)

@@ -1,0 +1,118 @@
+"""Reading a run folder back: its manifest and its four Parquet tables, checked.
+
+A run folder (written by ``relsim run``) holds ``transactions``, ``events``, ``customers``
+and ``timeseries`` as Parquet, ``manifest.json`` and the :data:`~relsim.storage.ownership.MARKER`.
+Reading checks that the manifest names a scenario and a seed and that each table has the
+columns relsim needs, so a damaged or tampered folder is one clear error, not a traceback
+further down.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from relsim.errors import RunDirError
+
+MANIFEST = "manifest.json"
+TABLES = ("transactions", "events", "customers", "timeseries")
+#: Columns each table must have for relsim's analyses.
+REQUIRED_COLUMNS = {
+    "transactions": ("customer_id", "firm", "date", "amount", "relationship_id", "day", "rung",
+                     "failed"),
+    "events": ("day", "customer_id", "relationship_id", "firm", "event", "cause", "channel"),
+    "customers": ("relationship_id", "customer_id", "firm", "start_day", "end_day", "channel",
+                  "cause", "purchases", "revenue", "complaints"),
+    "timeseries": ("day", "date", "firm", "active", "contacts"),
+}
+
+
+def read_json(path: str | Path, what: str = "file") -> dict[str, Any]:
+    """A JSON object from a file, or :class:`RunDirError` saying what is wrong with it."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunDirError(f"{p}: missing") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise RunDirError(f"{p}: cannot read {what} ({err})") from None
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{p}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{p}: expected a JSON object")
+    return data
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """A run folder's manifest, checked for the entries relsim reads back.
+
+    Raises
+    ------
+    RunDirError
+        If it is missing, not JSON, or lacks a scenario (with a focal firm) or a seed.
+    """
+    mpath = Path(path) / MANIFEST
+    if not mpath.exists():
+        raise RunDirError(f"{mpath}: missing (is {Path(path)} a run folder written by "
+                          "`relsim run`?)")
+    meta = read_json(mpath, "manifest")
+    sc = meta.get("scenario")
+    if not isinstance(sc, dict) or not isinstance(sc.get("market"), dict) \
+            or not isinstance(sc.get("firms"), dict) or not isinstance(sc.get("simulation"), dict):
+        raise RunDirError(f"{mpath}: 'scenario' must hold the run's scenario (with market, "
+                          "firms and simulation)")
+    if not isinstance(meta.get("seed"), int) or isinstance(meta.get("seed"), bool):
+        raise RunDirError(f"{mpath}: 'seed' must be an integer")
+    if sc["market"].get("focal") not in sc["firms"]:
+        raise RunDirError(f"{mpath}: scenario.market.focal must name one of the firms")
+    return meta
+
+
+def focal_firm(meta: dict[str, Any]) -> str:
+    """The focal firm named in a manifest's scenario."""
+    return str(meta["scenario"]["market"]["focal"])
+
+
+def read_table(path: Path, name: str, columns: list[str] | None = None) -> Any:
+    """One of a run's tables, with its required columns checked."""
+    import pandas as pd
+
+    f = Path(path) / f"{name}.parquet"
+    try:
+        df = pd.read_parquet(f, columns=columns)
+    except FileNotFoundError:
+        raise RunDirError(f"{f}: missing table '{name}'") from None
+    except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+        raise RunDirError(f"{f}: cannot read table '{name}' ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    need = [c for c in REQUIRED_COLUMNS.get(name, ()) if columns is None or c in columns]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise RunDirError(f"{f}: table '{name}' lacks column(s) {', '.join(missing)}")
+    return df
+
+
+def read_run(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a run folder's tables and manifest.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder written by ``relsim run``.
+
+    Returns
+    -------
+    tables : dict of pandas.DataFrame
+    manifest : dict
+
+    Raises
+    ------
+    RunDirError
+        If the folder or one of its files is missing, unreadable or incomplete.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise RunDirError(f"{p}: not a folder (expected a run folder from `relsim run`)")
+    meta = read_manifest(p)
+    return {name: read_table(p, name) for name in TABLES}, meta
