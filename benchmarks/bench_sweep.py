@@ -54,7 +54,7 @@ def main() -> None:
 
     from relsim.analysis.metrics import run_metrics
     from relsim.analysis.simulation import simulate
-    from relsim.config.schema import Scenario
+    from relsim.config.schema import Scenario, validate
     from relsim.experiments.backends import DaskCluster, InProcess, LocalProcesses
     from relsim.experiments.engine import read_runs, run_sweep
     from relsim.experiments.sweeps import load_sweep, plan_sweep
@@ -72,7 +72,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for rep in range(args.reps):
         for point in range(len(plan.points)):
-            sc = Scenario.model_validate(plan.scenario_data(point))
+            sc = validate(plan.scenario_data(point), Scenario)
             run_metrics(sc, simulate(sc, seed=plan.sweep.seed, replication=rep).tables())
     bare = time.perf_counter() - t0
 

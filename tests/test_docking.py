@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import relsim
+from relsim.config.schema import validate
 from relsim.model.causes import CAUSE_LABELS
 
 HAZARDS = {"relocation": 0.3, "other": 0.2, "neglect": 1.0, "dissatisfaction": 0.5}
@@ -37,7 +38,7 @@ def constant_hazard_scenario(people: int, firms: int, extra: list[str]) -> relsi
     if firms == 1:
         data = sc.to_dict()
         del data["firms"]["rival"]
-        sc = relsim.Scenario.model_validate(data)
+        sc = validate(data, relsim.Scenario)
     return sc
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+import msgspec
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -130,8 +132,8 @@ def test_metrics_report_every_cost_line_and_consistent_ratios(run):
 def test_realised_clv_sums_to_the_variable_margin(run):
     sc, res = run
     c = sc.firms["focal"].costs
-    sc0 = sc.model_copy(update={"economics": sc.economics.model_copy(
-        update={"discount_rate_per_year": 0.0})})
+    sc0 = msgspec.structs.replace(sc, economics=msgspec.structs.replace(
+        sc.economics, discount_rate_per_year=0.0))
     clv = realised_clv(sc0, res.tables(), "focal")
     tx = res.transactions[res.transactions["firm"] == "focal"]
     cu = res.customers[res.customers["firm"] == "focal"]

@@ -10,6 +10,7 @@ import relsim
 from conftest import small
 from relsim.analysis.metrics import run_metrics
 from relsim.model.market import Market
+from relsim.analysis.tables import events_table
 from relsim.model.records import Channel, EventKind
 
 
@@ -70,31 +71,47 @@ def test_win_back_wins_only_former_customers_of_the_firm():
     assert ts["win_back_offers"].sum() >= len(wb)
 
 
+def _contacts_by_tier(sc, seed=2):
+    """Contacts per relationship of the focal firm's day-0 customers, by value tier."""
+    m = Market(sc, seed=seed)
+    m.run()
+    firm = m.firms[0]
+    ev = events_table(m)
+    ev = ev[(ev["event"] == EventKind.CONTACT.label) & (ev["firm"] == "focal")]
+    counts = ev.groupby("relationship_id").size()
+    tiers = {"let_go": [], "middle": [], "hold": []}
+    for r in m.relationships:
+        if r.firm is firm and r.start == 0.0 and r.active:
+            v = r.person.rate * r.person.basket
+            tier = ("let_go" if v < firm.let_go_below else
+                    "hold" if v >= firm.hold_from else "middle")
+            tiers[tier].append(int(counts.get(r.id, 0)))
+    return {k: np.array(v) for k, v in tiers.items()}
+
+
 def test_let_go_tier_gets_no_contacts_and_hold_tier_gets_more():
+    # Cadences alone (no spare contacts): the hold tier is due twice as often.
     sc = small(**{"firms.focal.targeting.let_go_share": 0.5,
                   "firms.focal.targeting.hold_share": 0.2,
                   "firms.focal.targeting.hold_cadence_factor": 0.5,
-                  "firms.focal.account_managers": 20})
-    m = Market(sc, seed=2)
-    m.run()
-    firm = m.firms[0]
-    contacted = {e[1] for e in m.log.events if e[4] == EventKind.CONTACT and e[3] == 0}
-    people = {r.person.id: r.person for r in m.relationships}
-    values = np.array([people[i].rate * people[i].basket for i in contacted])
-    assert len(values) > 100
-    assert values.min() >= firm.let_go_below  # nobody in the let-go tier was contacted
-    # the hold tier is contacted about twice as often per relationship as the middle tier
-    counts = {}
-    for e in m.log.events:
-        if e[4] == EventKind.CONTACT and e[3] == 0:
-            counts[e[2]] = counts.get(e[2], 0) + 1
-    hold = [counts.get(r.id, 0) for r in m.relationships if r.firm is firm
-            and r.person.rate * r.person.basket >= firm.hold_from
-            and r.start == 0.0 and r.active]
-    middle = [counts.get(r.id, 0) for r in m.relationships if r.firm is firm
-              and firm.let_go_below <= r.person.rate * r.person.basket < firm.hold_from
-              and r.start == 0.0 and r.active]
-    assert np.mean(hold) > 1.5 * np.mean(middle)
+                  "firms.focal.account_managers": 20,
+                  "firms.focal.contact_policy.spare": '"none"'})
+    tiers = _contacts_by_tier(sc)
+    assert len(tiers["let_go"]) > 50 and (tiers["let_go"] == 0).all()
+    assert tiers["hold"].mean() > 1.5 * tiers["middle"].mean()
+
+
+def test_spare_capacity_goes_where_the_policy_says():
+    # A team with capacity to spare: by "value" the top tier gets the spare contacts, so it is
+    # contacted at the ceiling and the rest at their cadence; with "none" nobody gets extra.
+    base = {"firms.focal.targeting.hold_share": 0.2, "firms.focal.account_managers": 20,
+            "firms.focal.contact_policy.max_per_year": 24}
+    by_value = _contacts_by_tier(small(**base, **{"firms.focal.contact_policy.spare":
+                                                  '"value"'}))
+    none = _contacts_by_tier(small(**base, **{"firms.focal.contact_policy.spare": '"none"'}))
+    # a year at the ceiling of 24 a year is about 24 contacts; cadences of 45-90 days give 4-8
+    assert by_value["hold"].mean() > 18
+    assert none["hold"].mean() < 9 and none["middle"].mean() < 9
 
 
 def test_partnership_programme_strengthens_members_bonds_and_referrals():

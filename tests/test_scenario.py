@@ -39,7 +39,7 @@ def test_out_of_range_value_names_file_key_and_expectation(tmp_path):
     msg = str(err.value)
     assert str(p) in msg
     assert "firms.focal.account_managers" in msg
-    assert "greater than or equal to 0" in msg and "-3" in msg
+    assert "expected an integer >= 0" in msg and "-3" in msg
 
 
 def test_wrong_type_is_reported(tmp_path):
@@ -69,7 +69,7 @@ def test_segment_shares_must_sum_to_one(tmp_path):
 
 def test_focal_must_name_a_firm(tmp_path):
     p = write(tmp_path, BASELINE.replace('focal = "focal"', 'focal = "acme"'))
-    with pytest.raises(ScenarioError, match="market.focal names 'acme'"):
+    with pytest.raises(ScenarioError, match="market.focal: names 'acme'"):
         load_scenario(p)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from relsim.config.schema import validate
 from relsim.errors import OutputError, SweepError
 from relsim.experiments.backends import DaskCluster, InProcess, LocalProcesses
 from relsim.experiments.engine import AbortedError
@@ -88,7 +89,7 @@ def grid_reference(tmp_path_factory):
     ('[design]\nmethod = "sobol"\nsamples = 8\n[[factors]]\nkey = "a.b"\nvalues = [1, 2]\n',
      "samples a range: expected low and high"),
     ('[design]\nmethod = "sobol"\nsamples = 10\n[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n',
-     "design.samples"),
+     "design: samples"),
     ('[[factors]]\nkey = "a.b"\nlow = 2\nhigh = 1\n', "expected low < high"),
     ('[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n', "a grid needs values"),
     ('replications = 0\n[[factors]]\nkey = "a.b"\nvalues = [1]\n', "replications"),
@@ -352,8 +353,8 @@ def test_sobol_glue_recovers_the_ishigami_indices():
     # Run through relsim's design and analysis with the sweep's points as the inputs.
     factors = [{"key": f"x.x{i}", "name": f"x{i}", "low": -math.pi, "high": math.pi}
                for i in (1, 2, 3)]
-    sweep = Sweep.model_validate({"name": "ishigami", "outputs": ["profit"], "factors": factors,
-                                  "design": {"method": "sobol", "samples": 1024}})
+    sweep = validate({"name": "ishigami", "outputs": ["profit"], "factors": factors,
+                      "design": {"method": "sobol", "samples": 1024}}, Sweep)
     design = draw_design(sweep)
     plan = SweepPlan(sweep, "ishigami", {}, design, point_values(sweep, design))
     x1, x2, x3 = (plan.points[f"x{i}"].to_numpy() for i in (1, 2, 3))

@@ -208,7 +208,8 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     cu = tables["customers"]
     cu = cu[cu["firm"] == firm]
     horizon = float(scenario.simulation.days)
-    years = (cu["end_day"].fillna(horizon) - cu["start_day"]).to_numpy() / YEAR
+    # Within the measured window only: a relationship from the warm-up counts from day 0.
+    years = (cu["end_day"].fillna(horizon) - cu["start_day"].clip(lower=0.0)).to_numpy() / YEAR
     clv = value.reindex(cu["relationship_id"].to_numpy(), fill_value=0.0).to_numpy()
     clv = clv - c.database_per_customer_year * years
     return pd.DataFrame({"relationship_id": cu["relationship_id"].to_numpy(),

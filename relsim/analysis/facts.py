@@ -49,7 +49,7 @@ def cause_shares(customers: pd.DataFrame, firm: str) -> pd.Series:
 def observed_frequency(customers: pd.DataFrame, horizon_days: float) -> pd.Series:
     """Purchases per year during each relationship lasting at least 90 days."""
     end = customers["end_day"].fillna(horizon_days)
-    days = end - customers["start_day"]
+    days = end - customers["start_day"].clip(lower=0.0)
     keep = days >= MIN_DAYS_FOR_FREQUENCY
     return customers.loc[keep, "purchases"] / (days[keep] / 365.0)
 

@@ -76,6 +76,13 @@ def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: fl
     return _ratio(kept, base)
 
 
+def _existing(customers: pd.DataFrame) -> pd.Series:
+    """Relationships already running when the measured window began (day 0)."""
+    if "existing" in customers.columns:
+        return customers["existing"].astype(bool)
+    return customers["start_day"] <= 0.0
+
+
 def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
                 firm: str | None = None) -> dict[str, float]:
     """Measure one run: money, stock and flows, retention, causes, tenure, trial, CLV.
@@ -127,12 +134,33 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     m["retention_rate"] = math.exp(-churn) if not math.isnan(churn) else math.nan
     m["purchases_per_customer_year"] = _ratio(float(daily["purchases"].sum()), cy)
     st = scenario.firms[firm]
-    contacts = float(ts["contacts"].iloc[1:].sum())
+    flows = ts.iloc[1:]
+    contacts = float(flows["contacts"].sum())
+    spare = float(flows["spare_contacts"].sum())
     m["contacts_per_customer_year"] = _ratio(contacts, cy)
-    delay = ts["contact_delay_days"].iloc[1:] * ts["contacts"].iloc[1:]
-    m["contact_delay_days"] = _ratio(float(delay.sum()), contacts)
+    m["spare_contacts_per_customer_year"] = _ratio(spare, cy)
+    # The mean gap between contacts a customer gets: attention actually paid.
+    m["days_between_contacts"] = _ratio(cy * YEAR, contacts)
+    due = flows["contacts"] - flows["spare_contacts"]
+    m["contact_delay_days"] = _ratio(float((flows["contact_delay_days"] * due).sum()),
+                                     float(due.sum()))
     capacity = st.account_managers / st.contact_duration_days * horizon
     m["account_manager_utilisation"] = _ratio(contacts, capacity)
+    filed = float(flows["complaints"].sum())
+    resolved = float(flows["complaints_resolved"].sum())
+    abandoned = float(flows["complaints_abandoned"].sum())
+    m["complaints_per_customer_year"] = _ratio(filed, cy)
+    m["complaint_wait_days"] = _ratio(float((flows["complaint_wait_days"]
+                                             * (flows["complaints_resolved"]
+                                                + flows["complaints_abandoned"])).sum()),
+                                      resolved + abandoned)
+    m["complaint_resolution_days"] = _ratio(float((flows["complaint_resolution_days"]
+                                                   * flows["complaints_resolved"]).sum()),
+                                            resolved)
+    m["complaints_abandoned_share"] = _ratio(abandoned, resolved + abandoned)
+    ev = tables["events"]
+    recovered = float(((ev["firm"] == firm) & (ev["event"] == "recovered")).sum())
+    m["complaints_recovered_share"] = _ratio(recovered, resolved + abandoned)
 
     paid = m["acquired_paid"] + m["acquired_coupon"]
     m["acquisition_spend"] = sum(m[line] for line in ACQUISITION_LINES)
@@ -147,13 +175,14 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     cu = tables["customers"]
     cu = cu[cu["firm"] == firm]
     channel = cu["channel"].astype(str)
-    early = cu["start_day"] <= horizon - SECOND_PURCHASE_WINDOW
+    existing = _existing(cu)
+    early = ~existing & (cu["start_day"] <= horizon - SECOND_PURCHASE_WINDOW)
     for ch in (Channel.PAID, Channel.COUPON, Channel.REFERRAL, Channel.WIN_BACK):
         sel = early & (channel == ch.label)
         m[f"second_purchase_rate_{ch.label}"] = (float((cu.loc[sel, "purchases"] >= 2).mean())
                                                  if sel.any() else math.nan)
-    initial = cu[channel == Channel.INITIAL.label]
-    tenure = initial["end_day"].fillna(horizon).clip(upper=horizon) - initial["start_day"]
+    initial = cu[existing]
+    tenure = initial["end_day"].fillna(horizon).clip(upper=horizon)
     m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan
     m["existing_kept_share"] = float(initial["end_day"].isna().mean()) if len(initial) else math.nan
     m["repeat_purchase_rate"] = repeat_purchase_rate(tables["transactions"], firm, horizon)
@@ -161,7 +190,7 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
         tables["transactions"], firm, horizon, initial["relationship_id"].to_numpy())
 
     clv = realised_clv(scenario, tables, firm)
-    new = clv[clv["channel"] != Channel.INITIAL.label]
+    new = clv[clv["start_day"] > 0]
     m["clv_new"] = float(new["clv"].mean()) if len(new) else math.nan
     for ch in Channel:
         sel = clv["channel"] == ch.label
@@ -183,7 +212,10 @@ def metric_names() -> list[str]:
         names += [f"lost_{c.label}", f"defections_{c.label}_per_customer_year",
                   f"cause_share_{c.label}"]
     names += ["churn_per_customer_year", "retention_rate", "purchases_per_customer_year",
-              "contacts_per_customer_year", "contact_delay_days", "account_manager_utilisation",
+              "contacts_per_customer_year", "spare_contacts_per_customer_year",
+              "days_between_contacts", "contact_delay_days", "account_manager_utilisation",
+              "complaints_per_customer_year", "complaint_wait_days", "complaint_resolution_days",
+              "complaints_abandoned_share", "complaints_recovered_share",
               "acquisition_spend", "cost_per_acquired", "retention_spend",
               "cost_per_retained_customer_year", "acquisition_retention_cost_ratio",
               "cost_per_win_back", "trial_rate"]

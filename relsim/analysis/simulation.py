@@ -15,11 +15,14 @@ from typing import Any
 import pandas as pd
 
 from relsim.analysis.tables import (
+    RUNG_COLUMNS,
     customers_table,
     events_table,
+    snapshot_frame,
     timeseries_table,
     transactions_table,
 )
+from relsim.analysis.warmup import WarmupCheck, warmup_check
 from relsim.config.schema import Scenario
 from relsim.model.market import Market
 from relsim.model.records import EventKind
@@ -37,6 +40,7 @@ class SimulationResult:
     events: pd.DataFrame
     customers: pd.DataFrame
     timeseries: pd.DataFrame
+    warmup: WarmupCheck | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -49,7 +53,7 @@ class SimulationResult:
         return {name: getattr(self, name) for name in TABLES}
 
     def event_counts(self) -> dict[str, int]:
-        """How many events of each kind, and how many purchases, the run produced."""
+        """How many events of each kind, and how many purchases, the measured window had."""
         counts = self.events["event"].value_counts()
         out = {k.label: int(counts.get(k.label, 0)) for k in EventKind}
         out["purchases"] = len(self.transactions)
@@ -58,7 +62,7 @@ class SimulationResult:
 
 def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
              on_day: Callable[[float], None] | None = None) -> SimulationResult:
-    """Simulate a scenario and return its tables as DataFrames.
+    """Simulate a scenario and return the tables of its measured window.
 
     Parameters
     ----------
@@ -69,11 +73,12 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
     replication : int
         Replication index: independent streams under the same seed.
     on_day : callable, optional
-        Called with the simulated time at each daily round (progress reporting).
+        Called with the simulated time (days since the warm-up began) at each daily round.
 
     Returns
     -------
     SimulationResult
+        With the MSER-5 check of the warm-up (:mod:`relsim.analysis.warmup`).
     """
     seed = scenario.simulation.seed if seed is None else seed
     t0 = time.perf_counter()
@@ -81,14 +86,18 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
     market.run(on_day)
     t1 = time.perf_counter()
     tx = transactions_table(market)
+    events = events_table(market)
+    snapshots = snapshot_frame(market)
     result = SimulationResult(
         scenario=scenario,
         seed=seed,
         replication=replication,
         transactions=tx,
-        events=events_table(market),
-        customers=customers_table(market, tx),
-        timeseries=timeseries_table(market, tx),
+        events=events,
+        customers=customers_table(market, tx, events),
+        timeseries=timeseries_table(market, tx, snapshots),
+        warmup=warmup_check(snapshots, [f.name for f in market.firms], market.warmup,
+                            RUNG_COLUMNS),
     )
     t2 = time.perf_counter()
     result.timings = {"simulate_seconds": t1 - t0, "tables_seconds": t2 - t1}
@@ -108,6 +117,11 @@ def manifest(result: SimulationResult, extra: dict[str, Any] | None = None) -> d
         "event_counts": result.event_counts(),
         "rows": {name: len(df) for name, df in result.tables().items()},
     }
+    if result.warmup is not None:
+        data["warmup_check"] = {"warmup_days": result.warmup.warmup_days,
+                                "short": result.warmup.short,
+                                "message": result.warmup.message(),
+                                "points": result.warmup.points.to_dict(orient="records")}
     if extra:
         data.update(extra)
     return data

@@ -5,7 +5,11 @@
 - ``events``: every state change, with rung and cause;
 - ``customers``: one row per relationship, with the person's latent traits;
 - ``timeseries``: per firm and day, customers by rung, acquisitions by channel, losses by
-  cause, revenue and the account team's work.
+  cause, revenue and the work of the account team and the service desk.
+
+Only the measured window is tabled: the warm-up (``simulation.warmup_days``) is left out
+of every table, and day 0 is the first day after it. A relationship that began in the
+warm-up has a negative ``start_day`` and counts as an existing customer.
 
 The purchases of a relationship between two state changes are a Poisson process of known
 rate, so they are drawn here in one vectorised pass (count per segment, then uniform times),
@@ -22,7 +26,7 @@ import pandas as pd
 from relsim.model.causes import CAUSE_LABELS, Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS, RUNG_LABELS
 from relsim.model.market import Market
-from relsim.model.records import Channel, EventKind
+from relsim.model.records import Channel, EventKind, RunLog
 
 CHANNEL_LABELS = tuple(c.label for c in Channel)
 EVENT_LABELS = tuple(k.label for k in EventKind)
@@ -35,6 +39,11 @@ def _categorical(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
 def _dates(start: pd.Timestamp, days: np.ndarray) -> pd.Series:
     # Millisecond resolution is plenty for purchases and keeps the arithmetic exact enough.
     return start + pd.to_timedelta(np.round(np.asarray(days) * 86_400_000.0), unit="ms")
+
+
+def _col(values, dtype) -> np.ndarray:
+    """A record column (``array.array``) as a numpy array, without copying."""
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
 def _price_factor(m: Market, firm_idx: np.ndarray, rung: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -53,7 +62,7 @@ def _price_factor(m: Market, firm_idx: np.ndarray, rung: np.ndarray, t: np.ndarr
 
 
 def transactions_table(m: Market) -> pd.DataFrame:
-    """Draw the bulk purchases and return every purchase of the run, in time order.
+    """Draw the bulk purchases and return every purchase of the measured window, in time order.
 
     Parameters
     ----------
@@ -64,23 +73,26 @@ def transactions_table(m: Market) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``customer_id, firm, date, amount, relationship_id, day, rung, failed,
-        discount``.
+        discount``; ``day`` counts from the end of the warm-up.
     """
-    log, rng = m.log, m.purchases_rng
-    seg_rel = np.asarray(log.seg_rel, dtype=np.int64)
-    start = np.asarray(log.seg_start, dtype=float)
-    length = np.asarray(log.seg_end, dtype=float) - start
-    counts = rng.poisson(np.asarray(log.seg_rate, dtype=float) * length)
+    log, rng, w = m.log, m.purchases_rng, m.warmup
+    seg_rel = _col(log.seg_rel, np.int64)
+    # Only the part of each segment inside the measured window is drawn.
+    start = np.maximum(_col(log.seg_start, np.float64), w)
+    length = np.maximum(_col(log.seg_end, np.float64) - start, 0.0)
+    counts = rng.poisson(_col(log.seg_rate, np.float64) * length)
     which = np.repeat(np.arange(len(seg_rel)), counts)
     bulk_t = start[which] + rng.random(len(which)) * length[which]
 
-    rel = np.concatenate([seg_rel[which], np.asarray(log.buy_rel, dtype=np.int64)])
-    t = np.concatenate([bulk_t, np.asarray(log.buy_time, dtype=float)])
-    rung = np.concatenate([np.asarray(log.seg_rung, dtype=np.int64)[which],
-                           np.asarray(log.buy_rung, dtype=np.int64)])
+    buy_t = _col(log.buy_time, np.float64)
+    keep = buy_t >= w
+    rel = np.concatenate([seg_rel[which], _col(log.buy_rel, np.int64)[keep]])
+    t = np.concatenate([bulk_t, buy_t[keep]])
+    rung = np.concatenate([_col(log.seg_rung, np.int8)[which].astype(np.int64),
+                           _col(log.buy_rung, np.int8)[keep].astype(np.int64)])
     failed = np.concatenate([np.zeros(len(which), dtype=bool),
-                             np.asarray(log.buy_failed, dtype=bool)])
-    offer = np.concatenate([np.zeros(len(which)), np.asarray(log.buy_offer, dtype=float)])
+                             _col(log.buy_failed, np.int8)[keep].astype(bool)])
+    offer = np.concatenate([np.zeros(len(which)), _col(log.buy_offer, np.float64)[keep]])
     order = np.lexsort((rel, t))
     rel, t, rung, failed, offer = rel[order], t[order], rung[order], failed[order], offer[order]
 
@@ -94,14 +106,15 @@ def transactions_table(m: Market) -> pd.DataFrame:
     at_list = basket[rel] * noise * np.array([f.rates.price_index for f in m.firms])[f_idx]
     amount = np.round(basket[rel] * _price_factor(m, f_idx, rung, t) * (1.0 - offer) * noise, 2)
 
+    day = t - w
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     return pd.DataFrame({
         "customer_id": person[rel],
         "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
-        "date": _dates(start_date, t),
+        "date": _dates(start_date, day),
         "amount": amount,
         "relationship_id": rel,
-        "day": t,
+        "day": day,
         "rung": _categorical(rung, RUNG_LABELS),
         "failed": failed,
         # Given away at this purchase by promotions, loyalty discounts, coupons, win-back offers.
@@ -109,8 +122,22 @@ def transactions_table(m: Market) -> pd.DataFrame:
     })
 
 
+def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
+    """The measured window's events as columns, in time order."""
+    t = _col(log.ev_time, np.float64)
+    codes = _col(log.ev_codes, np.int8).reshape(-1, len(RunLog.EVENT_CODES)).astype(np.int64)
+    keep = t >= warmup
+    # Faded grievances are logged when next looked at, so restore time order (stably).
+    order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
+    cols = {"day": t[order] - warmup, "customer_id": _col(log.ev_person, np.int64)[order],
+            "relationship_id": _col(log.ev_rel, np.int64)[order]}
+    for j, name in enumerate(RunLog.EVENT_CODES):
+        cols[name] = codes[order, j]
+    return cols
+
+
 def events_table(m: Market) -> pd.DataFrame:
-    """Every state change of the run, in the order it happened.
+    """Every state change of the measured window, in the order it happened.
 
     Returns
     -------
@@ -118,28 +145,25 @@ def events_table(m: Market) -> pd.DataFrame:
         Columns ``day, date, customer_id, relationship_id, firm, event, rung_from, rung_to,
         cause, channel`` (codes of -1 become missing values).
     """
-    cols = list(zip(*m.log.events, strict=True)) if m.log.events else [()] * 9
-    # Faded grievances are logged when next looked at, so restore time order (stably).
-    order = np.argsort(np.asarray(cols[0], dtype=float), kind="stable")
-    t, person, rel, firm, kind, r0, r1, cause, channel = (np.asarray(c)[order] for c in cols)
+    c = _event_columns(m.log, m.warmup)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     return pd.DataFrame({
-        "day": t.astype(float),
-        "date": _dates(start_date, t.astype(float)),
-        "customer_id": person.astype(np.int64),
-        "relationship_id": rel.astype(np.int64),
-        "firm": pd.Categorical.from_codes(firm.astype(np.int64),
-                                          categories=[f.name for f in m.firms]),
-        "event": _categorical(kind, EVENT_LABELS),
-        "rung_from": _categorical(r0, RUNG_LABELS),
-        "rung_to": _categorical(r1, RUNG_LABELS),
-        "cause": _categorical(cause, CAUSE_LABELS),
-        "channel": _categorical(channel, CHANNEL_LABELS),
+        "day": c["day"],
+        "date": _dates(start_date, c["day"]),
+        "customer_id": c["customer_id"],
+        "relationship_id": c["relationship_id"],
+        "firm": pd.Categorical.from_codes(c["firm"], categories=[f.name for f in m.firms]),
+        "event": _categorical(c["kind"], EVENT_LABELS),
+        "rung_from": _categorical(c["rung_from"], RUNG_LABELS),
+        "rung_to": _categorical(c["rung_to"], RUNG_LABELS),
+        "cause": _categorical(c["cause"], CAUSE_LABELS),
+        "channel": _categorical(c["channel"], CHANNEL_LABELS),
     })
 
 
-def customers_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
-    """One row per relationship: how it began and ended, what it bought, who the person is.
+def customers_table(m: Market, transactions: pd.DataFrame,
+                    events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per relationship alive in the measured window: its course, its buying, its person.
 
     Parameters
     ----------
@@ -147,82 +171,120 @@ def customers_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
         A market that has run.
     transactions : pandas.DataFrame
         Its :func:`transactions_table`.
+    events : pandas.DataFrame, optional
+        Its :func:`events_table`, for the service failures and complaints in the window.
 
     Returns
     -------
     pandas.DataFrame
+        ``start_day`` and ``end_day`` count from the end of the warm-up (negative: before);
+        ``existing`` marks relationships that were already running on day 0.
     """
     rels = m.relationships
-    n = len(rels)
+    w = m.warmup
+    end_all = np.fromiter((r.end for r in rels), dtype=float, count=len(rels))
+    ids = np.flatnonzero(~(end_all < w))  # still open, or ended inside the window
+    sel = [rels[i] for i in ids]
     by_rel = transactions.groupby("relationship_id", observed=True)["amount"]
-    purchases = by_rel.size().reindex(range(n), fill_value=0).to_numpy()
-    revenue = by_rel.sum().reindex(range(n), fill_value=0.0).to_numpy()
+    purchases = by_rel.size().reindex(ids, fill_value=0).to_numpy()
+    revenue = by_rel.sum().reindex(ids, fill_value=0.0).to_numpy()
+    failures = complaints = np.zeros(len(ids), dtype=np.int64)
+    if events is not None:
+        kinds = events["event"].astype(str)
+        for label, name in (("service_failure", "failures"), ("complaint", "complaints")):
+            n = events.loc[kinds == label].groupby("relationship_id").size()
+            counts = n.reindex(ids, fill_value=0).to_numpy().astype(np.int64)
+            if name == "failures":
+                failures = counts
+            else:
+                complaints = counts
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    start = np.array([r.start for r in rels], dtype=float)
-    end = np.array([r.end for r in rels], dtype=float)
+    start = np.array([r.start for r in sel], dtype=float) - w
+    end = end_all[ids] - w
     seg_names = m.factory.segment_names
-    df = pd.DataFrame({
-        "relationship_id": np.arange(n, dtype=np.int64),
-        "customer_id": np.array([r.person.id for r in rels], dtype=np.int64),
-        "firm": pd.Categorical.from_codes(np.array([r.firm.index for r in rels], dtype=np.int64),
+    return pd.DataFrame({
+        "relationship_id": ids.astype(np.int64),
+        "customer_id": np.array([r.person.id for r in sel], dtype=np.int64),
+        "firm": pd.Categorical.from_codes(np.array([r.firm.index for r in sel], dtype=np.int64),
                                           categories=[f.name for f in m.firms]),
         "start_day": start,
         "start_date": _dates(start_date, start),
-        "channel": _categorical([r.channel for r in rels], CHANNEL_LABELS),
-        "returning": np.array([r.returning for r in rels], dtype=bool),
+        "existing": start <= 0.0,
+        "channel": _categorical([r.channel for r in sel], CHANNEL_LABELS),
+        "returning": np.array([r.returning for r in sel], dtype=bool),
         "end_day": end,
         "end_date": _dates(start_date, end),
-        "cause": _categorical([r.cause for r in rels], CAUSE_LABELS),
-        "rung": _categorical([r.rung if r.active else -1 for r in rels], RUNG_LABELS),
-        "highest_rung": _categorical([r.max_rung for r in rels], RUNG_LABELS),
+        "cause": _categorical([r.cause for r in sel], CAUSE_LABELS),
+        "rung": _categorical([r.rung if r.active else -1 for r in sel], RUNG_LABELS),
+        "highest_rung": _categorical([r.max_rung for r in sel], RUNG_LABELS),
         "purchases": purchases.astype(np.int64),
         "revenue": np.round(revenue, 2),
-        "service_failures": np.array([r.failures for r in rels], dtype=np.int64),
-        "complaints": np.array([r.complaints for r in rels], dtype=np.int64),
-        "segment": pd.Categorical.from_codes(np.array([r.person.segment for r in rels],
+        "service_failures": failures,
+        "complaints": complaints,
+        "segment": pd.Categorical.from_codes(np.array([r.person.segment for r in sel],
                                                       dtype=np.int64), categories=list(seg_names)),
-        "true_purchases_per_year": np.array([r.person.rate * 365.0 for r in rels]),
-        "true_basket": np.array([r.person.basket for r in rels]),
-        "price_sensitivity": np.array([r.person.price_sensitivity for r in rels]),
-        "complaint_propensity": np.array([r.person.complaint_propensity for r in rels]),
+        "true_purchases_per_year": np.array([r.person.rate * 365.0 for r in sel]),
+        "true_basket": np.array([r.person.basket for r in sel]),
+        "price_sensitivity": np.array([r.person.price_sensitivity for r in sel]),
+        "complaint_propensity": np.array([r.person.complaint_propensity for r in sel]),
     })
-    return df
 
 
-SNAPSHOT_COLUMNS = (
-    ["day", "firm_index"]
-    + [r.label for r in RELATIONSHIP_RUNGS]
-    + [f"acquired_{c.label}" for c in Channel]
-    + [f"lost_{c.label}" for c in Cause]
-    + ["contacts", "contact_delay_days", "reached", "win_back_offers", "pool"]
-)
+RUNG_COLUMNS = [r.label for r in RELATIONSHIP_RUNGS]
+#: Counters a snapshot records, cumulative since the start of the warm-up.
+FLOW_COLUMNS = ([f"acquired_{c.label}" for c in Channel] + [f"lost_{c.label}" for c in Cause]
+                + ["contacts", "spare_contacts", "contact_delay_days", "complaints",
+                   "complaints_resolved", "complaints_abandoned", "complaint_wait_days",
+                   "complaint_resolution_days", "reached", "win_back_offers"])
+SNAPSHOT_COLUMNS = ["day", "firm_index", *RUNG_COLUMNS, *FLOW_COLUMNS, "pool"]
+_COUNTS = [c for c in FLOW_COLUMNS if not c.endswith("_days")]
 
 
-def timeseries_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
-    """Per firm and day: the stock by rung and the day's flows (acquired, lost, revenue).
+def snapshot_frame(m: Market) -> pd.DataFrame:
+    """The daily snapshots of the whole run (warm-up included), with each day's flows.
+
+    Row ``d`` holds the stock at the start of day ``d`` and the flows during day ``d - 1``;
+    the first row's flows are the initial customers. ``contact_delay_days``,
+    ``complaint_wait_days`` and ``complaint_resolution_days`` become means per contact,
+    per complaint that ended (resolved or abandoned) and per resolved complaint.
+    """
+    snap = pd.DataFrame(m.log.snapshots, columns=SNAPSHOT_COLUMNS)
+    snap["active"] = snap[RUNG_COLUMNS].sum(axis=1)
+    diffs = snap.groupby("firm_index")[FLOW_COLUMNS].diff().fillna(snap[FLOW_COLUMNS])
+    snap[FLOW_COLUMNS] = diffs
+    for col, per in (("contact_delay_days", snap["contacts"] - snap["spare_contacts"]),
+                     ("complaint_wait_days", snap["complaints_resolved"]
+                      + snap["complaints_abandoned"]),
+                     ("complaint_resolution_days", snap["complaints_resolved"])):
+        snap[col] = np.where(per > 0, snap[col] / per.clip(lower=1), np.nan)
+    for c in _COUNTS:
+        snap[c] = snap[c].astype(np.int64)
+    return snap
+
+
+def timeseries_table(m: Market, transactions: pd.DataFrame,
+                     snapshots: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per firm and day of the measured window: the stock by rung and the day's flows.
 
     Row ``d`` holds the stock at the start of day ``d`` and the flows during day ``d - 1``
-    (so on day 0 the flows are the initial customers). The cumulative columns
-    ``acquired_to_date`` and ``lost_to_date`` satisfy ``acquired_to_date - lost_to_date == active``.
+    (on day 0 of a run without warm-up, the flows are the initial customers). The cumulative
+    columns ``acquired_to_date`` and ``lost_to_date`` count from day 0, so
+    ``active[d] - active[0] == acquired_to_date[d] - lost_to_date[d]`` for ``d > 0``.
 
     Returns
     -------
     pandas.DataFrame
     """
-    snap = pd.DataFrame(m.log.snapshots, columns=SNAPSHOT_COLUMNS)
-    rung_cols = [r.label for r in RELATIONSHIP_RUNGS]
-    acq_cols = [f"acquired_{c.label}" for c in Channel]
-    lost_cols = [f"lost_{c.label}" for c in Cause]
-    snap["active"] = snap[rung_cols].sum(axis=1)
-    snap["acquired_to_date"] = snap[acq_cols].sum(axis=1)
-    snap["lost_to_date"] = snap[lost_cols].sum(axis=1)
-    flows = acq_cols + lost_cols + ["contacts", "contact_delay_days", "reached",
-                                    "win_back_offers"]
-    diffs = snap.groupby("firm_index")[flows].diff().fillna(snap[flows])
-    snap[flows] = diffs
-    served = snap["contacts"]
-    snap["contact_delay_days"] = np.where(served > 0,
-                                          snap["contact_delay_days"] / served.clip(lower=1), np.nan)
+    snap = snapshot_frame(m) if snapshots is None else snapshots.copy()
+    snap = snap[snap["day"] >= m.warmup].reset_index(drop=True)
+    snap["day"] = snap["day"] - m.warmup
+    acq = [f"acquired_{c.label}" for c in Channel]
+    lost = [f"lost_{c.label}" for c in Cause]
+    later = snap["day"] > 0
+    by_firm = snap.assign(a=snap[acq].sum(axis=1).where(later, 0),
+                          b=snap[lost].sum(axis=1).where(later, 0)).groupby("firm_index")
+    snap["acquired_to_date"] = by_firm["a"].cumsum().astype(np.int64)
+    snap["lost_to_date"] = by_firm["b"].cumsum().astype(np.int64)
     day_of = np.ceil(transactions["day"].to_numpy())  # a purchase during day d-1 lands in row d
     firm_of = transactions["firm"].cat.codes.to_numpy()
     sales = (pd.DataFrame({"day": day_of, "firm_index": firm_of,
@@ -236,8 +298,4 @@ def timeseries_table(m: Market, transactions: pd.DataFrame) -> pd.DataFrame:
     snap.insert(1, "date", _dates(start_date, snap["day"].to_numpy()))
     snap.insert(2, "firm", pd.Categorical.from_codes(snap["firm_index"].to_numpy(),
                                                      categories=[f.name for f in m.firms]))
-    snap = snap.drop(columns="firm_index")
-    for c in acq_cols + lost_cols + ["contacts", "reached", "win_back_offers"]:
-        snap[c] = snap[c].astype(np.int64)
-    snap["acquired_to_date"] = snap["acquired_to_date"].astype(np.int64)
-    return snap
+    return snap.drop(columns="firm_index")

@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
         return int(args.func(args) or 0)
     except RelsimError as err:
-        message = " ".join(str(err).split("\n"))
+        # One line, whatever the message quotes from the input (newlines, control characters).
+        message = "".join(ch if ch.isprintable() else " " for ch in str(err))
         print(f"relsim: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as stop:

@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
                               f"Experiment: {exp.name}", exp.description,
                               lambda r, lg: evaluate(exp, r, lg), exp.metrics or None,
                               {"experiment_file": str(args.file),
-                               "experiment": exp.model_dump()})
+                               "experiment": exp.to_dict()})
     claims = study.claims
     print_summary(study, exp.metrics or sorted({m for c in exp.claims
                                                 for m in c.metrics_used()}))

@@ -11,14 +11,16 @@ names) that says which file, which key and what was expected.
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
-from relsim.config.schema import Scenario
+from relsim.config.schema import Scenario, Spec, validate
 from relsim.errors import InputError, ScenarioError
 from relsim.storage.names import slugify
 
@@ -28,7 +30,7 @@ BUNDLED_PREFIX = "relsim:"
 #: Largest scenario, experiment or sweep file relsim reads (they are a few kilobytes).
 MAX_FILE_BYTES = 5_000_000
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Spec)
 
 
 def bundled_dir() -> Path:
@@ -77,23 +79,94 @@ def resolve_reference(ref: str, relative_to: Path | None,
     return path
 
 
-def format_errors(source: str, err: ValidationError, what: str = "scenario",
-                  examples: str = "scenarios/baseline.toml") -> str:
-    """A pydantic validation error as one line naming the file, each key and what was expected."""
-    items = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown key (check the spelling; see {examples} for every key)"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif e["type"] == "finite_number":
-            msg = "expected a finite number (not nan or inf)"
-        quiet = e["type"] in ("missing", "extra_forbidden") or isinstance(e["input"], dict)
-        got = "" if quiet else f" (got {_short(e['input'])})"
-        items.append(f"{key}: {msg}{got}")
-    return f"{source}: invalid {what}: " + "; ".join(items)
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text", "bool": "true or false",
+               "object": "a table", "array": "an array", "null": "nothing"}
+
+
+def _field_type(cls: Any, name: str) -> Any:
+    """The declared type of field ``name`` of struct ``cls`` (Annotated and Optional unwrapped)."""
+    try:
+        hints = typing.get_type_hints(cls, include_extras=False)
+    except Exception:  # noqa: BLE001 - not a struct: nothing to resolve
+        return None
+    return hints.get(name)
+
+
+def _locate(data: Any, spec: Any, where: str) -> tuple[str, Any, Any]:
+    """Turn msgspec's ``$.firms[...].promotion`` into ``firms.focal.promotion``.
+
+    msgspec hides the key of a failing dict entry; each entry is validated again on its own
+    to name it. Returns the dotted key, the value found there and the struct class whose
+    field it is (for messages that list allowed values).
+    """
+    parts = re.findall(r"\w+(?:\[[^\]]*\])*", where.removeprefix("$"))
+    keys: list[str] = []
+    obj, cls, owner = data, spec, None
+    for part in parts:
+        m = re.fullmatch(r"(\w+)((?:\[[^\]]*\])*)", part)
+        if not m:
+            keys.append(part)
+            continue
+        name, subs = m.group(1), re.findall(r"\[([^\]]*)\]", m.group(2))
+        keys.append(name)
+        owner = cls
+        ftype = _field_type(cls, name) if cls is not None else None
+        obj = obj.get(name) if isinstance(obj, dict) else None
+        cls = ftype
+        for sub in subs:
+            args = typing.get_args(cls) if cls is not None else ()
+            value_type = args[-1] if args else None
+            if sub == "..." and isinstance(obj, dict):
+                bad = next((k for k, v in obj.items() if not _converts(v, value_type)),
+                           None) if value_type is not None else None
+                keys.append(str(bad) if bad is not None else "?")
+                obj = obj.get(bad) if bad is not None else None
+            else:
+                keys.append(sub)
+                try:
+                    obj = obj[int(sub)] if isinstance(obj, list) else None
+                except (ValueError, IndexError):
+                    obj = None
+            owner, cls = cls, value_type
+    return ".".join(keys), obj, owner
+
+
+def _converts(value: Any, typ: Any) -> bool:
+    try:
+        msgspec.convert(value, typ)
+    except (msgspec.ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+def format_errors(source: str, err: msgspec.ValidationError, data: Any, spec: Any,
+                  what: str = "scenario", examples: str = "scenarios/baseline.toml") -> str:
+    """A validation error as one line naming the file, the key and what was expected."""
+    text = str(err)
+    msg, sep, where = text.rpartition(" - at `")
+    if not sep:
+        msg, where = text, "$"
+    key, value, owner = _locate(data, spec, where.rstrip("`"))
+    got = f" (got {_short(value)})" if value is not None and not isinstance(value, dict) else ""
+    if m := re.fullmatch(r"Object contains unknown field `(.+)`", msg):
+        key, got = ".".join(x for x in (key, m.group(1)) if x), ""
+        msg = f"unknown key (check the spelling; see {examples} for every key)"
+    elif m := re.fullmatch(r"Object missing required field `(.+)`", msg):
+        key, got, msg = ".".join(x for x in (key, m.group(1)) if x), "", "required key is missing"
+    elif m := re.fullmatch(r"Expected `(\w+)`(.*?)(?:, got `(\w+)`)?", msg):
+        word = _TYPE_WORDS.get(m.group(1), m.group(1))
+        msg = f"expected {word}{m.group(2)}"
+    elif msg.startswith("Invalid enum value"):
+        field_name = key.rsplit(".", 1)[-1]
+        allowed = typing.get_args(_field_type(owner, field_name)) if owner is not None else ()
+        msg = "expected one of " + ", ".join(map(str, allowed)) if allowed else msg
+    elif msg.startswith("Invalid RFC3339"):
+        msg = "expected a date as YYYY-MM-DD"
+    elif m := re.fullmatch(r"([\w.]+): (.*)", msg, re.S):
+        # A rule of the struct at ``key``: its message names the field it is about.
+        key = ".".join(x for x in (key, m.group(1)) if x)
+        msg, got = m.group(2), ""
+    return f"{source}: invalid {what}: {key or '(top level)'}: {msg}{got}"
 
 
 def _short(value: Any) -> str:
@@ -216,9 +289,9 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>",
     if values:
         data = apply_values(data, values, source)
     try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(format_errors(source, err)) from None
+        return validate(data, Scenario)
+    except msgspec.ValidationError as err:
+        raise ScenarioError(format_errors(source, err, data, Scenario)) from None
     except RecursionError:
         raise ScenarioError(f"{source}: values nested too deeply") from None
 
@@ -300,7 +373,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
 
 def load_model_file(path: str | Path, model: type[M], what: str, examples: str,
                     error: type[InputError]) -> M:
-    """Read a TOML file into a pydantic ``model`` (its ``name`` defaults to the file's stem).
+    """Read a TOML file into a schema ``model`` (its ``name`` defaults to the file's stem).
 
     Every problem is raised as one ``error`` naming the file, each key and what was expected.
     """
@@ -308,8 +381,8 @@ def load_model_file(path: str | Path, model: type[M], what: str, examples: str,
     data = read_toml(p, what, error)
     data.setdefault("name", slugify(p.stem, what))
     try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        raise error(format_errors(str(p), err, what, examples)) from None
+        return validate(data, model)
+    except msgspec.ValidationError as err:
+        raise error(format_errors(str(p), err, data, model, what, examples)) from None
     except RecursionError:
         raise error(f"{p}: values nested too deeply") from None

@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, Field, model_validator
+from msgspec import Meta
 
 from relsim.analysis.statistics import mean_ci, ratio_ci, replications_needed
 from relsim.config.loading import load_model_file, load_scenario, resolve_reference
-from relsim.config.schema import Slug, Strict
+from relsim.config.schema import Spec, _slug
 from relsim.errors import ExperimentError, ScenarioError
 from relsim.experiments.comparison import Arm, payback
 
@@ -42,25 +42,20 @@ HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive
                                                "not evaluated")
 
 
-def _not_nan(v: float) -> float:
-    if math.isnan(v):
-        raise ValueError("expected a number or +-inf, not nan")
-    return v
-
-
-Bound = Annotated[float, Field(allow_inf_nan=True), AfterValidator(_not_nan)]
-
-
-class ArmSpec(Strict):
+class ArmSpec(Spec, kw_only=True):
     """One arm: a scenario (a path relative to the file, or ``relsim:NAME``) and its changes."""
 
-    name: Slug
+    name: str
     scenario: str = "relsim:baseline"
     set: dict[str, Any] = {}
     description: str = ""
 
+    def check(self) -> None:
+        """The name is a slug (it becomes a folder name)."""
+        _slug(self.name, "name")
 
-class Claim(Strict):
+
+class Claim(Spec, kw_only=True):
     """A claim from the sources and how to check it."""
 
     name: str
@@ -72,17 +67,20 @@ class Claim(Strict):
     against_metric: str | None = None
     per: str | None = None
     step: float = 1.0
-    range: tuple[Bound, Bound]
+    range: tuple[float, float]
 
-    @model_validator(mode="after")
-    def _complete(self) -> Claim:
+    #: A one-sided claim has an infinite bound.
+    UNBOUNDED: ClassVar[tuple[str, ...]] = ("range",)
+
+    def check(self) -> None:
+        """The range is ordered; each kind has the fields it needs."""
         if self.range[0] > self.range[1]:
             raise ValueError("range: expected [low, high] with low <= high")
         if self.kind != "value" and self.against is None:
-            raise ValueError(f"a '{self.kind}' claim needs 'against' (the arm to compare with)")
+            raise ValueError(f"against: a '{self.kind}' claim needs the arm to compare with")
         if self.kind == "per_step" and (self.per is None or self.step == 0):
-            raise ValueError("a 'per_step' claim needs 'per' (a metric) and a non-zero 'step'")
-        return self
+            raise ValueError("per: a 'per_step' claim needs 'per' (a metric) and a non-zero "
+                             "'step'")
 
     def metrics_used(self) -> list[str]:
         """The run metrics the claim reads."""
@@ -91,21 +89,22 @@ class Claim(Strict):
         return [m for m in (self.metric, self.against_metric, self.per) if m]
 
 
-class Experiment(Strict):
+class Experiment(Spec, kw_only=True):
     """A declared experiment."""
 
-    name: Slug
+    name: str
     description: str = ""
-    replications: Annotated[int, Field(ge=2, le=10_000)] = 10
-    seed: Annotated[int, Field(ge=0)] = 20240101
-    arms: Annotated[list[ArmSpec], Field(min_length=1)]
+    replications: Annotated[int, Meta(ge=2, le=10_000)] = 10
+    seed: Annotated[int, Meta(ge=0)] = 20240101
+    arms: Annotated[list[ArmSpec], Meta(min_length=1)]
     metrics: list[str] = []
     claims: list[Claim] = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Experiment:
+    def check(self) -> None:
+        """Arms are distinct; claims name arms and metrics that exist."""
         from relsim.analysis.metrics import metric_names
 
+        _slug(self.name, "name")
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise ValueError(f"arms: names must be distinct, got {names}")
@@ -114,13 +113,12 @@ class Experiment(Strict):
         for c in self.claims:
             for ref in (c.arm, c.against):
                 if ref is not None and ref not in names:
-                    raise ValueError(f"claim '{c.name}': no arm named '{ref}' "
+                    raise ValueError(f"claims: claim '{c.name}' names no arm '{ref}' "
                                      f"(arms: {', '.join(names)})")
             unknown += [f"{m} (claim '{c.name}')" for m in c.metrics_used() if m not in known]
         if unknown:
-            raise ValueError(f"unknown metric(s): {', '.join(unknown)}; see the columns of "
-                             "replications.parquet or relsim.analysis.metrics.metric_names()")
-        return self
+            raise ValueError(f"metrics: unknown metric(s) {', '.join(unknown)}; see "
+                             "relsim.analysis.metrics.metric_names()")
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, list[Arm]]:

@@ -39,9 +39,9 @@ def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "
     from relsim.analysis.economics import daily_ledger, period_ledger
     from relsim.analysis.metrics import run_metrics
     from relsim.analysis.simulation import simulate
-    from relsim.config.schema import Scenario
+    from relsim.config.schema import Scenario, validate
 
-    sc = Scenario.model_validate(scenario_data)
+    sc = validate(scenario_data, Scenario)
     tables = simulate(sc, seed=seed, replication=rep).tables()
     focal = sc.market.focal
     names = list(sc.firms) if firms == "all" else [focal]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from msgspec import Meta, field
 
 from relsim.config.loading import (
     load_model_file,
@@ -27,7 +28,7 @@ from relsim.config.loading import (
     resolve_reference,
     scenario_from_dict,
 )
-from relsim.config.schema import Slug, Strict
+from relsim.config.schema import Spec, _slug
 from relsim.errors import ScenarioError, SweepError
 from relsim.experiments.backends import Backend
 from relsim.experiments.engine import Status, execute, pending_tasks
@@ -51,29 +52,38 @@ DESIGN_STREAM = 0xD351
 Scalar = bool | int | float | str
 
 
-class Factor(Strict):
+_KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+_COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class Factor(Spec, kw_only=True):
     """One scenario value the sweep varies."""
 
-    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")]
-    name: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_]+$")] = None
+    key: str
+    name: str | None = None
     values: list[Scalar] | None = None
     low: float | None = None
     high: float | None = None
-    levels: Annotated[int | None, Field(ge=2)] = None
+    levels: Annotated[int, Meta(ge=2)] | None = None
     integer: bool = False
 
-    @model_validator(mode="after")
-    def _range_or_values(self) -> Factor:
+    def check(self) -> None:
+        """A key and a column name; either values, or a range low < high."""
+        if not _KEY.match(self.key):
+            raise ValueError(f"key: expected a dotted scenario key such as "
+                             f"firms.focal.account_managers (got {self.key!r})")
+        if self.name is not None and not _COLUMN.match(self.name):
+            raise ValueError(f"name: expected letters, digits and '_' (got {self.name!r})")
         if self.values is not None:
             if not self.values:
                 raise ValueError("values: expected at least one value")
             if self.low is not None or self.high is not None:
-                raise ValueError("give either values or low and high, not both")
+                raise ValueError("values: give either values or low and high, not both")
         elif self.low is None or self.high is None:
-            raise ValueError("expected values = [...] or both low and high")
+            raise ValueError("low: expected values = [...] or both low and high")
         elif not self.low < self.high:
-            raise ValueError(f"expected low < high, got low={self.low:g}, high={self.high:g}")
-        return self
+            raise ValueError(f"low: expected low < high, got low={self.low:g}, "
+                             f"high={self.high:g}")
 
     @property
     def column(self) -> str:
@@ -92,29 +102,32 @@ class Factor(Strict):
         return int(round(raw)) if self.integer else float(raw)
 
 
-class Design(Strict):
+class Design(Spec, kw_only=True):
     """How the points are chosen."""
 
     method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 16
-    levels: Annotated[int, Field(ge=2, le=100)] = 4
+    samples: Annotated[int, Meta(ge=1, le=1_000_000)] = 16
+    levels: Annotated[int, Meta(ge=2, le=100)] = 4
 
 
-class Sweep(Strict):
+class Sweep(Spec, kw_only=True):
     """A declared sweep."""
 
-    name: Slug
+    name: str
     description: str = ""
     scenario: str = "relsim:baseline"
     set: dict[str, Any] = {}
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 2
-    seed: Annotated[int, Field(ge=0)] = 20240101
-    outputs: list[str] = list(DEFAULT_OUTPUTS)
-    design: Design = Design()
-    factors: Annotated[list[Factor], Field(min_length=1)]
+    replications: Annotated[int, Meta(ge=1, le=100_000)] = 2
+    seed: Annotated[int, Meta(ge=0)] = 20240101
+    outputs: list[str] = field(default_factory=lambda: list(DEFAULT_OUTPUTS))
+    design: Design = field(default_factory=Design)
+    factors: Annotated[list[Factor], Meta(min_length=1)]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Sweep:
+    def check(self) -> None:
+        """Distinct factors that fit the design, and outputs that are measured."""
+        from relsim.analysis.metrics import metric_names
+
+        _slug(self.name, "name")
         cols = [f.column for f in self.factors]
         if len(set(cols)) != len(cols):
             raise ValueError(f"factors: names must be distinct, got {cols}")
@@ -127,30 +140,22 @@ class Sweep(Strict):
         for i, f in enumerate(self.factors):
             if self.design.method == "grid":
                 if f.values is None and f.levels is None:
-                    raise ValueError(f"factors[{i}] ({f.key}): a grid needs values = [...] "
-                                     "or levels with low and high")
+                    raise ValueError(f"factors: factors[{i}] ({f.key}): a grid needs values = "
+                                     "[...] or levels with low and high")
             elif f.values is not None:
-                raise ValueError(f"factors[{i}] ({f.key}): design '{self.design.method}' "
-                                 "samples a range: expected low and high, not values")
-        from relsim.analysis.metrics import metric_names
-
-        unknown = [o for o in self.outputs if o not in set(metric_names())]
-        if unknown:
-            raise ValueError(f"outputs: unknown metric(s) {', '.join(unknown)}; see "
-                             "relsim.analysis.metrics.metric_names()")
-        from relsim.analysis.metrics import metric_names
-
+                raise ValueError(f"factors: factors[{i}] ({f.key}): design "
+                                 f"'{self.design.method}' samples a range: expected low and "
+                                 "high, not values")
         unknown = [o for o in self.outputs if o not in set(metric_names())]
         if unknown:
             raise ValueError(f"outputs: unknown metric(s) {', '.join(unknown)}; see "
                              "relsim.analysis.metrics.metric_names()")
         n = self.design.samples
         if self.design.method == "lhs" and n < 8:
-            raise ValueError(f"design.samples: a Latin hypercube for RBD-FAST needs at least 8 "
+            raise ValueError(f"design: samples: a Latin hypercube for RBD-FAST needs at least 8 "
                              f"points, got {n}")
         if self.design.method == "sobol" and n & (n - 1):
-            raise ValueError(f"design.samples: Sobol' sampling needs a power of 2, got {n}")
-        return self
+            raise ValueError(f"design: samples: Sobol' sampling needs a power of 2, got {n}")
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem: factor names and bounds."""
@@ -210,16 +215,16 @@ class SweepPlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that decides the results (not the replication count)."""
-        text = json.dumps({"base": self.base, "factors": [f.model_dump() for f in
+        text = json.dumps({"base": self.base, "factors": [f.to_dict() for f in
                                                           self.sweep.factors],
-                           "design": self.sweep.design.model_dump(), "seed": self.sweep.seed},
+                           "design": self.sweep.design.to_dict(), "seed": self.sweep.seed},
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def values(self, point: int) -> dict[str, Any]:
         """The dotted scenario keys and values of one point."""
-        row = self.points.iloc[point]
-        return {f.key: _plain(row[f.column]) for f in self.sweep.factors}
+        # Column by column: a row of mixed columns would turn integers into floats.
+        return {f.key: _plain(self.points[f.column].iloc[point]) for f in self.sweep.factors}
 
     def scenario_data(self, point: int) -> dict[str, Any]:
         """The validated scenario of one point, as plain data for a worker."""
@@ -288,7 +293,7 @@ def open_sweep_store(plan: SweepPlan, folder: str | Path, option: str = "--out")
     store = Store(folder, "sweep", plan.fingerprint, (METRICS,), option).open(
         sweep=plan.sweep.name)
     meta = {"name": plan.sweep.name, "fingerprint": plan.fingerprint, "source": plan.source,
-            "points": len(plan.points), "spec": plan.sweep.model_dump(mode="json"),
+            "points": len(plan.points), "spec": plan.sweep.to_dict(),
             "base_scenario": plan.base}
     try:
         write_text_atomically(folder / SPEC_FILE, json.dumps(meta, indent=2) + "\n")

@@ -9,6 +9,7 @@ starts the customer's clock, and ``frequency`` counts the repeat purchases.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +64,17 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
     path = Path(source)
     name = str(path)
     if path.is_dir():
+        from relsim.storage.rundir import focal_firm, read_manifest, read_table
+
         run_file = path / "transactions.parquet"
         if not run_file.exists():
-            raise ForecastDataError(f"{name}: a directory, but not a relsim run "
+            raise ForecastDataError(f"{name}: a folder, but not a relsim run "
                                     "(no transactions.parquet)")
-        df = pd.read_parquet(run_file)
+        meta = read_manifest(path)
+        df = read_table(path, "transactions", ["customer_id", "firm", "date", "amount"])
         name = str(run_file)
         if firm is None:
-            from relsim.storage.rundir import focal_firm, read_manifest
-
-            firm = focal_firm(read_manifest(path))
+            firm = focal_firm(meta)
         if firm not in set(df["firm"].astype(str)):
             raise ForecastDataError(f"{name}: no transactions of firm '{firm}'")
         df = df[df["firm"].astype(str) == firm]
@@ -124,8 +126,26 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
     out = pd.DataFrame({"customer_id": df[columns.customer].astype(str).str.strip()})
     dates = df[columns.date]
     if not pd.api.types.is_datetime64_any_dtype(dates):
-        parsed = pd.to_datetime(dates.astype(str).str.strip(), format=date_format,
-                                errors="coerce")
+        text = dates.astype(str).str.strip()
+        # Dates with a UTC offset (2024-03-01T10:00+02:00, ...Z), even mixed offsets, are
+        # converted to UTC; dates without one are taken as they are.
+        has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any()
+        try:
+            with warnings.catch_warnings():
+                # "Could not infer format": then the dates are read one by one, as wanted.
+                warnings.simplefilter("ignore", UserWarning)
+                parsed = pd.to_datetime(text, format=date_format, errors="coerce",
+                                        utc=bool(has_offset))
+                missed = parsed.isna() & text.ne("")
+                if date_format is None and missed.any():
+                    # pandas guesses one format from the first dates; read the rest one by one.
+                    parsed[missed] = pd.to_datetime(text[missed], format="mixed",
+                                                    errors="coerce", utc=bool(has_offset))
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ForecastDataError(f"{source}: column '{columns.date}': cannot read the dates "
+                                    f"({err})") from None
+        if has_offset:
+            parsed = parsed.dt.tz_localize(None)
         bad = parsed.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -135,6 +155,8 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
                 + (f" (expected format {date_format})" if date_format else
                    " (give the format with --date-format, e.g. %Y%m%d)"))
         dates = parsed
+    elif isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     out["date"] = pd.to_datetime(dates).to_numpy()
     if columns.amount:
         amount = pd.to_numeric(df[columns.amount], errors="coerce")

@@ -6,16 +6,17 @@ supply he goes to another seller"). Firms acquire people from the pool of non-cu
 their budgets and through referrals; relationships climb the ladder through repeat purchases
 and attention, slide down after service failures, and end by one of the switching causes. A
 person who defects over price goes to the cheaper rival; one who leaves over neglect or
-dissatisfaction goes to a rival or back to the pool, from where any firm may win them back.
+dissatisfaction looks for another seller, choosing among the rivals by what they offer (price
+and service), or goes back to the pool, from where any firm may win them back.
 
-This module holds the state transitions; :mod:`relsim.relationship` decides when they happen
-and :mod:`relsim.tables` turns the run's records into tables.
+The market runs a warm-up (``simulation.warmup_days``) before the measured window; the tables
+leave it out. This module holds the state transitions; :mod:`relsim.model.relationship`
+decides when they happen and :mod:`relsim.analysis.tables` turns the run's records into tables.
 """
 
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 from collections.abc import Callable
 
@@ -30,6 +31,7 @@ from relsim.model.population import Person, PersonFactory, Pool
 from relsim.model.rates import MarketRates
 from relsim.model.records import NO_ID, Channel, EventKind, RunLog
 from relsim.model.relationship import Relationship, life
+from relsim.model.staff import recovery_probability
 from relsim.model.streams import Mechanism, UniformStream, generator
 
 NO_FIRM = -1
@@ -50,6 +52,9 @@ class Market:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0) -> None:
         self.scenario = scenario
+        #: Simulated days before the measured window, and the whole simulated span.
+        self.warmup = float(scenario.simulation.warmup_days)
+        self.horizon = self.warmup + float(scenario.simulation.days)
         self.env = simpy.Environment()
         self.rates = MarketRates.from_scenario(scenario)
         self.log = RunLog()
@@ -110,9 +115,17 @@ class Market:
         self._open_segment(rel, now)
         cadence = firm.cadence(person, rung)
         if cadence > 0.0:
-            firm.team.schedule(rel, now + cadence if first_contact is None else first_contact)
+            firm.team.enrol(rel, now + cadence if first_contact is None else first_contact)
         rel.proc = self.env.process(life(self, rel))
         return rel
+
+    def _reenrol(self, rel: Relationship) -> None:
+        """Put ``rel`` on its account team's books again: next due a cadence after attention."""
+        cadence = rel.firm.cadence(rel.person, rel.rung)
+        if cadence > 0.0:
+            rel.firm.team.enrol(rel, rel.last_attention + cadence)
+        else:
+            rel.contact_ticket = -1  # let go: every entry on the team's books is void
 
     def _open_segment(self, rel: Relationship, now: float) -> None:
         # Purchases other than failed episodes are drawn in bulk from the client rung up.
@@ -128,11 +141,13 @@ class Market:
             self.log.close_segment(rel.segment, now)
             rel.segment = -1
 
-    def set_rung(self, rel: Relationship, rung: int, now: float) -> None:
+    def set_rung(self, rel: Relationship, rung: int, now: float, enrol: bool = True) -> None:
         """Move a relationship one rung up or down.
 
         Only the life process moves a relationship down; a move up by another process lowers
-        the hazards the life process planned with, which it allows for by thinning.
+        the hazards the life process planned with, which it allows for by thinning. The
+        relationship is enrolled again with the account team under its new rung's cadence
+        (unless ``enrol`` is False: the caller will).
         """
         old = rel.rung
         if rung == old:
@@ -146,15 +161,8 @@ class Market:
         self.log.event(now, rel.person.id, rel.id, firm.index, kind, old, rung)
         self._close_segment(rel, now)
         self._open_segment(rel, now)
-        cadence = firm.cadence(rel.person, rung)
-        if rel.contact_ticket < 0 and cadence > 0.0:
-            firm.team.schedule(rel, now + cadence)
-
-    def _wake(self, rel: Relationship) -> None:
-        proc = rel.proc
-        if (rel.active and proc is not None and proc.is_alive
-                and proc is not self.env.active_process):
-            proc.interrupt()
+        if enrol:
+            self._reenrol(rel)
 
     def repeat_purchase(self, rel: Relationship, now: float, failed: bool) -> None:
         """The first repeat purchase: a customer becomes a client."""
@@ -188,40 +196,38 @@ class Market:
                            EventKind.GRIEVANCE_FADED, rel.rung, rel.rung)
         return len(pending)
 
-    def complaint_outcome(self, rel: Relationship, now: float, resolved: bool,
+    def complaint_outcome(self, rel: Relationship, now: float, days_to_resolve: float,
                           grievance: float) -> None:
-        """A complaint was handled (grievance settled; counts as attention) or given up on.
+        """A complaint was resolved after ``days_to_resolve`` days, or given up on (``inf``).
 
-        Settling a grievance only lowers hazards, which the life process allows for by
-        thinning; a complaint nobody handled adds grievances, so it wakes the life process.
+        Handling may undo the grievance behind it (:func:`relsim.model.staff.recovery_probability`:
+        likely when quick, less so when late, rarely when nobody picked it up); a resolved
+        complaint is also attention, so the neglect clock restarts. Either only lowers hazards,
+        which the life process allows for by thinning.
         """
+        r8 = self.rates
+        resolved = not math.isinf(days_to_resolve)
+        p = recovery_probability(days_to_resolve, r8.recovery_quick, r8.recovery_slow,
+                                 r8.recovery_abandoned, r8.recovery_quick_days)
+        pid, firm = rel.person.id, rel.firm.index
+        kind = EventKind.COMPLAINT_RESOLVED if resolved else EventKind.COMPLAINT_ABANDONED
+        self.log.event(now, pid, rel.id, firm, kind, rel.rung, rel.rung)
+        if self.service_stream.uniform() < p and grievance in rel.grievances:
+            rel.grievances.remove(grievance)
+            self.log.event(now, pid, rel.id, firm, EventKind.RECOVERED, rel.rung, rel.rung)
         if resolved:
-            if grievance in rel.grievances:
-                rel.grievances.remove(grievance)
             rel.last_attention = now
-            kind = EventKind.COMPLAINT_RESOLVED
-        else:
-            for _ in range(self.rates.unresolved_complaint_grievances):
-                fades = now + self.service_stream.exponential(self.rates.grievance_fade)
-                bisect.insort(rel.grievances, fades)
-            kind = EventKind.COMPLAINT_ABANDONED
-        self.log.event(now, rel.person.id, rel.id, rel.firm.index, kind, rel.rung, rel.rung)
-        if not resolved and self.rates.unresolved_complaint_grievances:
-            self._wake(rel)
+            self._reenrol(rel)
 
     def attend(self, rel: Relationship, now: float) -> None:
         """An account manager's contact: the neglect clock restarts; a content person may climb."""
         rel.last_attention = now
-        firm = rel.firm
         rung = rel.rung
-        self.log.events.append((now, rel.person.id, rel.id, firm.index, EventKind.CONTACT,
-                                rung, rung, -1, -1))
+        self.log.event(now, rel.person.id, rel.id, rel.firm.index, EventKind.CONTACT, rung, rung)
         if (Rung.CLIENT <= rung < Rung.PARTNER and self.grievances_now(rel, now) == 0
                 and self.service_stream.uniform() < self.rates.promote_on_attention[rung]):
-            self.set_rung(rel, rung + 1, now)
-        cadence = firm.cadence(rel.person, rel.rung)
-        if cadence > 0.0 and rel.contact_ticket < 0:
-            firm.team.schedule(rel, now + cadence)
+            self.set_rung(rel, rung + 1, now, enrol=False)
+        self._reenrol(rel)
 
     def price_comparison(self, rel: Relationship, now: float) -> tuple[Firm | None, float]:
         """A price comparison: the cheapest rival now and the chance the person switches to it."""
@@ -240,14 +246,55 @@ class Market:
                                      r8.price_barrier[rel.rung], r8.price_intercept, r8.price_slope)
         return best, p
 
+    def reference_price_lapse(self, rel: Relationship, now: float) -> None:
+        """Someone who tried at an offer's price found the full price dear: a price defection.
+
+        The comparison was with the price they paid (their reference price); they go to the
+        cheapest rival if it is cheaper than this firm's price now, else back to the pool.
+        """
+        rival, _ = self.price_comparison(rel, now)
+        own = rel.firm.rates.price_for(rel.rung, now)
+        cheaper = rival is not None and rival.rates.offer_price(now) < own
+        self.defect(rel, Cause.PRICE, now, to_firm=rival if cheaper else None, look=False)
+
+    def choose_rival(self, rel: Relationship, now: float) -> Firm | None:
+        """Where a defector over neglect or dissatisfaction goes: a rival, or nowhere (None).
+
+        A share ``defector_joins_rival`` looks for another seller and chooses among the rivals
+        by a multinomial logit of what each offers: its price now (weighted by the price slope
+        and the person's sensitivity) and its service failures.
+        """
+        others = [f for f in self.firms if f is not rel.firm]
+        uniform = self.life_stream.uniform
+        if not others or uniform() >= self.rates.defector_joins_rival:
+            return None
+        if len(others) == 1:
+            return others[0]
+        r8, sens = self.rates, rel.person.price_sensitivity
+        utility = [-r8.price_slope * sens * f.rates.offer_price(now)
+                   - r8.rival_service_weight * f.rates.failure_prob for f in others]
+        top = max(utility)
+        weights = [math.exp(u - top) for u in utility]
+        x = uniform() * sum(weights)
+        for f, w in zip(others, weights, strict=True):
+            x -= w
+            if x < 0.0:
+                return f
+        return others[-1]
+
     def defect(self, rel: Relationship, cause: Cause, now: float,
-               to_firm: Firm | None = None) -> None:
-        """End a relationship for ``cause`` and send the person where that cause takes them."""
+               to_firm: Firm | None = None, look: bool = True) -> None:
+        """End a relationship for ``cause`` and send the person where that cause takes them.
+
+        ``to_firm`` is where a price defector goes; with ``look`` a defector without one may
+        look for another seller (:meth:`choose_rival`).
+        """
         firm, person = rel.firm, rel.person
         self.grievances_now(rel, now)  # log the grievances that faded before the end
         rel.active = False
         rel.end = now
         rel.cause = int(cause)
+        rel.contact_ticket = -1
         self._close_segment(rel, now)
         firm.active_by_rung[rel.rung] -= 1
         firm.lost[cause] += 1
@@ -257,11 +304,8 @@ class Market:
         if cause in LEAVES_MARKET:
             self._leave_market(person, now, cause)
             return
-        if to_firm is None:
-            others = [f for f in self.firms if f is not firm]
-            uniform = self.life_stream.uniform
-            if others and uniform() < self.rates.defector_joins_rival:
-                to_firm = others[int(uniform() * len(others))]
+        if to_firm is None and look:
+            to_firm = self.choose_rival(rel, now)
         if to_firm is None:
             self.pool.add(person)
             firm.lapsed.append(person)
@@ -305,10 +349,12 @@ class Market:
     def snapshot(self, now: float) -> None:
         """Record each firm's counters (the time series is built from these)."""
         for f in self.firms:
-            team = f.team
+            team, desk = f.team, f.desk
             self.log.snapshots.append(
                 (now, f.index, *f.active_by_rung[1:], *f.acquired, *f.lost,
-                 team.served, team.delay_sum, f.reached, f.offers, len(self.pool))
+                 team.served, team.spare_served, team.delay_sum, desk.filed, desk.resolved,
+                 desk.abandoned, desk.wait_sum, desk.resolution_sum, f.reached, f.offers,
+                 len(self.pool))
             )
 
     def _acquire(self, firm: Firm, now: float, step: float) -> None:
@@ -373,25 +419,17 @@ class Market:
             yield env.timeout(step)
 
     def run(self, on_day: Callable[[float], None] | None = None) -> None:
-        """Simulate the scenario's horizon.
+        """Simulate the warm-up and the measured window.
 
         Parameters
         ----------
         on_day : callable, optional
-            Called with the time at each daily round (for progress bars).
+            Called with the simulated time (days since the warm-up began) at each daily
+            round (for progress bars).
         """
-        days = float(self.scenario.simulation.days)
         self._populate()
-        done = self.env.process(self._daily(days, on_day))
-        # The run allocates millions of small objects that die young by reference counting;
-        # the cyclic collector's repeated scans of the growing records cost a third of the time.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            self.env.run(until=done)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        done = self.env.process(self._daily(self.horizon, on_day))
+        self.env.run(until=done)
         for rel in self.relationships:
             if rel.active:
-                self._close_segment(rel, days)
+                self._close_segment(rel, self.horizon)

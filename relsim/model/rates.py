@@ -25,12 +25,17 @@ class MarketRates:
     dissatisfaction_base: float
     dissatisfaction_per_grievance: float
     grievance_fade: float
-    unresolved_complaint_grievances: int
-    complaint_patience_days: float
     price_occasions: float
     price_intercept: float
     price_slope: float
+    reference_price_weight: float
     defector_joins_rival: float
+    rival_service_weight: float  # logit units per unit of failure probability
+    recovery_quick: float
+    recovery_slow: float
+    recovery_abandoned: float
+    recovery_quick_days: float
+    complaint_patience_days: float
     share_of_wallet: tuple[float, ...]
     bond: tuple[float, ...]
     price_barrier: tuple[float, ...]
@@ -47,7 +52,7 @@ class MarketRates:
     @classmethod
     def from_scenario(cls, sc: Scenario) -> MarketRates:
         """Derive the market's rates from a scenario."""
-        sw, ld = sc.switching, sc.ladder
+        sw, ld, rc = sc.switching, sc.ladder, sc.recovery
         cv = sc.population.spend_cv
         return cls(
             relocation=sw.relocation_per_year / YEAR,
@@ -57,12 +62,17 @@ class MarketRates:
             dissatisfaction_base=sw.dissatisfaction_base_per_year / YEAR,
             dissatisfaction_per_grievance=sw.dissatisfaction_per_grievance_per_year / YEAR,
             grievance_fade=1.0 / sw.grievance_memory_days,
-            unresolved_complaint_grievances=sw.unresolved_complaint_grievances,
-            complaint_patience_days=sw.complaint_patience_days,
             price_occasions=sw.price_occasions_per_year / YEAR,
             price_intercept=sw.price_intercept,
             price_slope=sw.price_slope,
+            reference_price_weight=sw.reference_price_weight,
             defector_joins_rival=sw.defector_joins_rival,
+            rival_service_weight=sw.rival_service_weight * 100.0,  # per point -> per unit
+            recovery_quick=rc.quick,
+            recovery_slow=rc.slow,
+            recovery_abandoned=rc.abandoned,
+            recovery_quick_days=rc.quick_days,
+            complaint_patience_days=rc.patience_days,
             share_of_wallet=per_rung(ld.share_of_wallet.as_dict()),
             bond=per_rung(ld.bond.as_dict()),
             price_barrier=per_rung(ld.price_barrier.as_dict()),
@@ -89,6 +99,8 @@ class FirmRates:
     account_managers: int
     contact_every: tuple[float, ...]  # days by rung; 0 means never
     contact_duration: float
+    spare_contacts: str  # "risk", "value" or "none": who gets the capacity left over
+    min_contact_gap: float  # days: nobody is contacted more often
     failure_prob: float
     desk_staff: int
     complaint_handling_days: float
@@ -113,6 +125,8 @@ class FirmRates:
             account_managers=st.account_managers,
             contact_every=per_rung(st.contact_every_days.as_dict()),
             contact_duration=st.contact_duration_days,
+            spare_contacts=st.contact_policy.spare,
+            min_contact_gap=YEAR / st.contact_policy.max_per_year,
             failure_prob=st.service_failure_prob,
             desk_staff=st.service_desk_staff,
             complaint_handling_days=st.complaint_handling_days,

@@ -8,6 +8,7 @@ segment (start, end, rate, rung) is kept and the purchases are drawn in bulk aft
 
 from __future__ import annotations
 
+from array import array
 from enum import IntEnum
 
 
@@ -26,6 +27,7 @@ class EventKind(IntEnum):
     CONTACT = 9
     GRIEVANCE_FADED = 10
     DEFECTED = 11
+    RECOVERED = 12  # a handled complaint undid the grievance behind it
 
     @property
     def label(self) -> str:
@@ -53,30 +55,46 @@ NO_ID = -1
 
 
 class RunLog:
-    """Everything a run appends while it runs, as parallel Python lists."""
+    """Everything a run appends while it runs, in typed columns (``array.array``).
+
+    Typed columns take 8 bytes per float or id and 1 per code, instead of a Python object per
+    value, and the cyclic garbage collector never scans them, so a long run neither bloats
+    memory nor slows down as its records grow. :mod:`relsim.analysis.tables` reads them as
+    numpy arrays without copying.
+    """
+
+    #: Codes stored per event, in this order.
+    EVENT_CODES = ("firm", "kind", "rung_from", "rung_to", "cause", "channel")
 
     def __init__(self) -> None:
-        # events: (time, person, relationship, firm, kind, rung_from, rung_to, cause, channel)
-        self.events: list[tuple[float, int, int, int, int, int, int, int, int]] = []
+        # events: time, person, relationship, and six small codes (EVENT_CODES)
+        self.ev_time = array("d")
+        self.ev_person = array("q")
+        self.ev_rel = array("q")
+        self.ev_codes = array("b")
         # bulk purchase segments: relationship, start, end, rate per day, rung
-        self.seg_rel: list[int] = []
-        self.seg_start: list[float] = []
-        self.seg_end: list[float] = []
-        self.seg_rate: list[float] = []
-        self.seg_rung: list[int] = []
-        # purchases that are events in their own right: relationship, time, rung, failed
-        self.buy_rel: list[int] = []
-        self.buy_time: list[float] = []
-        self.buy_rung: list[int] = []
-        self.buy_failed: list[bool] = []
-        self.buy_offer: list[float] = []  # discount of a coupon or win-back offer, else 0
+        self.seg_rel = array("q")
+        self.seg_start = array("d")
+        self.seg_end = array("d")
+        self.seg_rate = array("d")
+        self.seg_rung = array("b")
+        # purchases that are events in their own right: relationship, time, rung, failed,
+        # and the discount of a coupon or win-back offer (else 0)
+        self.buy_rel = array("q")
+        self.buy_time = array("d")
+        self.buy_rung = array("b")
+        self.buy_failed = array("b")
+        self.buy_offer = array("d")
         # daily snapshots per firm (see Market.snapshot)
         self.snapshots: list[tuple] = []
 
     def event(self, t: float, person: int, rel: int, firm: int, kind: int,
               rung_from: int = -1, rung_to: int = -1, cause: int = -1, channel: int = -1) -> None:
         """Append one state-change event."""
-        self.events.append((t, person, rel, firm, kind, rung_from, rung_to, cause, channel))
+        self.ev_time.append(t)
+        self.ev_person.append(person)
+        self.ev_rel.append(rel)
+        self.ev_codes.extend((firm, kind, rung_from, rung_to, cause, channel))
 
     def open_segment(self, rel: int, t: float, rate: float, rung: int) -> int:
         """Start a bulk-purchase segment; returns its index so it can be closed later."""
@@ -98,3 +116,8 @@ class RunLog:
         self.buy_rung.append(rung)
         self.buy_failed.append(failed)
         self.buy_offer.append(offer)
+
+    @property
+    def n_events(self) -> int:
+        """How many events were recorded."""
+        return len(self.ev_time)

@@ -18,7 +18,7 @@ Other processes can only lower these hazards (a contact resets the neglect clock
 rung; a handled complaint settles a grievance), so the process plans with the hazards of the
 moment it draws and, when the time comes, keeps the event with probability actual hazard /
 planned hazard: thinning, which keeps every draw exact without waking the process at each
-change. The one change that raises a hazard, a complaint nobody handled, interrupts it.
+change; nothing another process does raises a hazard, so the process never needs waking.
 """
 
 from __future__ import annotations
@@ -126,12 +126,13 @@ def life(m: Market, rel: Relationship):
     ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
     customer = int(Rung.CUSTOMER)
-    # Someone who tried at an offer's price judges the next purchase against it: the full
-    # price looks dear by the offer's depth (a reference-price effect), so the coupon-acquired
-    # repeat less (main seed, question 5 on coupons).
-    lapse = (price_switch_probability(rel.offer, person.price_sensitivity,
+    # Someone who tried at an offer's price compares the next purchase with the price they
+    # paid, their reference price (Winer 1986; Kalyanaram & Winer 1995): the full price looks
+    # dear by the offer's depth, and the comparison can end the relationship over price.
+    saving = r8.reference_price_weight * rel.offer
+    lapse = (price_switch_probability(saving, person.price_sensitivity,
                                       r8.price_barrier[customer], r8.price_intercept,
-                                      r8.price_slope) if rel.offer > 0.0 else 0.0)
+                                      r8.price_slope) if saving > 0.0 else 0.0)
     log1p = math.log1p
     inf = math.inf
     while True:
@@ -148,15 +149,12 @@ def life(m: Market, rel: Relationship):
         tau = env.now - rel.last_attention
         neg_ceiling = neg_by_rung[rung]
         neglect = neglect_wait(tau, neg_ceiling, ramp, -log1p(-uniform()))
-        try:
-            if neglect < wait:
-                yield timeout(neglect)
-            elif wait < inf:
-                yield timeout(wait)
-            else:
-                yield env.event()  # nothing can happen until another process interrupts
-        except simpy.Interrupt:
-            continue
+        if neglect < wait:
+            yield timeout(neglect)
+        elif wait < inf:
+            yield timeout(wait)
+        else:
+            return  # every hazard is zero, and nothing can raise one: nothing ever happens
         now = env.now
         now_rung = rel.rung
         if neglect < wait:
@@ -173,7 +171,7 @@ def life(m: Market, rel: Relationship):
         if x < h_buy:
             if rung == customer:
                 if lapse and uniform() < lapse:
-                    m.defect(rel, Cause.PRICE, now)
+                    m.reference_price_lapse(rel, now)
                     return
                 m.repeat_purchase(rel, now, uniform() < q)
             elif uniform() * h_buy < fail_by_rung[now_rung]:

@@ -1,40 +1,48 @@
-"""Capacity-limited staff: account managers who pay attention, a service desk for complaints.
+"""Capacity-limited staff: account managers who spend their attention, a service desk.
 
-Attention is the scarce resource behind neglect (main seed: 65-70% of defections come from
-"lack of attention and interest"). A firm's contact policy asks for a contact with each
-customer every so many days by rung; its account managers work through the due contacts in
-order of due date, one at a time each. When the book of customers outgrows the team, contacts
-fall behind, time since attention grows and the neglect hazard with it: the leaky bucket
-emerges from capacity, not from a rule.
+**Attention is a scarce resource that is spent.** A firm's account managers can make
+``managers / contact_duration`` contacts a day. Each day they first make the contacts that
+have fallen due under the contact policy (every so many days by rung, oldest due date
+first); whatever capacity is left goes to *spare* contacts, by the firm's policy to the
+customers most at risk (the highest neglect hazard now) or the most valuable, never more
+often than the policy's ceiling allows. So more staff means more attention, with
+diminishing returns as gaps approach the ceiling; a book of customers that outgrows the team
+means contacts fall behind, time since attention grows and the neglect hazard with it: the
+leaky bucket emerges from capacity, not from a rule. The team works by the day (one SimPy
+event a day for all its contacts), which is fine for gaps of weeks.
 
-The account managers work through a due-date queue by the day (one SimPy event a day for
-the team) rather than with a ``simpy.Resource`` request per contact, which would cost three
-events per contact (timer, request, release): contacts are the model's most frequent staff
-work, and day resolution is fine for cadences of weeks. The service desk, whose complaints
-arrive at random and may give up waiting, is a ``simpy.Resource`` with reneging.
+**Service recovery.** Complaints queue at the service desk, a ``simpy.Resource``; a
+complainer gives up if nobody picks the complaint up within their patience. A complaint
+resolved quickly mostly undoes the grievance behind it, one resolved late or never mostly
+does not (the complaint studies of TARP for the US Office of Consumer Affairs: most
+complainers stay when their complaint is resolved, nearly all when it is resolved quickly).
+Waiting at the desk is what turns a failure into a lasting grievance, so desk capacity moves
+dissatisfaction defections.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from typing import TYPE_CHECKING
 
 import simpy
+
+from relsim.model.ladder import Rung
 
 if TYPE_CHECKING:
     from relsim.model.firm import Firm
     from relsim.model.market import Market
     from relsim.model.relationship import Relationship
 
-class AccountTeam:
-    """A firm's account managers and their queue of due contacts.
 
-    The team works by the day, the way account managers plan their calls: each day it takes
-    the contacts that have fallen due, oldest first, as many as its capacity allows
-    (managers / contact duration; a fraction of a contact carries to the next day), and
-    whatever it cannot reach waits in the backlog. Attention therefore comes with day
-    resolution, against contact cadences of weeks; the queue and its backlog are exact. One
-    SimPy event a day serves the whole day's contacts.
+class AccountTeam:
+    """A firm's account managers: due contacts first, spare capacity by the contact policy.
+
+    Each relationship the team looks after is *enrolled* under a ticket: an entry in the
+    due-date queue and one that becomes *ready* for a spare contact once the ceiling's
+    minimum gap since the last contact has passed. A contact or a move to another rung
+    enrols it again under a new ticket; entries under old tickets are skipped when met.
 
     Parameters
     ----------
@@ -46,38 +54,100 @@ class AccountTeam:
 
     def __init__(self, market: Market, firm: Firm) -> None:
         self.market = market
-        self.managers = firm.rates.account_managers
-        self.per_day = self.managers / firm.rates.contact_duration
-        self.queue: list[tuple[float, int, Relationship]] = []
+        self.firm = firm
+        rates = firm.rates
+        self.managers = rates.account_managers
+        self.per_day = self.managers / rates.contact_duration
+        self.policy = rates.spare_contacts
+        self.min_gap = rates.min_contact_gap
+        self.due: list[tuple[float, int, Relationship]] = []
+        self.cooling: list[tuple[float, int, Relationship]] = []
+        # ready for a spare contact: by rung, longest since attention first ("risk"), or one
+        # queue by value, highest first ("value")
+        self.ready: list[list[tuple[float, int, Relationship]]] = [[] for _ in Rung]
         self._tickets = 0
-        self.served = 0
-        self.delay_sum = 0.0  # total days contacts were made after their due date
+        self.served = 0  # contacts made
+        self.spare_served = 0  # of which spare contacts
+        self.delay_sum = 0.0  # days due contacts were made after their due date
         if self.managers:
             market.env.process(self._workday())
 
-    def schedule(self, rel: Relationship, due: float) -> None:
-        """Ask for a contact with ``rel`` at time ``due`` (replacing any pending one)."""
+    def enrol(self, rel: Relationship, due: float | None) -> None:
+        """Enrol ``rel`` under a new ticket: next due at ``due`` (None: never due)."""
         if self.managers == 0:
             return
         self._tickets += 1
-        rel.contact_ticket = self._tickets
-        heapq.heappush(self.queue, (due, self._tickets, rel))
+        ticket = self._tickets
+        rel.contact_ticket = ticket
+        if due is not None:
+            heapq.heappush(self.due, (due, ticket, rel))
+        if self.policy != "none":
+            heapq.heappush(self.cooling, (rel.last_attention + self.min_gap, ticket, rel))
+
+    def _ready_up(self, now: float) -> None:
+        cooling, ready = self.cooling, self.ready
+        by_value = self.policy == "value"
+        while cooling and cooling[0][0] <= now:
+            _, ticket, rel = heapq.heappop(cooling)
+            if rel.active and rel.contact_ticket == ticket:
+                if by_value:
+                    value = rel.person.rate * rel.person.basket
+                    heapq.heappush(ready[0], (-value, ticket, rel))
+                else:
+                    heapq.heappush(ready[rel.rung], (rel.last_attention, ticket, rel))
+
+    def _next_spare(self, now: float) -> Relationship | None:
+        """The relationship a spare contact goes to now, by the policy (None: nobody)."""
+        ready = self.ready
+        if self.policy == "value":
+            heap = ready[0]
+            while heap:
+                _, ticket, rel = heapq.heappop(heap)
+                if rel.active and rel.contact_ticket == ticket:
+                    return rel
+            return None
+        # Most at risk: the highest neglect hazard now, bond times the ramp's fraction, among
+        # the longest-neglected of each rung.
+        bond, ramp = self.firm.bond, self.market.rates.neglect_ramp_days
+        best, best_hazard = -1, -math.inf
+        for rung, heap in enumerate(ready):
+            while heap:
+                _, ticket, rel = heap[0]
+                if rel.active and rel.contact_ticket == ticket and rel.rung == rung:
+                    tau = now - rel.last_attention
+                    hazard = bond[rung] * (min(tau / ramp, 1.0) if ramp > 0 else 1.0)
+                    if hazard > best_hazard:
+                        best, best_hazard = rung, hazard
+                    break
+                heapq.heappop(heap)
+        if best < 0:
+            return None
+        return heapq.heappop(ready[best])[2]
 
     def _workday(self):
-        env, queue, attend = self.market.env, self.queue, self.market.attend
+        env, due, attend = self.market.env, self.due, self.market.attend
         carry = 0.0
         while True:
             now = env.now
             allowance = self.per_day + carry
-            while queue and allowance >= 1.0 and queue[0][0] <= now:
-                due, ticket, rel = heapq.heappop(queue)
+            while due and allowance >= 1.0 and due[0][0] <= now:
+                when, ticket, rel = heapq.heappop(due)
                 if not rel.active or rel.contact_ticket != ticket:
-                    continue  # the customer left, or the contact was rescheduled
-                rel.contact_ticket = -1
+                    continue  # the customer left, or was contacted or moved since
                 allowance -= 1.0
                 self.served += 1
-                self.delay_sum += now - due
+                self.delay_sum += now - when
                 attend(rel, now)
+            if allowance >= 1.0 and self.policy != "none":
+                self._ready_up(now)
+                while allowance >= 1.0:
+                    rel = self._next_spare(now)
+                    if rel is None:
+                        break
+                    allowance -= 1.0
+                    self.served += 1
+                    self.spare_served += 1
+                    attend(rel, now)
             carry = min(allowance, 1.0)  # idle hours are not banked beyond a contact's worth
             yield env.timeout(1.0)
 
@@ -99,13 +169,20 @@ class ServiceDesk:
         self.resource = simpy.Resource(market.env, capacity=staff) if staff > 0 else None
         self.handling_days = firm.rates.complaint_handling_days
         self.patience = market.rates.complaint_patience_days
+        self.filed = 0
+        self.wait_sum = 0.0  # days complaints waited before someone picked them up
+        self.resolution_sum = 0.0  # days from filing to resolution, over resolved complaints
+        self.resolved = 0
+        self.abandoned = 0
 
     def file(self, rel: Relationship, grievance: float) -> None:
         """A customer complains about ``grievance`` (its fade time identifies it)."""
+        self.filed += 1
         self.market.env.process(self._complaint(rel, grievance))
 
     def _complaint(self, rel: Relationship, grievance: float):
         env, m = self.market.env, self.market
+        filed = env.now
         resolved = False
         if self.resource is not None:
             with self.resource.request() as req:
@@ -115,9 +192,42 @@ class ServiceDesk:
                 else:
                     served = req in (yield req | env.timeout(self.patience))
                 if served:
+                    self.wait_sum += env.now - filed
                     yield env.timeout(m.service_stream.exponential(1.0 / self.handling_days))
                     resolved = True
         else:
             yield env.timeout(self.patience)
+        if resolved:
+            self.resolved += 1
+            self.resolution_sum += env.now - filed
+        else:
+            self.abandoned += 1
+            self.wait_sum += env.now - filed
         if rel.active:
-            m.complaint_outcome(rel, env.now, resolved, grievance)
+            m.complaint_outcome(rel, env.now, env.now - filed if resolved else math.inf,
+                                grievance)
+
+
+def recovery_probability(days_to_resolve: float, quick: float, slow: float, abandoned: float,
+                         quick_days: float) -> float:
+    """Chance that handling a complaint undoes the grievance behind it.
+
+    ``slow + (quick - slow) exp(-t / quick_days)`` for a complaint resolved after ``t`` days,
+    ``abandoned`` for one nobody resolved (``t`` infinite).
+
+    Parameters
+    ----------
+    days_to_resolve : float
+        Days from filing to resolution; ``inf`` if the complainer gave up.
+    quick, slow, abandoned : float
+        Recovery probabilities of a quick, a late and an abandoned complaint.
+    quick_days : float
+        Time scale of "quickly", in days.
+
+    Returns
+    -------
+    float
+    """
+    if math.isinf(days_to_resolve):
+        return abandoned
+    return slow + (quick - slow) * math.exp(-days_to_resolve / quick_days)

@@ -19,13 +19,15 @@ from relsim.storage.rundir import MANIFEST, read_json, read_run
 
 
 def _rebuild_run(d: Path) -> None:
-    from relsim.config.schema import Scenario
+    import msgspec
+
+    from relsim.config.schema import Scenario, validate
     from relsim.reporting.run_report import write_tables_report
 
     tables, meta = read_run(d)
     try:
-        sc = Scenario.model_validate(meta["scenario"])
-    except ValueError as err:
+        sc = validate(meta["scenario"], Scenario)
+    except (msgspec.ValidationError, ValueError) as err:
         raise RunDirError(f"{d / MANIFEST}: its scenario does not validate "
                           f"({str(err).splitlines()[0]})") from None
     write_tables_report(tables, sc, int(meta["seed"]), d / "report.html")
@@ -65,14 +67,17 @@ def _rebuild_study(d: Path) -> None:
 
 
 def _rebuild_sweep(d: Path) -> None:
+    import msgspec
+
+    from relsim.config.schema import validate
     from relsim.experiments.sweep_summary import summarise_sweep
     from relsim.experiments.sweeps import SPEC_FILE, Sweep, SweepPlan, draw_design, point_values
     from relsim.reporting.sweep_report import write_sweep_report
 
     meta = read_json(d / SPEC_FILE, "sweep record")
     try:
-        sweep = Sweep.model_validate(meta["spec"])
-    except (KeyError, ValueError) as err:
+        sweep = validate(meta["spec"], Sweep)
+    except (KeyError, ValueError, msgspec.ValidationError) as err:
         raise RunDirError(f"{d / SPEC_FILE}: not a sweep record relsim can read "
                           f"({str(err).splitlines()[0]})") from None
     design = draw_design(sweep)

@@ -8,7 +8,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-PACKAGES = ("relsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "scipy",
+PACKAGES = ("relsim", "simpy", "numpy", "pandas", "pyarrow", "msgspec", "scipy",
             "statsmodels", "plotly", "SALib")
 
 
