@@ -1,59 +1,63 @@
-"""Benchmark: the full model against a bare SimPy loop emitting as many purchase events.
+"""Benchmark: the model against bare SimPy loops doing a known share of its work.
 
-For each market size the default scenario is scaled (initial customers, budgets and staff in
-proportion) and simulated; in the same run a bare SimPy loop, one process per average active
-customer doing nothing but ``yield env.timeout(...)`` once per purchase, emits the same number
-of purchase events over the same horizon. Each measurement runs in a fresh subprocess so its
-peak memory is its own; model and baseline alternate, and the medians are reported.
+Sides, each in a fresh subprocess (so peak memory is its own), best of ``--repeats``:
 
-    python benchmarks/bench_simulation.py            # 10k and 100k people, 3 repeats
-    python benchmarks/bench_simulation.py --sizes 10000 --repeats 1
+- **model**: ``relsim.simulate`` of the default scenario scaled to ``people`` (warm-up, event
+  loop and tables);
+- **bare, one event per purchase**: a SimPy loop with one process per active customer that
+  does nothing but ``yield env.timeout(...)`` once per purchase, as many purchases as the
+  model made: what simulating every purchase as an event would cost;
+- **bare, same drawing**: the same number of SimPy events as the model's, spread over the
+  same number of processes, plus the model's own way of drawing purchases in bulk (Poisson
+  counts per segment, uniform times, gamma spend) for as many purchases: the cost of the
+  model's machinery without its logic. ``model / same drawing`` is the price of the logic;
+- **previous version** (``--baseline-src DIR``, a checkout of an earlier relsim): its
+  ``simulate`` of its own default scenario, for regressions.
+
+    python benchmarks/bench_simulation.py                      # 10k and 100k people
+    python benchmarks/bench_simulation.py --sizes 10000 --repeats 3 --baseline-src /tmp/old
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
 
 
 def scaled_overrides(people: int) -> list[str]:
-    k = people / 10_000
+    """The default scenario with everything proportional to the market scaled with it."""
+    import relsim
+
+    base = relsim.load_scenario()
+    k = people / base.simulation.people
     sets = [f"simulation.people={people}"]
-    for firm in ("focal", "rival"):
-        sets += [f"firms.{firm}.initial_customers={int(3000 * k)}",
-                 f"firms.{firm}.acquisition_budget_per_year={15000 * k}",
-                 f"firms.{firm}.account_managers={max(1, round(5 * k))}",
-                 f"firms.{firm}.service_desk_staff={max(1, round(1 * k))}"]
+    for name, st in base.firms.items():
+        sets += [f"firms.{name}.initial_customers={int(st.initial_customers * k)}",
+                 f"firms.{name}.acquisition_budget_per_year={st.acquisition_budget_per_year * k}",
+                 f"firms.{name}.account_managers={max(1, round(st.account_managers * k))}",
+                 f"firms.{name}.service_desk_staff={max(1, round(st.service_desk_staff * k))}"]
     return sets
 
 
 def measure_model(people: int) -> dict:
     import relsim
-    from relsim.analysis.tables import transactions_table
-    from relsim.model.market import Market
 
     sc = relsim.load_scenario(overrides=scaled_overrides(people))
     t0 = time.perf_counter()
-    m = Market(sc, seed=sc.simulation.seed)
-    m.run()
-    t1 = time.perf_counter()
-    tx = transactions_table(m)
-    t2 = time.perf_counter()
-    days = sc.simulation.days
-    customer_days = sum((min(r.end, days) if r.end == r.end else days) - r.start
-                        for r in m.relationships)
-    return {"seconds": t2 - t0, "event_loop_seconds": t1 - t0, "bulk_purchase_seconds": t2 - t1,
-            "purchases": len(tx), "simpy_events": next(m.env._eid),
-            "customer_years": customer_days / 365.0, "days": days,
-            "mean_active": customer_days / days}
+    res = relsim.simulate(sc)
+    seconds = time.perf_counter() - t0
+    rels = len(res.customers)
+    return {"seconds": seconds, "purchases": len(res.transactions),
+            "events": int(res.timings["simpy_events"]),
+            "relationships": rels, "days": sc.simulation.days + sc.simulation.warmup_days}
 
 
-def measure_bare(processes: int, events: int, days: float) -> dict:
+def measure_bare_per_purchase(processes: int, events: int, days: float) -> dict:
     import numpy as np
     import simpy
 
@@ -63,62 +67,125 @@ def measure_bare(processes: int, events: int, days: float) -> dict:
     count = [0]
 
     def customer(waits):
-        # Pre-drawn waits, so the loop measures SimPy and nothing else.
         i = 0
-        while True:
+        while True:  # pre-drawn waits: the loop measures SimPy and nothing else
             if i == len(waits):
                 waits, i = rng.exponential(1.0 / rate, 256).tolist(), 0
             yield env.timeout(waits[i])
             i += 1
             count[0] += 1
 
+    t0 = time.perf_counter()
     for _ in range(processes):
         env.process(customer(rng.exponential(1.0 / rate, 256).tolist()))
-    t0 = time.perf_counter()
     env.run(until=days)
     return {"seconds": time.perf_counter() - t0, "purchases": count[0]}
 
 
-def child(kind: str, args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, *args], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout)
+def measure_bare_same_drawing(processes: int, events: int, purchases: int, days: float) -> dict:
+    import numpy as np
+    import simpy
+
+    rng = np.random.default_rng(2)
+    env = simpy.Environment()
+    rate = events / (processes * days)
+
+    def relationship(waits):
+        i = 0
+        while True:
+            if i == len(waits):
+                waits, i = rng.exponential(1.0 / rate, 256).tolist(), 0
+            yield env.timeout(waits[i])
+            i += 1
+
+    t0 = time.perf_counter()
+    for _ in range(processes):
+        env.process(relationship(rng.exponential(1.0 / rate, 256).tolist()))
+    env.run(until=days)
+    # The model's bulk drawing, for as many purchases over as many segments.
+    segments = max(processes * 3, 1)
+    start = rng.random(segments) * days
+    length = rng.random(segments) * (days - start)
+    seg_rate = purchases / max(length.sum(), 1e-9)
+    counts = rng.poisson(seg_rate * length)
+    which = np.repeat(np.arange(segments), counts)
+    t = start[which] + rng.random(len(which)) * length[which]
+    order = np.lexsort((which, t))
+    amount = np.round(rng.gamma(6.25, 1 / 6.25, len(t)) * 10.0, 2)[order]
+    return {"seconds": time.perf_counter() - t0, "purchases": int(len(amount))}
+
+
+def measure_previous(src: str) -> dict:
+    sys.path.insert(0, src)
+    import relsim
+
+    assert os.path.realpath(os.path.dirname(relsim.__file__)).startswith(os.path.realpath(src))
+    sc = relsim.load_scenario()
+    t0 = time.perf_counter()
+    res = relsim.simulate(sc)
+    return {"seconds": time.perf_counter() - t0, "purchases": len(res.transactions)}
+
+
+def child(kind: str, *args: object) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, *map(str, args)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def best(runs: list[dict]) -> dict:
+    """The fastest run, with the largest peak memory of all (both are what a user meets)."""
+    fastest = min(runs, key=lambda r: r["seconds"])
+    return {**fastest, "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--baseline-src", help="a checkout of an earlier relsim to compare with")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         kind, *rest = a.child
-        res = measure_model(int(rest[0])) if kind == "model" else measure_bare(
-            int(rest[0]), int(rest[1]), float(rest[2]))
+        if kind == "model":
+            res = measure_model(int(rest[0]))
+        elif kind == "per_purchase":
+            res = measure_bare_per_purchase(int(rest[0]), int(rest[1]), float(rest[2]))
+        elif kind == "same_drawing":
+            res = measure_bare_same_drawing(int(rest[0]), int(rest[1]), int(rest[2]),
+                                            float(rest[3]))
+        else:
+            res = measure_previous(rest[0])
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(res))
         return
 
-    print(f"{'people':>8} {'purchases':>10} {'SimPy ev':>9} {'cust-yr/s':>10} {'purch/s':>10} "
-          f"{'bare purch/s':>12} {'ratio':>6} {'model MB':>9} {'bare MB':>8}")
+    print(f"best of {a.repeats}; seconds and peak MB per side")
+    print(f"{'people':>8} {'purchases':>10} {'events':>8} {'model s':>8} {'MB':>6} "
+          f"{'per-purchase s':>14} {'MB':>6} {'same-drawing s':>14} {'MB':>6} "
+          f"{'model/same':>10}")
     for people in a.sizes:
-        models, bares = [], []
-        for _ in range(a.repeats):
-            m = child("model", [str(people)])
+        models, per, same = [], [], []
+        for _ in range(a.repeats):  # the sides alternate, so load affects them alike
+            m = child("model", people)
             models.append(m)
-            bares.append(child("bare", [str(round(m["mean_active"])), str(m["purchases"]),
-                                        str(m["days"])]))
-        m_s = statistics.median(x["seconds"] for x in models)
-        b_s = statistics.median(x["seconds"] for x in bares)
-        m0, b0 = models[0], bares[0]
-        model_rate = m0["purchases"] / m_s
-        bare_rate = b0["purchases"] / b_s
-        print(f"{people:>8} {m0['purchases']:>10} {m0['simpy_events']:>9} "
-              f"{m0['customer_years'] / m_s:>10.0f} {model_rate:>10.0f} {bare_rate:>12.0f} "
-              f"{model_rate / bare_rate:>6.2f} {max(x['peak_rss_mb'] for x in models):>9.0f} "
-              f"{max(x['peak_rss_mb'] for x in bares):>8.0f}")
-    print("model time = event loop + drawing the bulk purchases (the transactions table); "
-          "ratio = model purchases/s over bare-loop purchases/s (>= 1 means no slower)")
+            per.append(child("per_purchase", m["relationships"], m["purchases"], m["days"]))
+            same.append(child("same_drawing", m["relationships"], m["events"],
+                              m["purchases"], m["days"]))
+        m, p, s = best(models), best(per), best(same)
+        print(f"{people:>8} {m['purchases']:>10} {m['events']:>8} {m['seconds']:>8.2f} "
+              f"{m['peak_rss_mb']:>6.0f} {p['seconds']:>14.2f} {p['peak_rss_mb']:>6.0f} "
+              f"{s['seconds']:>14.2f} {s['peak_rss_mb']:>6.0f} "
+              f"{m['seconds'] / s['seconds']:>10.2f}")
+    if a.baseline_src:
+        now, before = [], []
+        for _ in range(a.repeats):
+            now.append(child("model", 10_000))
+            before.append(child("previous", a.baseline_src))
+        n, b = best(now), best(before)
+        print(f"default scenario: this version {n['seconds']:.2f} s ({n['peak_rss_mb']:.0f} MB), "
+              f"previous {b['seconds']:.2f} s ({b['peak_rss_mb']:.0f} MB): "
+              f"{n['seconds'] / b['seconds'] - 1:+.0%}")
 
 
 if __name__ == "__main__":

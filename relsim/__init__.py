@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from relsim._version import __version__
 
 _LAZY = {
     "Scenario": "relsim.config.schema",

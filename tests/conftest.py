@@ -31,7 +31,7 @@ def no_global_random_state(request):
 
 def small(**overrides: object) -> relsim.Scenario:
     """The default scenario shrunk for fast tests, with extra ``KEY=VALUE`` overrides."""
-    sets = ["simulation.people=3000", "simulation.days=365",
+    sets = ["simulation.people=3000", "simulation.days=365", "simulation.warmup_days=0",
             "firms.focal.initial_customers=900", "firms.rival.initial_customers=900",
             "firms.focal.account_managers=2", "firms.rival.account_managers=2",
             "firms.focal.acquisition_budget_per_year=5000",

@@ -28,7 +28,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (Debian package 'chromium')",
                 allow_module_level=True)
 
-playwright = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright  # noqa: E402 - a test dependency: missing is an error
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ def test_unknown_key_and_unknown_arm_name_the_file_and_key(tmp_path):
     bad = tiny_experiment(tmp_path, claims='''
 [[claims]]
 name = "x"
-source = "y"
+source = "relsim-assumption"
 metric = "profit"
 arm = "nobody"
 range = [0, 1]
@@ -66,9 +66,9 @@ colour = "red"
 
 def test_claim_needs_its_reference_arm_and_an_ordered_range():
     with pytest.raises(ValueError, match="against"):
-        Claim(name="c", source="s", kind="difference", arm="a", range=(0, 1))
+        Claim(name="c", source="relsim-assumption", kind="difference", arm="a", range=(0, 1))
     with pytest.raises(ValueError, match="low <= high"):
-        Claim(name="c", source="s", arm="a", range=(1, 0))
+        Claim(name="c", source="relsim-assumption", arm="a", range=(1, 0))
 
 
 def test_a_bad_scenario_in_an_arm_names_the_arm(tmp_path):
@@ -88,7 +88,8 @@ REPS = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 4, "replication": [0, 1, 2, 3] *
 
 
 def claim(**kw):
-    return Claim(**{"name": "c", "source": "s", "arm": "b", "range": (-1e9, 1e9), **kw})
+    return Claim(**{"name": "c", "source": "relsim-assumption", "arm": "b", "range": (-1e9, 1e9),
+                    **kw})
 
 
 def test_claim_kinds_compute_what_they_say():
@@ -133,7 +134,7 @@ def test_an_unknown_metric_is_refused_before_anything_runs(tmp_path):
     p = tiny_experiment(tmp_path, claims='''
 [[claims]]
 name = "x"
-source = "y"
+source = "relsim-assumption"
 metric = "no_such_metric"
 arm = "base"
 range = [0, 1]
@@ -146,7 +147,7 @@ def test_experiment_command_writes_results_and_verdicts(tmp_path, capsys):
     p = tiny_experiment(tmp_path, claims='''
 [[claims]]
 name = "staff cost money"
-source = "arithmetic"
+source = "relsim-assumption"
 kind = "difference"
 metric = "sales_managers"
 arm = "staffed"
@@ -155,7 +156,7 @@ range = [0, inf]
 
 [[claims]]
 name = "an impossible figure"
-source = "nowhere"
+source = "relsim-assumption"
 metric = "revenue"
 arm = "base"
 range = [1e9, 2e9]
@@ -200,3 +201,53 @@ def test_compare_command_prints_intervals_and_differences(tmp_path, capsys):
     assert s.loc[s["arm"] == "baseline", "diff"].isna().all()
     assert (out / "strategy.csv").exists() and (out / "report.html").exists()
     assert main(["compare", base, "--reps", "0", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_precision_adds_replications_until_the_intervals_are_narrow(tmp_path, capsys):
+    p = tiny_experiment(tmp_path, claims='''
+[[claims]]
+name = "revenue"
+source = "relsim-assumption"
+metric = "revenue"
+arm = "base"
+range = [0, inf]
+''')
+    out = tmp_path / "out"
+    assert main(["experiment", str(p), "--out", str(out), "--precision", "0.05",
+                 "--max-reps", "10"]) == 0
+    text = capsys.readouterr().out
+    claims = pd.read_csv(out / "claims.csv")
+    meta = json.loads((out / "manifest.json").read_text())
+    n = meta["replications_finished"]["base"]
+    rel = (claims.loc[0, "ci_high"] - claims.loc[0, "ci_low"]) / 2 / claims.loc[0, "value"]
+    if "precision reached" in text:
+        # stopped at the first n whose interval was narrow enough, after looking 5 further
+        assert rel <= 0.05 and n + 5 <= 10 and f"at {n} replications" in text
+    else:
+        assert "--max-reps 10 reached" in text and n == 10
+    assert main(["experiment", str(p), "--out", str(tmp_path / "o2"), "--precision", "1e-9",
+                 "--max-reps", "3"]) == 0
+    assert "--max-reps 3 reached before the precision" in capsys.readouterr().out
+    assert main(["experiment", str(p), "--max-reps", "3"]) == 2  # only with --precision
+
+
+def test_a_recorded_experiment_reruns_to_the_same_numbers(tmp_path, capsys):
+    p = tiny_experiment(tmp_path, claims='''
+[[claims]]
+name = "staff cost money"
+source = "relsim-assumption"
+kind = "difference"
+metric = "sales_managers"
+arm = "staffed"
+against = "base"
+range = [0, inf]
+''')
+    out = tmp_path / "out"
+    assert main(["experiment", str(p), "--out", str(out)]) == 0
+    assert (out / "odd.md").read_text().startswith("# ODD description")
+    p.unlink()  # the rerun needs only the output folder
+    capsys.readouterr()
+    assert main(["experiment", "--rerun", str(out), "--out", str(tmp_path / "again")]) == 0
+    text = capsys.readouterr().out
+    assert "claims.csv: identical" in text and "summary.csv: identical" in text
+    assert main(["experiment", "--rerun", str(tmp_path / "nothing")]) == 2

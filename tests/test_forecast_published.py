@@ -1,6 +1,6 @@
 """The buy-till-you-die models reproduce published fits on the CDNOW 1/10 sample.
 
-The CDNOW files ship inside the ``lifetimes`` package (a test dependency only).
+The CDNOW files are kept in ``tests/data`` with their provenance.
 """
 
 import os
@@ -16,8 +16,7 @@ from relsim.forecast.fitters.bgnbd import BetaGeoModel, fit_bgnbd
 from relsim.forecast.fitters.gammagamma import GammaGammaModel, fit_gamma_gamma
 from relsim.forecast.fitters.paretonbd import ParetoNBDModel, fit_paretonbd
 
-lifetimes = pytest.importorskip("lifetimes")
-DATA = os.path.join(os.path.dirname(lifetimes.__file__), "datasets")
+DATA = os.path.join(os.path.dirname(__file__), "data")  # see data/README.md
 
 
 def sig3(value: float) -> float:

@@ -59,11 +59,22 @@ def test_a_loyalty_discount_cuts_price_defections():
 
 
 def test_relocation_is_exogenous_to_strategy():
-    # Staff do not keep people from moving house: relocation counts differ only by noise.
-    a = focal_losses(**{"firms.focal.account_managers": 0}).get("relocation", 0)
-    b = focal_losses(**{"firms.focal.account_managers": 4}).get("relocation", 0)
-    # fewer customers without staff, so fewer can relocate; never more
-    assert a <= b + 3 * math.sqrt(a + b)
+    # Staff do not keep people from moving house: relocations per customer-year are the same
+    # with no account manager and with four (they differ in how many customers there are).
+    rates = []
+    for k in (0, 4):
+        sc = small(**{"simulation.days": 730, "firms.focal.account_managers": k})
+        res = relsim.simulate(sc, seed=21)
+        own = res.timeseries[res.timeseries["firm"] == "focal"]
+        exposure = own["active"].iloc[:-1].sum() / 365.0
+        n = int(own["lost_relocation"].iloc[1:].sum())
+        rates.append((n / exposure, n / exposure**2))  # rate and its Poisson variance
+    (a, va), (b, vb) = rates
+    assert abs(a - b) < 4 * math.sqrt(va + vb), rates
+    # both are the scenario's relocation hazard
+    hazard = small().switching.relocation_per_year
+    for r, v in rates:
+        assert abs(r - hazard) < 4 * math.sqrt(v), (r, hazard)
 
 
 @pytest.mark.parametrize("staff, abandoned_share_at_most", [(0, 1.0), (3, 0.05)])

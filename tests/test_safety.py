@@ -178,12 +178,20 @@ def test_leftovers_of_a_killed_write_are_cleaned_by_the_next_run(tmp_path):
     (stale / "transactions.parquet").write_bytes(b"half")
     assert main(["run", *TINY, "--out", str(out)]) == 0
     assert not stale.exists()
-    # killed between the two renames of a replacement: the old folder is put back
+    # killed between the two renames of a replacement: the complete old folder is put back
+    # before anything else happens to it
+    from relsim.storage.ownership import write_owned_dir
+
+    before = (out / "manifest.json").read_text()
     old = partial_name(out, OLD)
     os.replace(out, old)
-    assert main(["report", str(tmp_path / "nothing")]) == 2  # unrelated; out is still gone
-    assert main(["run", *TINY, "--out", str(out)]) == 0
-    assert out.is_dir() and not old.exists()
+
+    def interrupted(tmp):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # the next write is interrupted in turn
+        write_owned_dir(out, "run", interrupted)
+    assert (out / "manifest.json").read_text() == before and not old.exists()
 
 
 # --- the disk --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 - :mod:`~relsim.analysis.simulation` runs a scenario and returns its tables;
 - :mod:`~relsim.analysis.tables` turns a run's log into DataFrames;
-- :mod:`~relsim.analysis.economics` ledgers, NPV, CLV (the main seed's Tables 7.2 and 7.3);
+- :mod:`~relsim.analysis.economics` ledgers, NPV, CLV (the lecture notes' Tables 7.2 and 7.3);
 - :mod:`~relsim.analysis.metrics` one flat record of figures per run;
 - :mod:`~relsim.analysis.facts` the sources' figures beside a run's;
 - :mod:`~relsim.analysis.statistics` intervals over replications.

@@ -1,6 +1,6 @@
 """Economics: what a firm's relationships earn and cost, in money, per period and in total.
 
-The main seed's Table 7.3 computes one buyer's profitability from the average sale, the
+The lecture notes' Table 7.3 computes one buyer's profitability from the average sale, the
 purchases per year, the profit from sales and the costs of the relationship (delivery, bonuses
 to store staff, returns, the database, sales managers' salaries, other). Here every one of
 those lines, and the cost of every strategy lever, is computed from a run's tables and the
@@ -219,7 +219,7 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
 
 def value_frequency_groups(transactions: pd.DataFrame, firm: str, horizon_days: float,
                            cuts: tuple[float, float] | None = None) -> pd.DataFrame:
-    """The main seed's Table 7.2: buyers in four groups by purchase value and frequency.
+    """The lecture notes' Table 7.2: buyers in four groups by purchase value and frequency.
 
     Each of the firm's buyers is placed by purchases per month and mean purchase value, high
     or low against the cut points (by default the medians over buyers).

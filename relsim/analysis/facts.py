@@ -1,138 +1,252 @@
-"""The source documents' figures beside what a run produced (``relsim facts RUN_DIR``).
+"""Source facts: figures the literature reports, measured on runs the way the source states them.
 
-Each fact is measured from the run's tables for the focal firm, the way the source states
-it, and set beside the source's range. The acceptance band is the source's range widened by
-the tolerance the calibration promises (two points for the cause shares).
+A *fact* names a measure of a run (any of :func:`relsim.analysis.metrics.metric_names`), the
+range a source gives, the source (an id of the register, :mod:`relsim.config.sources`) and a
+*role*, which says what reproducing it is evidence of:
+
+- ``input``: the scenario was set from this figure, so the run reads it back;
+- ``calibrated``: a target the free values were fitted to (``relsim calibrate``);
+- ``predicted``: never a target; only these are evidence that the mechanisms work.
+
+A fact may compare the scenario with a *variant* (a few values changed): its measure is then
+the variant's minus the base's, paired replication by replication. Facts are judged on the 95%
+interval of their measure over replications (held, not held, inconclusive), never on a mean
+alone. The measures that are not plain run figures are computed here (:func:`fact_measures`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from relsim.model.causes import SOURCE_SHARES, Cause
+from relsim.config.targets import Fact
+from relsim.model.causes import Cause
+from relsim.model.rates import YEAR
 
 #: Purchases per year separating monthly from weekly and weekly from twice-weekly buyers
 #: (geometric midpoints of 12, 52 and 104).
 FREQUENCY_CUTS = (float(np.sqrt(12 * 52)), float(np.sqrt(52 * 104)))
-#: Shortest relationship whose purchase frequency is classified, in days.
+FREQUENCY_CLASSES = ("monthly", "weekly", "twice_weekly")
+#: Shortest stay in the window whose purchase frequency is classified, in days.
 MIN_DAYS_FOR_FREQUENCY = 90.0
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One source figure and the run's value."""
-
-    name: str
-    source: str
-    low: float
-    high: float
-    value: float
-    tolerance: float = 0.0
-
-    @property
-    def holds(self) -> bool:
-        """Whether the run's value lies within the source range widened by the tolerance."""
-        return bool(self.low - self.tolerance <= self.value <= self.high + self.tolerance)
-
-
-def cause_shares(customers: pd.DataFrame, firm: str) -> pd.Series:
-    """Share of the firm's ended relationships by cause (all causes, summing to 1)."""
-    ended = customers[(customers["firm"] == firm) & customers["cause"].notna()]
-    counts = ended["cause"].value_counts().reindex([c.label for c in Cause], fill_value=0)
-    total = counts.sum()
-    return counts / total if total else counts.astype(float)
-
-
 def observed_frequency(customers: pd.DataFrame, horizon_days: float) -> pd.Series:
-    """Purchases per year during each relationship lasting at least 90 days."""
+    """Purchases per year in the window of each relationship there for at least 90 days."""
     end = customers["end_day"].fillna(horizon_days)
     days = end - customers["start_day"].clip(lower=0.0)
     keep = days >= MIN_DAYS_FOR_FREQUENCY
-    return customers.loc[keep, "purchases"] / (days[keep] / 365.0)
+    return customers.loc[keep, "purchases"] / (days[keep] / YEAR)
 
 
 def frequency_classes(per_year: pd.Series) -> pd.Series:
     """Classify purchase rates as monthly, weekly or twice_weekly buyers."""
-    labels = np.array(["monthly", "weekly", "twice_weekly"])
+    labels = np.array(FREQUENCY_CLASSES)
     return pd.Series(labels[np.digitize(per_year.to_numpy(), FREQUENCY_CUTS)],
                      index=per_year.index)
 
 
-def top_share(values: pd.Series, top: float = 0.2) -> float:
+def top_share(values: pd.Series | np.ndarray, top: float = 0.2) -> float:
     """Share of the total held by the largest ``top`` fraction of the values."""
-    v = np.sort(values.to_numpy(dtype=float))[::-1]
-    if v.sum() <= 0:
-        return float("nan")
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    if v.sum() <= 0 or not len(v):
+        return math.nan
     k = max(int(round(top * len(v))), 1)
     return float(v[:k].sum() / v.sum())
 
 
-def measure(customers: pd.DataFrame, transactions: pd.DataFrame, firm: str,
-            horizon_days: float) -> list[Fact]:
-    """Measure the design guide's source figures on one firm's relationships.
+def first_year_defection_ratio(customers: pd.DataFrame, horizon_days: float) -> float:
+    """Defection rate in a relationship's first year over the rate after it (per customer-year).
+
+    Each relationship's time in the window is split at its first anniversary; exits to
+    relocation and death (which no relationship causes) are left out. Above 1: newcomers
+    leave faster than the established, as measured retention curves show.
+    """
+    start = customers["start_day"].to_numpy()
+    end = customers["end_day"].fillna(horizon_days).to_numpy()
+    cause = customers["cause"].astype(str).to_numpy()
+    own = ~np.isin(cause, [Cause.RELOCATION.label, Cause.OTHER.label]) & (cause != "nan")
+    ended = customers["end_day"].notna().to_numpy() & own
+    lo = np.maximum(start, 0.0)
+    anniversary = start + YEAR
+    young = np.clip(np.minimum(end, anniversary) - lo, 0.0, None)
+    old = np.clip(end - np.maximum(lo, anniversary), 0.0, None)
+    died_young = ended & (end < anniversary)
+    died_old = ended & (end >= anniversary)
+    if young.sum() <= 0 or old.sum() <= 0 or died_old.sum() == 0:
+        return math.nan
+    return float((died_young.sum() / young.sum()) / (died_old.sum() / old.sum()))
+
+
+def fact_measures(tables: dict[str, pd.DataFrame], firm: str,
+                  horizon_days: float) -> dict[str, float]:
+    """The measures of :data:`FACT_MEASURES` for one firm of a run.
 
     Parameters
     ----------
-    customers, transactions : pandas.DataFrame
-        A run's tables.
+    tables : dict of pandas.DataFrame
+        The run's ``transactions`` and ``customers``.
     firm : str
-        The firm to measure (normally the focal firm).
+        Whose figures.
     horizon_days : float
-        Length of the run, for relationships still open at its end.
+        Length of the measured window.
 
     Returns
     -------
-    list of Fact
+    dict of str to float
     """
-    facts: list[Fact] = []
-    shares = cause_shares(customers, firm)
-    src = "main seed, reasons for leaving"
-    for cause, (lo, hi) in SOURCE_SHARES.items():
-        facts.append(Fact(f"defections by {cause.label}", src, lo, hi,
-                          float(shares[cause.label]), tolerance=0.02))
-    lo = 1.0 - sum(h for _, h in SOURCE_SHARES.values())
-    hi = 1.0 - sum(low for low, _ in SOURCE_SHARES.values())
-    facts.append(Fact("defections by other (remainder)", src, lo, hi,
-                      float(shares[Cause.OTHER.label]), tolerance=0.02))
-
-    own = customers[customers["firm"] == firm]
+    cu = tables["customers"]
+    own = cu[cu["firm"] == firm]
+    m: dict[str, float] = {}
     per_year = observed_frequency(own, horizon_days)
     classes = frequency_classes(per_year)
     mix = classes.value_counts(normalize=True)
-    src = "main seed, frequency of purchases"
-    for label, target in (("monthly", 0.2), ("weekly", 0.5), ("twice_weekly", 0.3)):
-        facts.append(Fact(f"buyers {label.replace('_', ' ')}", src, target, target,
-                          float(mix.get(label, 0.0)), tolerance=0.05))
+    for label in FREQUENCY_CLASSES:
+        m[f"buyers_share_{label}"] = float(mix.get(label, 0.0)) if len(classes) else math.nan
     revenue = own.loc[classes.index, "revenue"]
-    rare = float(revenue[classes == "monthly"].sum() / revenue.sum()) if revenue.sum() else np.nan
-    facts.append(Fact("revenue from monthly buyers", src, 0.4, 0.6, rare))
-
-    tx = transactions[transactions["firm"] == firm]
-    per_customer = tx.groupby("customer_id")["amount"].sum()
-    facts.append(Fact("revenue from the top 20% of customers", "main seed, Pareto principle",
-                      0.75, 0.85, top_share(per_customer)))
-
+    m["revenue_share_monthly_buyers"] = (float(revenue[classes == "monthly"].sum()
+                                               / revenue.sum()) if revenue.sum() else math.nan)
+    tx = tables["transactions"]
+    tx = tx[tx["firm"] == firm]
+    m["revenue_share_top20"] = top_share(tx.groupby("customer_id")["amount"].sum(), 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
-    silent = float((dissatisfied["complaints"] == 0).mean()) if len(dissatisfied) else np.nan
-    facts.append(Fact("dissatisfied leavers who never complained", "main seed, complaints",
-                      0.65, 0.90, silent))
-    return facts
+    m["silent_share_of_dissatisfied_leavers"] = (float((dissatisfied["complaints"] == 0).mean())
+                                                 if len(dissatisfied) else math.nan)
+    m["first_year_defection_ratio"] = first_year_defection_ratio(own, horizon_days)
+    return m
 
 
-def facts_frame(facts: list[Fact]) -> pd.DataFrame:
-    """Facts as a table for printing or saving."""
-    return pd.DataFrame([
-        {"fact": f.name, "source": f.source, "source_range": _range(f), "run": f.value,
-         "holds": f.holds}
-        for f in facts
-    ])
+#: Names of the measures :func:`fact_measures` adds to a run's figures.
+FACT_MEASURES = (*(f"buyers_share_{c}" for c in FREQUENCY_CLASSES),
+                 "revenue_share_monthly_buyers", "revenue_share_top20",
+                 "silent_share_of_dissatisfied_leavers", "first_year_defection_ratio")
 
 
-def _range(f: Fact) -> str:
-    tol = f" (+/- {f.tolerance:.0%})" if f.tolerance else ""
-    if f.low == f.high:
-        return f"{f.low:.0%}{tol}"
-    return f"{f.low:.0%}-{f.high:.0%}{tol}"
+def check_measures(facts: list[Fact], where: str) -> None:
+    """Raise ``CalibrationError`` naming the first fact whose measure relsim does not measure."""
+    from relsim.analysis.metrics import metric_names
+    from relsim.errors import CalibrationError
+
+    known = set(metric_names())
+    for i, fact in enumerate(facts):
+        for m in (fact.measure, fact.against_measure):
+            if m is not None and m not in known:
+                raise CalibrationError(f"{where}: facts.{i} ('{fact.name}'): unknown measure "
+                                       f"'{m}'; see relsim.analysis.metrics.metric_names()")
+
+
+def run_facts(tables: dict[str, pd.DataFrame], firm: str, horizon_days: float,
+              scenario: Any, facts: list[Fact]) -> pd.DataFrame:
+    """The facts a single run can show (those without a variant), judged as points.
+
+    Parameters
+    ----------
+    tables : dict of pandas.DataFrame
+        The run's tables.
+    firm : str
+        Whose figures.
+    horizon_days : float
+        Length of the measured window.
+    scenario : Scenario
+        The run's scenario.
+    facts : list of Fact
+        The facts (a targets file's).
+    """
+    from relsim.analysis.metrics import run_metrics
+
+    m = run_metrics(scenario, tables, firm)
+    row = pd.DataFrame([{"replication": 0, **m}])
+    return facts_frame([judge(f, fact_values(f, row, None)) for f in facts if not f.compares])
+
+
+def fact_values(fact: Fact, base: pd.DataFrame, variant: pd.DataFrame | None) -> np.ndarray:
+    """The fact's measure in each replication (paired with the variant's, if it has one).
+
+    Parameters
+    ----------
+    fact : Fact
+        The fact.
+    base, variant : pandas.DataFrame
+        One row per replication (``replication`` and the measures) of the base scenario and,
+        for a fact with a variant, of the variant.
+    """
+    if not fact.compares:
+        return base[fact.measure].to_numpy(dtype=float)
+    assert variant is not None
+    if fact.kind == "value":
+        return variant[fact.measure].to_numpy(dtype=float)
+    b = base.set_index("replication")[fact.against_measure or fact.measure]
+    v = variant.set_index("replication")[fact.measure]
+    reps = b.index.intersection(v.index)
+    return (v[reps] - b[reps]).to_numpy(dtype=float)
+
+
+def judge(fact: Fact, values: np.ndarray) -> dict[str, Any]:
+    """A fact's row of a validation table: mean, 95% interval, verdict."""
+    from relsim.analysis.statistics import mean_ci
+    from relsim.config.sources import source
+
+    mean, lo, hi = mean_ci(values)
+    if math.isnan(mean):
+        verdict = "not evaluated"
+    elif math.isnan(lo):  # one run: a point, not an interval
+        verdict = "in range" if fact.low <= mean <= fact.high else "out of range"
+    elif fact.low <= lo and hi <= fact.high:
+        verdict = "held"
+    elif hi < fact.low or lo > fact.high:
+        verdict = "not held"
+    else:
+        verdict = "inconclusive"
+    src = source(fact.source)
+    return {"fact": fact.name, "role": fact.role, "measure": fact.measure,
+            "low": fact.low, "high": fact.high, "value": mean, "ci_low": lo, "ci_high": hi,
+            "n": int(np.isfinite(values).sum()), "verdict": verdict,
+            "holds": verdict in ("held", "in range"), "source": src.short, "grade": src.grade,
+            "source_id": src.id, "variant": " ".join(f"{k}={v}" for k, v in
+                                                     fact.variant.items())}
+
+
+VALIDATION_COLUMNS = ["fact", "role", "measure", "low", "high", "value", "ci_low", "ci_high",
+                      "n", "verdict", "holds", "source", "grade", "source_id", "variant"]
+
+
+def facts_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Judged facts as a table with the validation columns."""
+    return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)
+
+
+def headline(table: pd.DataFrame) -> str:
+    """How many calibrated and predicted facts held (inputs are read back, so not counted)."""
+    parts = []
+    single = bool(len(table)) and bool((table["n"] <= 1).all())
+    word = "in range" if single else "held"
+    for role in ("calibrated", "predicted"):
+        sel = table[table["role"] == role]
+        if len(sel):
+            parts.append(f"{role} {int(sel['holds'].sum())} of {len(sel)} {word}")
+    text = "; ".join(parts) if parts else "no calibrated or predicted facts"
+    return text + (" (one run: a point, not an interval)" if single else "")
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Judged facts as text for people: range, value, verdict, role, source and its grade."""
+    rows = []
+    for _, r in table.iterrows():
+        share = "share" in r["measure"] or r["measure"].endswith("_rate")
+
+        def fmt(v: float, share: bool = share) -> str:
+            if not math.isfinite(v):
+                return "-inf" if v < 0 else ("inf" if v > 0 else "n/a")
+            return f"{v:.1%}" if share else f"{v:.3g}"
+
+        ci = "" if not math.isfinite(r["ci_low"]) else f" [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+        folklore = " (folklore)" if r["grade"] == "untraced folklore" else ""
+        rows.append({"fact": r["fact"], "role": r["role"],
+                     "range": f"{fmt(r['low'])} to {fmt(r['high'])}",
+                     "value": (fmt(r["value"]) + ci) if math.isfinite(r["value"]) else "n/a",
+                     "verdict": r["verdict"], "source": f"{r['source']}{folklore}",
+                     "grade": r["grade"]})
+    return pd.DataFrame(rows)

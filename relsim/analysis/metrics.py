@@ -23,8 +23,10 @@ from relsim.analysis.economics import (
     npv,
     realised_clv,
 )
+from relsim.analysis.facts import FACT_MEASURES, fact_measures
 from relsim.config.schema import Scenario
 from relsim.model.causes import Cause
+from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.model.rates import YEAR
 from relsim.model.records import Channel
 
@@ -74,6 +76,13 @@ def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: fl
     kept = sum(len(buyers[y] & buyers[y + 1]) for y in range(n_years - 1))
     base = sum(len(buyers[y]) for y in range(n_years - 1))
     return _ratio(kept, base)
+
+
+def _sensitivity_terciles(shape: float) -> np.ndarray:
+    """Cut points of the thirds of Gamma(shape, 1/shape), the population's price sensitivity."""
+    from scipy.special import gammaincinv
+
+    return np.array([gammaincinv(shape, q) / shape for q in (1 / 3, 2 / 3)])
 
 
 def _existing(customers: pd.DataFrame) -> pd.Series:
@@ -181,6 +190,16 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
         sel = early & (channel == ch.label)
         m[f"second_purchase_rate_{ch.label}"] = (float((cu.loc[sel, "purchases"] >= 2).mean())
                                                  if sel.any() else math.nan)
+    # Within thirds of the population's price sensitivity, averaged with equal weights (the
+    # composition of paid triers, whose trial does not depend on sensitivity): a gap that
+    # remains is not the composition effect of Neslin & Shoemaker (1989).
+    cuts = _sensitivity_terciles(scenario.population.price_sensitivity_shape)
+    stratum = np.digitize(cu["price_sensitivity"].to_numpy(), cuts)
+    for ch in (Channel.PAID, Channel.COUPON):
+        sel = (early & (channel == ch.label)).to_numpy()
+        rates = [float((cu["purchases"].to_numpy()[sel & (stratum == k)] >= 2).mean())
+                 if (sel & (stratum == k)).any() else math.nan for k in range(3)]
+        m[f"second_purchase_rate_{ch.label}_stratified"] = float(np.mean(rates))
     initial = cu[existing]
     tenure = initial["end_day"].fillna(horizon).clip(upper=horizon)
     m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan
@@ -195,6 +214,10 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     for ch in Channel:
         sel = clv["channel"] == ch.label
         m[f"clv_{ch.label}"] = float(clv.loc[sel, "clv"].mean()) if sel.any() else math.nan
+    last = ts.iloc[-1]
+    for r in RELATIONSHIP_RUNGS:
+        m[f"customers_end_{r.label}"] = float(last[r.label])
+    m.update(fact_measures(tables, firm, horizon))
     return m
 
 
@@ -221,7 +244,11 @@ def metric_names() -> list[str]:
               "cost_per_win_back", "trial_rate"]
     names += [f"second_purchase_rate_{ch.label}" for ch in (Channel.PAID, Channel.COUPON,
                                                              Channel.REFERRAL, Channel.WIN_BACK)]
+    names += [f"second_purchase_rate_{ch.label}_stratified" for ch in (Channel.PAID,
+                                                                        Channel.COUPON)]
     names += ["tenure_existing_days", "existing_kept_share", "repeat_purchase_rate",
               "repeat_purchase_rate_existing", "clv_new"]
     names += [f"clv_{ch.label}" for ch in Channel]
+    names += [f"customers_end_{r.label}" for r in RELATIONSHIP_RUNGS]
+    names += list(FACT_MEASURES)
     return names

@@ -84,14 +84,23 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
     t0 = time.perf_counter()
     market = Market(scenario, seed, replication)
     market.run(on_day)
+    return result_of(market, time.perf_counter() - t0)
+
+
+def result_of(market: Market, simulate_seconds: float = float("nan")) -> SimulationResult:
+    """The tables of a market that has run (what :func:`simulate` returns).
+
+    The command line runs the :class:`~relsim.model.market.Market` itself, so that pandas is
+    not even imported before the simulation is under way, and then calls this.
+    """
     t1 = time.perf_counter()
     tx = transactions_table(market)
     events = events_table(market)
     snapshots = snapshot_frame(market)
     result = SimulationResult(
-        scenario=scenario,
-        seed=seed,
-        replication=replication,
+        scenario=market.scenario,
+        seed=market.seed,
+        replication=market.replication,
         transactions=tx,
         events=events,
         customers=customers_table(market, tx, events),
@@ -99,8 +108,10 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
         warmup=warmup_check(snapshots, [f.name for f in market.firms], market.warmup,
                             RUNG_COLUMNS),
     )
-    t2 = time.perf_counter()
-    result.timings = {"simulate_seconds": t1 - t0, "tables_seconds": t2 - t1}
+    # SimPy numbers its events as it schedules them: the count is the next number.
+    result.timings = {"simulate_seconds": simulate_seconds,
+                      "tables_seconds": time.perf_counter() - t1,
+                      "simpy_events": float(next(market.env._eid))}
     return result
 
 

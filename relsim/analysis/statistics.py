@@ -86,3 +86,19 @@ def replications_needed(values: np.ndarray, half_width: float,
     while t_quantile(n - 1, confidence) * s / math.sqrt(n) > half_width:
         n += 1
     return float(n)
+
+
+def look_ahead(n: int) -> int:
+    """Replications the sequential rule looks ahead before it stops at ``n``.
+
+    Hoad, Robinson & Davies (2010), "Automated selection of the number of replications for a
+    discrete-event simulation", JORS 61(11): five, or 5% of ``n`` once ``n`` passes 100.
+    """
+    return 5 if n <= 100 else math.floor(0.05 * n)
+
+
+def relative_half_width(mean: float, low: float, high: float) -> float:
+    """Half the interval's width over the mean's size (``inf`` when undefined)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or mean == 0 or math.isnan(mean):
+        return math.inf
+    return 0.5 * (high - low) / abs(mean)

@@ -32,7 +32,7 @@ CHANNEL_LABELS = tuple(c.label for c in Channel)
 EVENT_LABELS = tuple(k.label for k in EventKind)
 
 
-def _categorical(codes: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
+def _categorical(codes: np.ndarray | list[int], labels: tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(labels))
 
 

@@ -17,13 +17,13 @@ from relsim.cli._common import Interrupted, Parser
 from relsim.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RelsimError
 
 #: Commands, in the order ``relsim --help`` lists them; each is ``relsim.cli.<name>``.
-COMMANDS = ("run", "validate", "facts", "compare", "experiment", "sweep", "forecast", "report",
-            "app")
+COMMANDS = ("run", "validate", "describe", "facts", "compare", "experiment", "sweep", "calibrate",
+            "forecast", "report", "app")
 
 
 def build_parser() -> Parser:
     """The argument parser of the ``relsim`` command."""
-    from relsim import __version__
+    from relsim._version import __version__
 
     p = Parser(prog="relsim", description="Simulation and forecasting research framework for "
                "relationship marketing: an agent-based model of customers on the relationship "

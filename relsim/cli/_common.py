@@ -138,3 +138,24 @@ def interrupted_in_store(folder: Any, kept: int) -> Interrupted:
     """The message of a study interrupted by Ctrl-C."""
     return Interrupted(f"the {kept} finished replications are kept in {folder}; rerun the "
                        "same command to compute only the rest")
+
+
+def add_precision(p: argparse.ArgumentParser) -> None:
+    """``--precision`` and ``--max-reps``: replications by the sequential rule."""
+    p.add_argument("--precision", type=positive_float, metavar="REL",
+                   help="add replications until every reported interval's half-width is "
+                   "below REL of its mean (e.g. 0.05), by the sequential rule of Hoad, "
+                   "Robinson & Davies (2010)")
+    p.add_argument("--max-reps", type=positive_int, default=None, metavar="N",
+                   help="with --precision: stop at N replications at the latest (default "
+                   "200)")
+
+
+def precision_note(args: argparse.Namespace) -> None:
+    """Check that --max-reps goes with --precision; default the cap."""
+    from relsim.errors import InputError
+
+    if getattr(args, "max_reps", None) is not None and getattr(args, "precision", None) is None:
+        raise InputError("--max-reps: only with --precision")
+    if getattr(args, "precision", None) is not None and args.max_reps is None:
+        args.max_reps = 200

@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from relsim.cli._common import add_backend, add_set, non_negative_int, positive_int
+from relsim.cli._common import (
+    add_backend,
+    add_precision,
+    add_set,
+    non_negative_int,
+    positive_int,
+    precision_note,
+)
 
 
 def register(sub: Any) -> None:
@@ -23,8 +30,18 @@ def register(sub: Any) -> None:
     add_backend(p)
     add_set(p, "every scenario")
     p.add_argument("--out", help="output folder (default: results/compare/<names>-<digest>)")
+    add_precision(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=main)
+
+
+def _precision(study: Any) -> tuple[float, str]:
+    """The widest interval of the printed metrics, relative to its mean, and where it is."""
+    from relsim.cli._study import COMPARE_PRINTED, widest_interval
+
+    rows = study.summary[study.summary["metric"].isin(COMPARE_PRINTED)]
+    return widest_interval(rows, "mean", "ci_low", "ci_high",
+                           lambda r: f"{r['metric']} of {r['arm']}")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -33,6 +50,7 @@ def main(args: argparse.Namespace) -> int:
     from relsim.config.loading import load_scenario
     from relsim.experiments.comparison import Arm, fingerprint
 
+    precision_note(args)
     arms: list[Arm] = []
     for path in args.scenarios:
         sc = load_scenario(path, args.set)
@@ -47,11 +65,12 @@ def main(args: argparse.Namespace) -> int:
     # Different questions (other scenarios after --set, another seed) never share a folder.
     out = Path(args.out) if args.out else (Path("results") / "compare"
                                            / f"{label}-{fingerprint(arms, seed)[:8]}")
-    study, status = run_study(args, arms, args.reps, seed, out, "comparison",
+    study, failed = run_study(args, arms, args.reps, seed, out, "comparison",
                               f"Comparison: {label}",
                               "Each arm's mean and 95% interval over replications, and the "
-                              f"paired difference to '{arms[0].name}'.")
+                              f"paired difference to '{arms[0].name}'.",
+                              precision_of=_precision)
     print_summary(study, COMPARE_PRINTED)
     files = "summary.csv, strategy.csv, replications.parquet, ledgers.parquet, manifest.json"
     print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")
-    return 1 if status.failed else 0
+    return 1 if failed else 0

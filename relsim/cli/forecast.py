@@ -52,8 +52,15 @@ def main(args: argparse.Namespace) -> int:
     from relsim.storage.ownership import check_output, write_owned_dir
 
     source = Path(args.source)
-    out = Path(args.out) if args.out else (Path("results") / "forecasts"
-                                           / slugify(source.stem or source.name, "forecast"))
+    if args.out:
+        out = Path(args.out)
+    else:  # a digest of the source's full path and the options: other questions, other folders
+        from relsim.storage.provenance import digest
+
+        options = {k: v for k, v in vars(args).items() if k not in ("func", "out")}
+        key = digest({"source": str(source.resolve()), **options}, 8)
+        out = (Path("results") / "forecasts"
+               / f"{slugify(source.stem or source.name, 'forecast')}-{key}")
     check_output(out, "forecast")
     models = tuple(args.model) if args.model else ("bgnbd", "paretonbd", "gammagamma")
     if args.summary:

@@ -45,19 +45,29 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
 
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
-    from relsim.analysis.facts import measure
-    from relsim.analysis.metrics import run_metrics
-    from relsim.analysis.simulation import manifest, simulate
+    # Only what the simulation needs is imported before it starts (pandas comes after).
     from relsim.cli._progress import day_bar
     from relsim.config.loading import load_scenario
+    from relsim.config.targets import default_targets_path, load_targets
+    from relsim.model.market import Market
     from relsim.storage.ownership import check_output, write_owned_dir
 
     scenario, seed = _scenario_and_seed(args, load_scenario)
-    out = Path(args.out) if args.out else Path("results") / "runs" / f"{scenario.name}-seed{seed}"
+    out = Path(args.out) if args.out else default_out(scenario, seed, bool(args.set))
     check_output(out, "run")  # refuse a folder that is not ours before simulating
+    targets = load_targets(default_targets_path())
     t0 = time.perf_counter()
-    with day_bar(scenario.simulation.days) as on_day:
-        result = simulate(scenario, seed=seed, on_day=on_day)
+    market = Market(scenario, seed)
+    with day_bar(scenario.simulation.warmup_days + scenario.simulation.days) as on_day:
+        market.run(on_day)
+    simulated = time.perf_counter() - t0
+
+    from relsim.analysis.facts import headline, run_facts
+    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.simulation import manifest, result_of
+    from relsim.reporting.odd import odd_markdown
+
+    result = result_of(market, simulated)
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
     extra = {"scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
              "wall_seconds": time.perf_counter() - t0}
@@ -69,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, extra), indent=2,
                                                       default=str) + "\n", encoding="utf-8")
+        (tmp / "odd.md").write_text(odd_markdown(scenario, targets.facts), encoding="utf-8")
         if not args.no_report:
             from relsim.reporting.run_report import write_run_report
 
@@ -76,15 +87,28 @@ def main(args: argparse.Namespace) -> int:
 
     write_owned_dir(out, "run", fill)
     lines = summary_lines(result, metrics)
-    facts = measure(result.customers, result.transactions, result.focal,
-                    scenario.simulation.days)
-    held = sum(f.holds for f in facts)
-    lines.append(f"  source figures within their ranges: {held} of {len(facts)} (see "
-                 f"`relsim facts {out}`)")
-    files = "manifest.json, *.parquet" + ("" if args.no_report else ", report.html")
+    facts = run_facts(result.tables(), result.focal, scenario.simulation.days, scenario,
+                      targets.facts)
+    lines.append(f"  source facts: {headline(facts)} (see `relsim facts {out}`)")
+    if result.warmup is not None and result.warmup.short:
+        lines.append(f"  warning: {result.warmup.message()}")
+    files = "manifest.json, odd.md, *.parquet" + ("" if args.no_report else ", report.html")
     lines.append(f"  written to {out}/ ({files}), {time.perf_counter() - t0:.1f} s")
     print("\n".join(lines))
     return 0
+
+
+def default_out(scenario: Any, seed: int, changed: bool) -> Path:
+    """``results/runs/<name>-seed<N>``, with a digest of the scenario when --set changed it.
+
+    So a run with other values never replaces the plain scenario's run of the same name.
+    """
+    name = f"{scenario.name}-seed{seed}"
+    if changed:
+        from relsim.storage.provenance import digest
+
+        name += f"-{digest(scenario.to_dict(), 8)}"
+    return Path("results") / "runs" / name
 
 
 def _scenario_and_seed(args: argparse.Namespace, load_scenario: Any) -> tuple[Any, int]:

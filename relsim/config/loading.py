@@ -215,6 +215,14 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
     node[parts[-1]] = value
 
 
+def get_dotted(data: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of nested data (``KeyError`` if it is not there)."""
+    node: Any = data
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse one ``KEY=VALUE`` override; the value is read as TOML, else taken as a string.
 

@@ -64,7 +64,7 @@ def _slug(value: str, key: str) -> None:
         raise ValueError(f"{key}: expected {SLUG_RULE} (got {value!r})") from None
 
 
-class RungTable(Spec, kw_only=True):
+class RungTable(Spec, kw_only=True, frozen=True):
     """One non-negative value per relationship rung."""
 
     customer: NonNeg
@@ -82,7 +82,7 @@ class RungTable(Spec, kw_only=True):
 RUNG_KEYS: tuple[str, ...] = RungTable.__struct_fields__
 
 
-class ProbRungTable(RungTable, kw_only=True):
+class ProbRungTable(RungTable, kw_only=True, frozen=True):
     """One probability per relationship rung."""
 
     customer: Prob
@@ -92,19 +92,19 @@ class ProbRungTable(RungTable, kw_only=True):
     partner: Prob
 
 
-class Simulation(Spec, kw_only=True):
+class Simulation(Spec, kw_only=True, frozen=True):
     """How much to simulate, and for how long before measuring."""
 
     people: Annotated[int, Meta(ge=1, le=10_000_000)] = 10_000
     days: Annotated[float, Meta(gt=0.0, le=36_500.0)] = 1095.0
     # Simulated before day 0 and left out of every table, figure and report, so that what is
     # measured starts from the market's steady state, not from the initial one.
-    warmup_days: Annotated[float, Meta(ge=0.0, le=36_500.0)] = 0.0
+    warmup_days: Annotated[int, Meta(ge=0, le=36_500)] = 0  # whole days: rounds are daily
     start_date: dt.date = dt.date(2024, 1, 1)
     seed: Annotated[int, Meta(ge=0)] = 1
 
 
-class Segment(Spec, kw_only=True):
+class Segment(Spec, kw_only=True, frozen=True):
     """A purchase-frequency segment of the population."""
 
     share: Prob
@@ -112,7 +112,7 @@ class Segment(Spec, kw_only=True):
     basket: Pos
 
 
-class Population(Spec, kw_only=True):
+class Population(Spec, kw_only=True, frozen=True):
     """Who the people are: purchase habits, spend, price sensitivity, complaint propensity."""
 
     segments: dict[str, Segment]
@@ -136,7 +136,7 @@ class Population(Spec, kw_only=True):
             raise ValueError(f"segments: expected shares summing to 1, got {total:g}")
 
 
-class Ladder(Spec, kw_only=True):
+class Ladder(Spec, kw_only=True, frozen=True):
     """What each rung means: share of wallet, bond strength, barriers, moves, referrals."""
 
     share_of_wallet: ProbRungTable
@@ -147,7 +147,7 @@ class Ladder(Spec, kw_only=True):
     referrals_per_year: RungTable
 
 
-class Switching(Spec, kw_only=True):
+class Switching(Spec, kw_only=True, frozen=True):
     """Hazards and mechanisms of the switching causes (rates per year, durations in days)."""
 
     relocation_per_year: NonNeg = 0.02
@@ -170,7 +170,7 @@ class Switching(Spec, kw_only=True):
     rival_service_weight: NonNeg = 0.5
 
 
-class Recovery(Spec, kw_only=True):
+class Recovery(Spec, kw_only=True, frozen=True):
     """Service recovery: what handling a complaint does to the grievance behind it.
 
     A complaint resolved after ``t`` days undoes its grievance with probability
@@ -191,7 +191,7 @@ class Recovery(Spec, kw_only=True):
                              "least as often as a slow one)")
 
 
-class Promotion(Spec, kw_only=True):
+class Promotion(Spec, kw_only=True, frozen=True):
     """A periodic price promotion: ``depth`` off for ``length_days`` every ``every_days``."""
 
     depth: Fraction = 0.0
@@ -205,7 +205,7 @@ class Promotion(Spec, kw_only=True):
             raise ValueError("length_days: expected length_days <= every_days")
 
 
-class LoyaltyDiscount(Spec, kw_only=True):
+class LoyaltyDiscount(Spec, kw_only=True, frozen=True):
     """A discount for people on or above a rung."""
 
     depth: Fraction = 0.0
@@ -216,14 +216,14 @@ class LoyaltyDiscount(Spec, kw_only=True):
         _rung_name(self.from_rung, "from_rung")
 
 
-class Coupon(Spec, kw_only=True):
+class Coupon(Spec, kw_only=True, frozen=True):
     """Coupons handed to prospects that paid acquisition reaches: ``depth`` off the trial."""
 
     depth: Fraction = 0.0
     cost_per_coupon: NonNeg = 0.0  # printing and distribution, per prospect reached
 
 
-class WinBack(Spec, kw_only=True):
+class WinBack(Spec, kw_only=True, frozen=True):
     """Offers to former customers who are nobody's customer now."""
 
     budget_per_year: NonNeg = 0.0
@@ -231,7 +231,7 @@ class WinBack(Spec, kw_only=True):
     depth: Fraction = 0.2  # off the first purchase back
 
 
-class Targeting(Spec, kw_only=True):
+class Targeting(Spec, kw_only=True, frozen=True):
     """Whom to look after: "hold on with all your might, watch closely, or let go".
 
     People are ranked by expected annual spend; the top ``hold_share`` are contacted at
@@ -249,20 +249,21 @@ class Targeting(Spec, kw_only=True):
             raise ValueError("hold_share: expected hold_share + let_go_share <= 1")
 
 
-class ContactPolicy(Spec, kw_only=True):
+class ContactPolicy(Spec, kw_only=True, frozen=True):
     """How account managers spend their time beyond the contacts that fall due.
 
     Contacts fall due by the rung's ``contact_every_days``; the team makes those first, oldest
     first. Capacity left over goes to ``spare`` contacts: the customers most at ``risk``
     (the highest neglect hazard now), the most valuable (``value``, expected annual spend),
-    or nobody (``none``). Nobody is contacted more than ``max_per_year`` times a year.
+    or nobody (``none``). A spare contact goes only to someone last contacted at least
+    ``365 / max_per_year`` days ago; due contacts follow their cadence.
     """
 
     spare: Literal["risk", "value", "none"] = "risk"
     max_per_year: Annotated[float, Meta(gt=0.0, le=365.0)] = 12.0
 
 
-class Partnership(Spec, kw_only=True):
+class Partnership(Spec, kw_only=True, frozen=True):
     """A partnership programme for people on or above ``from_rung``."""
 
     from_rung: str = "partner"
@@ -276,8 +277,8 @@ class Partnership(Spec, kw_only=True):
         _rung_name(self.from_rung, "from_rung")
 
 
-class Costs(Spec, kw_only=True):
-    """What the relationship costs, after the main seed's Table 7.3, and what staff earn."""
+class Costs(Spec, kw_only=True, frozen=True):
+    """What the relationship costs, after the lecture notes' Table 7.3, and what staff earn."""
 
     gross_margin: Prob = 0.25  # Table 7.3 line 4: profit from sales, as a share of revenue
     delivery_per_purchase: NonNeg = 0.0  # 5.1.1
@@ -291,7 +292,7 @@ class Costs(Spec, kw_only=True):
     setup_cost: NonNeg = 0.0  # one-off on day 0, e.g. a CRM system
 
 
-class Strategy(Spec, kw_only=True):
+class Strategy(Spec, kw_only=True, frozen=True):
     """What a firm controls, and what each lever costs."""
 
     price_index: Pos = 1.0
@@ -318,21 +319,34 @@ class Strategy(Spec, kw_only=True):
 PERIODS = {"month": "MS", "quarter": "QS", "year": "YS"}
 
 
-class Economics(Spec, kw_only=True):
+class Economics(Spec, kw_only=True, frozen=True):
     """How money is accounted: the discount rate for NPV and the reporting period."""
 
     discount_rate_per_year: Annotated[float, Meta(ge=0.0, lt=1.0)] = 0.10
     period: Literal["month", "quarter", "year"] = "month"
 
 
-class Market(Spec, kw_only=True):
-    """The market as a whole."""
+class Market(Spec, kw_only=True, frozen=True):
+    """The market as a whole, and how its customers stand on the ladder at the start.
+
+    ``initial_rung_shares_by_segment`` (optional, by purchase-frequency segment) overrides the
+    market-wide shares for people of that segment: the steady state sorts people by rung.
+    """
 
     focal: str
     initial_rung_shares: ProbRungTable
+    initial_rung_shares_by_segment: dict[str, ProbRungTable] = {}
+
+    def check(self) -> None:
+        """Each table of shares sums to one."""
+        for name, table in self.initial_rung_shares_by_segment.items():
+            total = sum(table.as_dict().values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"initial_rung_shares_by_segment: {name}: expected shares "
+                                 f"summing to 1, got {total:g}")
 
 
-class Scenario(Spec, kw_only=True):
+class Scenario(Spec, kw_only=True, frozen=True):
     """A whole scenario: simulation size, people, ladder, switching, market and firms."""
 
     name: str = "scenario"
@@ -360,6 +374,11 @@ class Scenario(Spec, kw_only=True):
         if initial > self.simulation.people:
             raise ValueError(f"firms: initial_customers add up to {initial}, more than "
                              f"simulation.people = {self.simulation.people}")
+        unknown = set(self.market.initial_rung_shares_by_segment) - set(self.population.segments)
+        if unknown:
+            raise ValueError(f"market.initial_rung_shares_by_segment: no segment "
+                             f"{', '.join(sorted(unknown))} (segments: "
+                             f"{', '.join(self.population.segments)})")
         shares = sum(self.market.initial_rung_shares.as_dict().values())
         if abs(shares - 1.0) > 1e-6:
             raise ValueError(f"market.initial_rung_shares: expected shares summing to 1, got "

@@ -156,27 +156,36 @@ class DaskCluster(Backend):
         import dask
         from distributed import Client, LocalCluster
 
-        self._cluster = None
-        if address is None:
-            n = local_workers or 1
-            # The workers' statistical profiler walks the running task's stack every 10 ms;
-            # a simulation's stack is deep, so it is switched off on a cluster started here.
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
-                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                             dashboard_address=None,
-                                             silence_logs=logging.ERROR)
-            self._client = Client(self._cluster)
-            self.label = f"Dask LocalCluster of {n} workers"
-        else:
-            from relsim.errors import InputError
+        from relsim.errors import InputError
 
+        self._cluster: Any = None
+        self._client: Any = None
+        try:
+            if address is None:
+                n = local_workers or 1
+                # The workers' statistical profiler walks the running task's stack every
+                # 10 ms; a simulation's stack is deep, so it is off on a cluster started here.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self._cluster = LocalCluster(n_workers=n, threads_per_worker=1,
+                                                 processes=True, dashboard_address=None,
+                                                 silence_logs=logging.ERROR)
+                self._client = Client(self._cluster)
+                self.label = f"Dask LocalCluster of {n} workers"
+            else:
+                try:
+                    self._client = Client(address, timeout="30s")
+                except (OSError, TimeoutError, ValueError) as err:
+                    raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler "
+                                     f"there ({err})") from None
+                self.label = f"Dask scheduler {address}"
             try:
-                self._client = Client(address, timeout="30s")
-            except (OSError, TimeoutError, ValueError) as err:
-                raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler there "
-                                 f"({err})") from None
-            self.label = f"Dask scheduler {address}"
-        self._client.wait_for_workers(1, timeout=120)
+                self._client.wait_for_workers(1, timeout=120)
+            except (OSError, TimeoutError) as err:
+                raise InputError(f"{self.label}: no worker joined within two minutes "
+                                 f"({type(err).__name__})") from None
+        except BaseException:
+            self.close()
+            raise
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -193,7 +202,8 @@ class DaskCluster(Backend):
 
     def close(self) -> None:
         """See :meth:`Backend.close`."""
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
         if self._cluster is not None:
             self._cluster.close()
 

@@ -18,8 +18,8 @@ The quantities, per replication, then averaged:
 - ``relative``: that difference over the other arm's mean;
 - ``per_step``: the relative difference of ``metric`` per ``step`` of the difference of
   ``per`` (a ratio of means, e.g. the profit gain per 5 points of retention);
-- ``payback``: periods until the arm's extra spending has paid for itself, on the mean
-  cumulative paired difference (the interval is that of the replications' own periods).
+- ``payback``: periods until the arm's extra spending has paid for itself in each
+  replication (one that never paid back counts as the period after the run).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive
                                                "not evaluated")
 
 
-class ArmSpec(Spec, kw_only=True):
+class ArmSpec(Spec, kw_only=True, frozen=True):
     """One arm: a scenario (a path relative to the file, or ``relsim:NAME``) and its changes."""
 
     name: str
@@ -55,7 +55,7 @@ class ArmSpec(Spec, kw_only=True):
         _slug(self.name, "name")
 
 
-class Claim(Spec, kw_only=True):
+class Claim(Spec, kw_only=True, frozen=True):
     """A claim from the sources and how to check it."""
 
     name: str
@@ -68,12 +68,20 @@ class Claim(Spec, kw_only=True):
     per: str | None = None
     step: float = 1.0
     range: tuple[float, float]
+    # What holding shows: "input" (the scenario was set from the figure: a read-back),
+    # "calibrated" (a target of the fit) or "predicted" (never a target: evidence).
+    role: Literal["input", "calibrated", "predicted"] = "predicted"
 
     #: A one-sided claim has an infinite bound.
     UNBOUNDED: ClassVar[tuple[str, ...]] = ("range",)
 
     def check(self) -> None:
-        """The range is ordered; each kind has the fields it needs."""
+        """The range is ordered; each kind has the fields it needs; the source is registered."""
+        from relsim.config.sources import sources
+
+        if self.source not in sources():
+            raise ValueError(f"source: no source '{self.source}' in the sources register "
+                             "(relsim/config/sources.toml)")
         if self.range[0] > self.range[1]:
             raise ValueError("range: expected [low, high] with low <= high")
         if self.kind != "value" and self.against is None:
@@ -89,7 +97,7 @@ class Claim(Spec, kw_only=True):
         return [m for m in (self.metric, self.against_metric, self.per) if m]
 
 
-class Experiment(Spec, kw_only=True):
+class Experiment(Spec, kw_only=True, frozen=True):
     """A declared experiment."""
 
     name: str
@@ -168,20 +176,30 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
         The claim's fields with ``value, ci_low, ci_high, n, verdict, replications_needed``
         and ``why`` (why it could not be evaluated, or why it is inconclusive).
     """
-    out: dict[str, Any] = {"claim": claim.name, "source": claim.source, "kind": claim.kind,
+    from relsim.config.sources import source
+
+    src = source(claim.source)
+    out: dict[str, Any] = {"claim": claim.name, "role": claim.role, "source": src.short,
+                           "grade": src.grade, "source_id": claim.source, "kind": claim.kind,
                            "metric": claim.metric, "arm": claim.arm,
                            "against": claim.against or "", "low": claim.range[0],
                            "high": claim.range[1]}
     try:
         if claim.kind == "payback":
             pb = payback(ledgers, claim.arm, claim.against or "")
-            value = pb["periods"]
-            if math.isnan(value):
-                raise ExperimentError("the arm's extra spending had not paid for itself by "
-                                      "the end of the run")
-            own = pb["per_replication"]
-            _, lo, hi = mean_ci(own)
-            return _verdict(out, claim, value, lo, hi, own)
+            own = np.asarray(pb["per_replication"], dtype=float)
+            periods = float(ledgers["period"].nunique())
+            never = int(np.isnan(own).sum())
+            # A replication that never paid back is counted as paying back just after the
+            # run (censored at the horizon): leaving it out would flatter the claim.
+            own = np.where(np.isnan(own), periods + 1.0, own)
+            value, lo, hi = mean_ci(own)
+            res = _verdict(out, claim, value, lo, hi, own)
+            if never:
+                res["why"] = (f"{never} of {len(own)} replications had not paid back by the "
+                              f"end of the run (counted as period {periods + 1:g})"
+                              + (f"; {res['why']}" if res["why"] else ""))
+            return res
         x = _per_rep(replications, claim.arm, claim.metric)
         if claim.kind == "value":
             v = x

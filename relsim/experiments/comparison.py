@@ -12,8 +12,6 @@ and a rerun computes only the rest, on any backend, with the same numbers.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +23,12 @@ import pandas as pd
 
 from relsim.analysis.statistics import mean_ci
 from relsim.config.schema import Scenario
+from relsim.errors import InputError
 from relsim.experiments.backends import Backend
 from relsim.experiments.engine import Status, execute, pending_tasks
 from relsim.experiments.replication import replicate
 from relsim.experiments.store import METRICS, Store, read_table
+from relsim.storage.provenance import digest
 
 LEDGER = "ledger"
 
@@ -44,9 +44,7 @@ class Arm:
 
 def fingerprint(arms: Sequence[Arm], seed: int) -> str:
     """A digest of the arms' names and scenarios and the seed: what decides the numbers."""
-    text = json.dumps({"arms": [[a.name, a.scenario.to_dict()] for a in arms], "seed": seed},
-                      sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return digest({"arms": [[a.name, a.scenario.to_dict()] for a in arms], "seed": seed})
 
 
 def open_store(folder: Path, arms: Sequence[Arm], seed: int, kind: str = "comparison",
@@ -54,7 +52,7 @@ def open_store(folder: Path, arms: Sequence[Arm], seed: int, kind: str = "compar
     """Open (create or resume) the store of a comparison in ``folder``."""
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
-        raise ValueError(f"arm names must be distinct, got {names}")
+        raise InputError(f"arm names must be distinct, got {names}")
     store = Store(folder, kind, fingerprint(arms, seed), (LEDGER, METRICS), option)
     return store.open(arms=names, seed=seed)
 
@@ -138,7 +136,8 @@ def summarize(replications: pd.DataFrame, baseline: str,
         ``arm, metric, n, mean, ci_low, ci_high, diff, diff_low, diff_high, diff_pct``.
     """
     cols = [c for c in replications.columns if c not in ("arm", "replication")
-            and pd.api.types.is_numeric_dtype(replications[c])]
+            and pd.api.types.is_numeric_dtype(replications[c])
+            and not pd.api.types.is_bool_dtype(replications[c])]
     if metrics is not None:
         cols = [c for c in cols if c in set(metrics)]
     base = replications[replications["arm"] == baseline].set_index("replication")

@@ -30,9 +30,10 @@ def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "
     Returns
     -------
     dict of pandas.DataFrame
-        ``metrics`` (one row per firm: ``firm``, ``focal`` and the figures of
-        :func:`relsim.analysis.metrics.run_metrics`) and, if asked, ``ledger`` (one row per
-        firm and period).
+        ``metrics`` (one row per firm: ``firm``, ``focal``, the figures of
+        :func:`relsim.analysis.metrics.run_metrics` and the MSER-5 check of the warm-up:
+        ``warmup_days``, ``warmup_truncation_day``, ``warmup_steady``) and, if asked,
+        ``ledger`` (one row per firm and period).
     """
     import pandas as pd
 
@@ -42,10 +43,12 @@ def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "
     from relsim.config.schema import Scenario, validate
 
     sc = validate(scenario_data, Scenario)
-    tables = simulate(sc, seed=seed, replication=rep).tables()
+    result = simulate(sc, seed=seed, replication=rep)
+    tables = result.tables()
     focal = sc.market.focal
     names = list(sc.firms) if firms == "all" else [focal]
-    rows = [{"firm": f, "focal": f == focal, **run_metrics(sc, tables, f)} for f in names]
+    rows = [{"firm": f, "focal": f == focal, **run_metrics(sc, tables, f),
+             **_warmup_columns(result, f)} for f in names]
     out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
     if ledger:
         frames = []
@@ -55,3 +58,12 @@ def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "
             frames.append(lg)
         out["ledger"] = pd.concat(frames, ignore_index=True)
     return out
+
+
+def _warmup_columns(result: Any, firm: str) -> dict[str, Any]:
+    """The run's warm-up and the latest MSER-5 truncation point of the firm's series."""
+    points = result.warmup.points
+    own = points[points["firm"] == firm]
+    return {"warmup_days": float(result.warmup.warmup_days),
+            "warmup_truncation_day": float(own["truncation_day"].max()) if len(own) else 0.0,
+            "warmup_steady": bool(own["steady"].all()) if len(own) else True}

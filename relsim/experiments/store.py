@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +165,7 @@ class Store:
     def write(self, unit: int, rep: int, tables: dict[str, Any]) -> None:
         """File one replication's tables (DataFrames), the metrics last."""
         for t in self.tables:
-            df = tables[t]
-            write_file_atomically(self.path(t, unit, rep),
-                                  lambda p, df=df: df.to_parquet(p, index=False))
+            write_file_atomically(self.path(t, unit, rep), _parquet_writer(tables[t]))
         (self.folder / FAILED / f"{stem(unit, rep)}.txt").unlink(missing_ok=True)
 
     def write_failure(self, unit: int, rep: int, err: BaseException) -> Path:
@@ -179,6 +177,10 @@ class Store:
     def failures(self) -> list[Path]:
         """Tracebacks of the replications that failed and were not computed since."""
         return sorted((self.folder / FAILED).glob("u*-r*.txt"))
+
+
+def _parquet_writer(df: Any) -> Callable[[Path], object]:
+    return lambda p: df.to_parquet(p, index=False)
 
 
 def read_table(folder: str | Path, table: str = METRICS, units: Iterable[int] | None = None,

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from relsim.errors import RelsimError
 from relsim.experiments.comparison import (
     Arm,
     fingerprint,
@@ -33,6 +34,10 @@ from relsim.storage.atomic import write_file_atomically, write_text_atomically
 from relsim.storage.provenance import provenance
 
 MANIFEST = "manifest.json"
+
+
+class NothingFinishedError(RelsimError):
+    """No replication of a study finished, so there is nothing to summarise."""
 
 
 @dataclass
@@ -94,6 +99,9 @@ def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
     t0 = time.perf_counter()
     replications, ledgers = load_replications(out, arms, reps)
     names = [a.name for a in arms]
+    if replications.empty:
+        raise NothingFinishedError(f"{out}: no replication finished for every arm; the "
+                                   f"tracebacks of those that failed are in {out / 'failed'}")
     summary = summarize(replications, names[0])
     strategy = strategy_table(replications, ledgers, names)
     claims = claims_fn(replications, ledgers) if claims_fn is not None else None

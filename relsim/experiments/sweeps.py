@@ -10,7 +10,6 @@ from the sweep's seed, so the same file always gives the same points.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from relsim.experiments.engine import Status, execute, pending_tasks
 from relsim.experiments.replication import replicate
 from relsim.experiments.store import METRICS, Store, read_table
 from relsim.storage.atomic import write_file_atomically, write_text_atomically
+from relsim.storage.provenance import digest
 
 # The outputs a sweep analyses unless its file says otherwise: money, retention and the mix
 # of causes the customers left for.
@@ -56,7 +56,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 _COLUMN = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-class Factor(Spec, kw_only=True):
+class Factor(Spec, kw_only=True, frozen=True):
     """One scenario value the sweep varies."""
 
     key: str
@@ -102,7 +102,7 @@ class Factor(Spec, kw_only=True):
         return int(round(raw)) if self.integer else float(raw)
 
 
-class Design(Spec, kw_only=True):
+class Design(Spec, kw_only=True, frozen=True):
     """How the points are chosen."""
 
     method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
@@ -110,7 +110,7 @@ class Design(Spec, kw_only=True):
     levels: Annotated[int, Meta(ge=2, le=100)] = 4
 
 
-class Sweep(Spec, kw_only=True):
+class Sweep(Spec, kw_only=True, frozen=True):
     """A declared sweep."""
 
     name: str
@@ -215,11 +215,8 @@ class SweepPlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that decides the results (not the replication count)."""
-        text = json.dumps({"base": self.base, "factors": [f.to_dict() for f in
-                                                          self.sweep.factors],
-                           "design": self.sweep.design.to_dict(), "seed": self.sweep.seed},
-                          sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return digest({"base": self.base, "factors": [f.to_dict() for f in self.sweep.factors],
+                       "design": self.sweep.design.to_dict(), "seed": self.sweep.seed}, 16)
 
     def values(self, point: int) -> dict[str, Any]:
         """The dotted scenario keys and values of one point."""

@@ -56,7 +56,7 @@ class ForecastResult:
 
     summary: pd.DataFrame
     fits: dict = field(default_factory=dict)
-    customers: pd.DataFrame | None = None
+    customers: pd.DataFrame = field(default_factory=pd.DataFrame)
     horizon: float = 0.0
     unit: str = "weeks"
     has_holdout: bool = False

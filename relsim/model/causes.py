@@ -1,4 +1,4 @@
-"""Why customers leave: switching causes as competing risks (main seed, "reasons for leaving").
+"""Why customers leave: switching causes as competing risks, each with its own mechanism.
 
 Each cause has its own mechanism, so a strategy acts on the cause it addresses and the mix of
 causes emerges from the run:
@@ -36,14 +36,6 @@ CAUSE_LABELS: tuple[str, ...] = tuple(c.label for c in Cause)
 
 #: Causes after which the person leaves the market altogether (and a newcomer replaces them).
 LEAVES_MARKET: frozenset[Cause] = frozenset({Cause.RELOCATION, Cause.OTHER})
-
-#: Share of defections the main seed reports for each cause, as (low, high) fractions.
-SOURCE_SHARES: dict[Cause, tuple[float, float]] = {
-    Cause.RELOCATION: (0.04, 0.05),
-    Cause.PRICE: (0.09, 0.10),
-    Cause.DISSATISFACTION: (0.14, 0.15),
-    Cause.NEGLECT: (0.65, 0.70),
-}
 
 
 def neglect_hazard_fraction(days_since_attention: float, ramp_days: float) -> float:

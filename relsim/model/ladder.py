@@ -1,4 +1,4 @@
-"""The relationship ladder (Payne et al., 1997; main seed, "Ladder of relationships").
+"""The relationship ladder (Payne et al., 1997; lecture notes, "Ladder of relationships").
 
 prospect -> customer (first purchase) -> client (repeat purchaser) -> supporter -> advocate
 -> partner. A rung is an ``int`` so that per-rung parameters are plain tuples indexed by it

@@ -1,7 +1,7 @@
 """The market model: people, firms and relationships in one SimPy environment.
 
 A finite population turns over (relocation and other exits, each replaced by a newcomer). At
-any moment a person is a customer of at most one firm (main seed: "in conditions of unlimited
+any moment a person is a customer of at most one firm (lecture notes: "in conditions of unlimited
 supply he goes to another seller"). Firms acquire people from the pool of non-customers with
 their budgets and through referrals; relationships climb the ladder through repeat purchases
 and attention, slide down after service failures, and end by one of the switching causes. A
@@ -52,6 +52,8 @@ class Market:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0) -> None:
         self.scenario = scenario
+        self.seed = seed
+        self.replication = replication
         #: Simulated days before the measured window, and the whole simulated span.
         self.warmup = float(scenario.simulation.warmup_days)
         self.horizon = self.warmup + float(scenario.simulation.days)
@@ -116,7 +118,7 @@ class Market:
         cadence = firm.cadence(person, rung)
         if cadence > 0.0:
             firm.team.enrol(rel, now + cadence if first_contact is None else first_contact)
-        rel.proc = self.env.process(life(self, rel))
+        self.env.process(life(self, rel))
         return rel
 
     def _reenrol(self, rel: Relationship) -> None:
@@ -323,13 +325,19 @@ class Market:
         for firm in self.firms:
             firm.set_value_tiers(values)
         order = rng.permutation(len(people))
-        rung_shares = sc.market.initial_rung_shares.as_dict()
+        # Rungs by segment where the scenario gives them: the steady state sorts people, so
+        # frequent buyers (more failed episodes, more demotions) are rarer on the top rungs.
+        base = sc.market.initial_rung_shares.as_dict()
+        by_segment = sc.market.initial_rung_shares_by_segment
+        cdfs = []
+        for name in self.factory.segment_names:
+            shares = by_segment[name].as_dict() if name in by_segment else base
+            cdfs.append(np.cumsum([shares[r.label] for r in RELATIONSHIP_RUNGS]))
         rungs = [int(r) for r in RELATIONSHIP_RUNGS]
-        probs = np.array([rung_shares[r.label] for r in RELATIONSHIP_RUNGS])
         k = 0
         for firm in self.firms:
             n = firm.strategy.initial_customers
-            drawn = rng.choice(rungs, size=n, p=probs).tolist()
+            u = rng.random(n).tolist()
             # Existing customers were last attended and are next due at spread-out times, so
             # the run does not open with every contact falling due on the same day.
             lag = rng.random(n).tolist()
@@ -337,7 +345,9 @@ class Market:
             for j in range(n):
                 person = people[order[k]]
                 k += 1
-                rung = drawn[j]
+                cdf = cdfs[person.segment]
+                rung = rungs[min(int(np.searchsorted(cdf, u[j] * cdf[-1], side="right")),
+                                 len(rungs) - 1)]
                 cadence = firm.cadence(person, rung)
                 span = cadence if cadence > 0.0 else 30.0
                 self.start_relationship(person, firm, Channel.INITIAL, 0.0, rung,

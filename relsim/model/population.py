@@ -1,6 +1,6 @@
 """The people of the market: heterogeneous purchase habits, spend and temperaments.
 
-Each person belongs to a purchase-frequency segment (main seed: 20% buy monthly, 50% weekly,
+Each person belongs to a purchase-frequency segment (lecture notes: 20% buy monthly, 50% weekly,
 30% twice a week) with a personal purchase rate around the segment's, a personal mean basket
 (log-normal, so a few people spend a lot), a price sensitivity and a propensity to complain.
 People enter the market, may be customers of at most one firm at a time, and leave it when

@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import simpy
-
 from relsim.model.causes import (
     Cause,
     neglect_hazard_fraction,
@@ -61,7 +59,6 @@ class Relationship:
         "active",
         "end",
         "cause",
-        "proc",
         "segment",
         "contact_ticket",
         "offer",
@@ -84,7 +81,6 @@ class Relationship:
         self.active = True
         self.end = math.nan
         self.cause = -1
-        self.proc: simpy.Process | None = None
         self.segment = -1  # index of the open bulk-purchase segment, -1 if none
         self.contact_ticket = -1  # ticket of the pending contact, -1 if none
         self.offer = 0.0  # discount of the coupon or win-back offer that began it

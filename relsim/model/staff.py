@@ -28,7 +28,11 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from relsim.model.causes import neglect_hazard_fraction
 from relsim.model.ladder import Rung
+
+#: Enrolments between two compactions of the team's queues.
+COMPACT_EVERY = 50_000
 
 if TYPE_CHECKING:
     from relsim.model.firm import Firm
@@ -72,17 +76,34 @@ class AccountTeam:
         if self.managers:
             market.env.process(self._workday())
 
-    def enrol(self, rel: Relationship, due: float | None) -> None:
-        """Enrol ``rel`` under a new ticket: next due at ``due`` (None: never due)."""
+    def enrol(self, rel: Relationship, due: float) -> None:
+        """Enrol ``rel`` under a new ticket: next due at ``due``."""
         if self.managers == 0:
             return
         self._tickets += 1
         ticket = self._tickets
         rel.contact_ticket = ticket
-        if due is not None:
-            heapq.heappush(self.due, (due, ticket, rel))
+        heapq.heappush(self.due, (due, ticket, rel))
         if self.policy != "none":
             heapq.heappush(self.cooling, (rel.last_attention + self.min_gap, ticket, rel))
+        if ticket % COMPACT_EVERY == 0:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop entries of old tickets, which a busy team or the value policy may never reach.
+
+        Every enrolment leaves the previous one's entries behind; they are skipped when met,
+        but queues the team never empties would otherwise grow for the whole run.
+        """
+        def live(heap: list[tuple[float, int, Relationship]]) -> list[tuple[float, int,
+                                                                         Relationship]]:
+            kept = [e for e in heap if e[2].active and e[2].contact_ticket == e[1]]
+            heapq.heapify(kept)
+            return kept
+
+        self.due = live(self.due)
+        self.cooling = live(self.cooling)
+        self.ready = [live(h) for h in self.ready]
 
     def _ready_up(self, now: float) -> None:
         cooling, ready = self.cooling, self.ready
@@ -114,8 +135,7 @@ class AccountTeam:
             while heap:
                 _, ticket, rel = heap[0]
                 if rel.active and rel.contact_ticket == ticket and rel.rung == rung:
-                    tau = now - rel.last_attention
-                    hazard = bond[rung] * (min(tau / ramp, 1.0) if ramp > 0 else 1.0)
+                    hazard = bond[rung] * neglect_hazard_fraction(now - rel.last_attention, ramp)
                     if hazard > best_hazard:
                         best, best_hazard = rung, hazard
                     break
@@ -125,13 +145,14 @@ class AccountTeam:
         return heapq.heappop(ready[best])[2]
 
     def _workday(self):
-        env, due, attend = self.market.env, self.due, self.market.attend
+        env, attend = self.market.env, self.market.attend
         carry = 0.0
         while True:
             now = env.now
             allowance = self.per_day + carry
-            while due and allowance >= 1.0 and due[0][0] <= now:
-                when, ticket, rel = heapq.heappop(due)
+            # self.due is read afresh each time: a compaction may replace the list meanwhile.
+            while self.due and allowance >= 1.0 and self.due[0][0] <= now:
+                when, ticket, rel = heapq.heappop(self.due)
                 if not rel.active or rel.contact_ticket != ticket:
                     continue  # the customer left, or was contacted or moved since
                 allowance -= 1.0

@@ -2,7 +2,7 @@
 
 The run report and the teaching app draw the same figures: the ladder's stock over time, the
 leaky bucket (inflow against outflow by cause), the cause mix, the Lorenz curve of revenue
-with the 20/80 point, the value-by-frequency groups (main seed, Table 7.2), the distribution
+with the 20/80 point, the value-by-frequency groups (lecture notes, Table 7.2), the distribution
 of realised customer lifetime value and the money ledger.
 """
 
@@ -108,7 +108,7 @@ def value_frequency_figure(groups: pd.DataFrame) -> go.Figure:
                          marker_color="#8d99ae"))
     fig.add_trace(go.Bar(x=groups["group"], y=groups["share_of_revenue"],
                          name="share of revenue", marker_color="#2a9d8f"))
-    fig.update_layout(title="Buyers by value and frequency (main seed, Table 7.2)",
+    fig.update_layout(title="Buyers by value and frequency (lecture notes, Table 7.2)",
                       barmode="group", yaxis_tickformat=".0%", template=TEMPLATE)
     return fig
 

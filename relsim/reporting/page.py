@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,7 +21,7 @@ color:#1d2b36}table{border-collapse:collapse;font-size:90%;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f1f4f6}
 p.note{color:#555;font-size:92%}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"""
 
-Part = go.Figure | pd.DataFrame | str
+Part: TypeAlias = go.Figure | pd.DataFrame | str
 
 
 def table_html(df: pd.DataFrame) -> str:

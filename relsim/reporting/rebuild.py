@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from relsim.errors import OutputError, RunDirError
-from relsim.storage.ownership import LOCK, is_locked, read_marker
+from relsim.errors import RunDirError
+from relsim.storage.ownership import FolderLock, read_marker
 from relsim.storage.rundir import MANIFEST, read_json, read_run
 
 
@@ -111,25 +111,25 @@ def rebuild_report(path: str | Path) -> Path:
     RunDirError
         If the folder is none of those, or its files are unreadable.
     OutputError
-        If another relsim process is writing the folder now.
+        If another relsim process is writing the folder now, or it cannot be written.
     """
     d = Path(path)
     if not d.is_dir():
         raise RunDirError(f"{d}: not a folder (expected the results folder of relsim run, "
                           "compare, experiment or sweep)")
     kind = (read_marker(d) or {}).get("kind")
-    if (d / LOCK).exists() and is_locked(d):
-        raise OutputError(f"{d}: another relsim process is writing it now; rebuild the report "
-                          "once it has finished")
-    if kind == "sweep" or (kind is None and (d / "sweep.json").exists()):
-        _rebuild_sweep(d)
-    elif kind in ("comparison", "experiment") or (
-            kind is None and (d / "replications.parquet").exists()):
-        _rebuild_study(d)
-    elif kind == "run" or (kind is None and (d / MANIFEST).exists()
-                           and (d / "timeseries.parquet").exists()):
-        _rebuild_run(d)
-    else:
-        raise RunDirError(f"{d}: no results to report on (expected the folder of relsim run, "
-                          "compare, experiment or sweep)")
+    if kind is None:  # a folder of relsim 0.1, before markers: recognised by its files
+        if (d / "sweep.json").exists():
+            kind = "sweep"
+        elif (d / "replications.parquet").exists():
+            kind = "comparison"
+        elif (d / MANIFEST).exists() and (d / "timeseries.parquet").exists():
+            kind = "run"
+    rebuild = {"sweep": _rebuild_sweep, "comparison": _rebuild_study,
+               "experiment": _rebuild_study, "run": _rebuild_run}.get(kind or "")
+    if rebuild is None:
+        raise RunDirError(f"{d}: no report to rebuild (expected the folder of relsim run, "
+                          f"compare, experiment or sweep{'' if kind is None else ', not ' + kind})")
+    with FolderLock(d):  # refused if another relsim process is writing the folder
+        rebuild(d)
     return d / "report.html"

@@ -17,9 +17,10 @@ from relsim.analysis.economics import (
     realised_clv,
     value_frequency_groups,
 )
-from relsim.analysis.facts import facts_frame, measure
+from relsim.analysis.facts import display_table, headline, run_facts
 from relsim.analysis.simulation import SimulationResult
 from relsim.config.schema import Scenario
+from relsim.config.targets import default_targets_path, load_targets
 from relsim.reporting.figures import (
     bucket_figure,
     cause_mix_figure,
@@ -63,9 +64,8 @@ def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int
     firm = sc.market.focal
     ts, tx, cu = tables["timeseries"], tables["transactions"], tables["customers"]
     days = sc.simulation.days
-    facts = facts_frame(measure(cu, tx, firm, days))
-    facts["run"] = facts["run"].map(lambda v: f"{v:.1%}")
-    facts["holds"] = facts["holds"].map({True: "yes", False: "NO"})
+    facts_table = run_facts(tables, firm, days, sc, load_targets(default_targets_path()).facts)
+    facts = display_table(facts_table)
     ledger = period_ledger(daily_ledger(sc, tables, firm), sc.economics.period)
     groups = value_frequency_groups(tx, firm, days)
     shown = groups.copy()
@@ -76,7 +76,13 @@ def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int
         f"<p>{sc.simulation.people} people, {days:g} days from {sc.simulation.start_date}; "
         f"focal firm <b>{html.escape(firm)}</b>; seed {seed}. Profit over the run "
         f"{ledger['profit'].sum():,.0f}.</p>",
-        "<h2>Source figures beside this run</h2>", facts,
+        "<h2>Source figures beside this run</h2>",
+        "<p class='note'>Each figure's role says what reproducing it shows: an <i>input</i> was "
+        "set from the figure, a <i>calibrated</i> one was a target of the fit, only a "
+        "<i>predicted</i> one is evidence for the mechanisms. The grade says how far the source "
+        "can be trusted; <i>folklore</i> has no primary study. One run gives a point; "
+        f"<code>relsim calibrate</code> judges intervals. {html.escape(headline(facts_table))}."
+        "</p>", facts,
         "<h2>The ladder and the leaky bucket</h2>",
         ladder_figure(ts, firm), bucket_figure(ts, firm), cause_mix_figure(cu, firm),
         "<h2>Who brings the revenue</h2>", lorenz_figure(tx, firm),

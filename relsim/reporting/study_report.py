@@ -121,7 +121,8 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     for _, c in claims.iterrows():
         ci = "" if pd.isna(c["ci_low"]) else f" [{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]"
         value = "" if pd.isna(c["value"]) else f"{_fmt(c['value'])}{ci}"
-        rows.append({"claim": c["claim"], "source": c["source"],
+        rows.append({"claim": c["claim"], "role": c.get("role", ""),
+                     "source": f"{c['source']} ({c.get('grade', '')})",
                      "claimed range": f"{_fmt(c['low'])} to {_fmt(c['high'])}",
                      "measured, mean [95% CI]": value, "verdict": c["verdict"],
                      "note": c.get("why", "") if isinstance(c.get("why", ""), str) else ""})

@@ -53,22 +53,31 @@ def _remove(p: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def remove_partials(final: Path) -> int:
-    """Clean up after interrupted writes of ``final``; returns how many leftovers there were.
+def restore_interrupted(final: Path) -> bool:
+    """Put back a folder set aside for replacement when the process died between the renames.
 
-    Temporaries are removed. A folder set aside for replacement is put back when the process
-    was killed between the two renames (so ``final`` is missing), and removed otherwise. Call
-    only while holding the lock that guards ``final``: then no live writer owns them.
+    Returns whether one was put back (only when ``final`` is missing: then the folder set
+    aside is the last complete version).
+    """
+    if final.exists():
+        return False
+    old = partials_of(final, OLD)
+    if not old:
+        return False
+    os.replace(old[-1], final)
+    return True
+
+
+def remove_partials(final: Path) -> int:
+    """Remove what interrupted writes of ``final`` left; returns how many leftovers there were.
+
+    Call only while holding the lock that guards ``final``, after
+    :func:`restore_interrupted`: then no live writer owns them and a folder set aside is
+    an older version than ``final``.
     """
     n = 0
-    for p in partials_of(final):
+    for p in [*partials_of(final), *partials_of(final, OLD)]:
         _remove(p)
-        n += 1
-    for p in partials_of(final, OLD):
-        if not final.exists():
-            os.replace(p, final)
-        else:
-            _remove(p)
         n += 1
     return n
 
@@ -112,7 +121,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_file_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
+def write_file_atomically(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Write one file through a temporary sibling, flushed, then renamed into place.
 
     Parameters
@@ -151,7 +160,7 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
     return write_file_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def replace_dir_atomically(out: str | Path, fill: Callable[[Path], None]) -> Path:
+def replace_dir_atomically(out: str | Path, fill: Callable[[Path], object]) -> Path:
     """Create folder ``out`` by filling a temporary sibling and renaming it into place.
 
     An existing ``out`` is replaced only once the new one is complete. The caller must have
@@ -184,7 +193,11 @@ def replace_dir_atomically(out: str | Path, fill: Callable[[Path], None]) -> Pat
         if out.exists():
             old = partial_name(out, OLD)
             os.replace(out, old)
-            os.replace(tmp, out)
+            try:
+                os.replace(tmp, out)
+            except OSError:
+                os.replace(old, out)  # the previous version stays as it was
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out)

@@ -38,7 +38,7 @@ def read_marker(folder: str | Path) -> dict[str, Any] | None:
 
 def marker_text(kind: str, **info: Any) -> str:
     """The content of a marker file for a folder of ``kind`` results."""
-    from relsim import __version__
+    from relsim._version import __version__
 
     data = {"relsim": __version__, "kind": kind, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **info}
@@ -152,21 +152,6 @@ class FolderLock:
         self.release()
 
 
-def is_locked(folder: str | Path) -> bool:
-    """Whether another process holds the lock of ``folder`` now."""
-    path = Path(folder) / LOCK
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDWR)
-    try:
-        if _try_lock(fd):
-            _unlock(fd)
-            return False
-        return True
-    finally:
-        os.close(fd)
-
-
 try:  # POSIX
     import fcntl
 
@@ -219,9 +204,15 @@ def write_owned_dir(out: str | Path, kind: str, fill: Any, option: str = "--out"
     -------
     Path
     """
-    from relsim.storage.atomic import output_error, remove_partials, replace_dir_atomically
+    from relsim.storage.atomic import (
+        output_error,
+        remove_partials,
+        replace_dir_atomically,
+        restore_interrupted,
+    )
 
     out = Path(out)
+    restore_interrupted(out)  # a replacement killed between its two renames
     if not check_output(out, kind, option):
         try:
             out.mkdir(parents=True, exist_ok=True)

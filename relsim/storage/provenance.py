@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 PACKAGES = ("relsim", "simpy", "numpy", "pandas", "pyarrow", "msgspec", "scipy",
             "statsmodels", "plotly", "SALib")
@@ -41,6 +44,12 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+dirty" if dirty else "") if head else None
+
+
+def digest(obj: Any, length: int = 12) -> str:
+    """A short SHA-256 digest of JSON-ready data (keys sorted): what fingerprints are made of."""
+    text = json.dumps(obj, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def command_line() -> list[str]:

@@ -64,7 +64,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
                           "firms and simulation)")
     if not isinstance(meta.get("seed"), int) or isinstance(meta.get("seed"), bool):
         raise RunDirError(f"{mpath}: 'seed' must be an integer")
-    if sc["market"].get("focal") not in sc["firms"]:
+    focal = sc["market"].get("focal")
+    if not isinstance(focal, str) or focal not in sc["firms"]:
         raise RunDirError(f"{mpath}: scenario.market.focal must name one of the firms")
     return meta
 
