@@ -3,7 +3,6 @@
 import math
 
 import msgspec
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +10,6 @@ import pytest
 import relsim
 from conftest import small
 from relsim.analysis.economics import (
-    COST_LINES,
     daily_ledger,
     npv,
     period_ledger,
@@ -137,7 +135,8 @@ def test_metrics_report_every_cost_line_and_consistent_ratios(run):
     assert m["acquired_paid"] + m["acquired_coupon"] == won
     years = sc.simulation.days / 365.0
     budget = sc.firms["focal"].acquisition_budget_per_year * years
-    coupons = sc.firms["focal"].coupon.cost_per_coupon * m["acquired_coupon"] / m["trial_rate"]
+    ts = res.timeseries[res.timeseries["firm"] == "focal"]
+    coupons = sc.firms["focal"].coupon.cost_per_coupon * ts["reached"].iloc[1:].sum()
     assert m["cost_per_acquired"] == pytest.approx((budget + coupons) / won, rel=1e-9)
     ended = cu[cu["end_day"].notna()]
     assert m["lost_total"] == len(ended)

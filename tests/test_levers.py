@@ -9,8 +9,8 @@ import pytest
 import relsim
 from conftest import small
 from relsim.analysis.metrics import run_metrics
-from relsim.model.market import Market
 from relsim.analysis.tables import events_table
+from relsim.model.market import Market
 from relsim.model.records import Channel, EventKind
 
 

@@ -32,7 +32,7 @@ TINY_EXPERIMENT = ('name = "e"\nreplications = 2\nseed = 1\n[[arms]]\nname = "{a
 
 def one_line_error(capsys) -> str:
     err = capsys.readouterr().err
-    assert "Traceback" not in err, err
+    assert "internal error" not in err, err  # a bug, reported as such
     lines = [x for x in err.splitlines() if x.strip() and "%|" not in x]
     assert len(lines) == 1, err
     return lines[0]
@@ -363,9 +363,8 @@ TOML_VALUES = st.one_of(
 @given(key=st.sampled_from(KEYS), value=TOML_VALUES)
 def test_fuzz_set_values_never_give_a_traceback(capsys, key, value):
     status = main(["validate", "relsim:baseline", "--set", f"{key}={value}"])
-    assert status in (0, 2)
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
+    assert status in (0, 2) and "internal error" not in captured.err, captured.err
     if status == 2:
         assert len(captured.err.strip().splitlines()) == 1
 
@@ -385,8 +384,7 @@ def test_fuzz_scenario_files_never_give_a_traceback(tmp_path, capsys, content):
     for args in (["validate", str(p)], ["experiment", str(p), "--out", str(tmp_path / "o")]):
         status = main(args)
         captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        assert status in (0, 1, 2)
+        assert status in (0, 2) and "internal error" not in captured.err, captured.err
         if status == 2:
             assert len(captured.err.strip().splitlines()) == 1
     assert sorted(x.name for x in tmp_path.iterdir() if x.name != "o") == ["fuzz.toml"]
@@ -409,7 +407,7 @@ def test_fuzz_csv_logs_never_give_a_traceback(tmp_path, capsys, rows, header):
     p.write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n")
     status = main(["forecast", str(p), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err and status in (0, 2), captured.err
+    assert status in (0, 2) and "internal error" not in captured.err, captured.err
     assert {x.name for x in tmp_path.iterdir()} <= {"log.csv", "out"}
     # A folder of relsim's own, if anything: remove it so the next example starts afresh.
     if (tmp_path / "out").exists():

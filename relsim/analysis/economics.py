@@ -4,7 +4,7 @@ The lecture notes' Table 7.3 computes one buyer's profitability from the average
 purchases per year, the profit from sales and the costs of the relationship (delivery, bonuses
 to store staff, returns, the database, sales managers' salaries, other). Here every one of
 those lines, and the cost of every strategy lever, is computed from a run's tables and the
-firm's :class:`~relsim.scenario.Costs`: a daily ledger first, then periods (month, quarter
+firm's :class:`~relsim.config.schema.Costs`: a daily ledger first, then periods (month, quarter
 or year), then totals with NPV, realised customer lifetime value by acquisition channel, cost
 per acquired customer and per retained customer-year. Table 7.2's four groups of buyers by
 value and frequency are in :func:`value_frequency_groups`.

@@ -139,7 +139,8 @@ def check_measures(facts: list[Fact], where: str) -> None:
 
 
 def run_facts(tables: dict[str, pd.DataFrame], firm: str, horizon_days: float,
-              scenario: Any, facts: list[Fact]) -> pd.DataFrame:
+              scenario: Any, facts: list[Fact],
+              metrics: dict[str, float] | None = None) -> pd.DataFrame:
     """The facts a single run can show (those without a variant), judged as points.
 
     Parameters
@@ -154,10 +155,12 @@ def run_facts(tables: dict[str, pd.DataFrame], firm: str, horizon_days: float,
         The run's scenario.
     facts : list of Fact
         The facts (a targets file's).
+    metrics : dict, optional
+        The firm's :func:`relsim.analysis.metrics.run_metrics`, if already computed.
     """
     from relsim.analysis.metrics import run_metrics
 
-    m = run_metrics(scenario, tables, firm)
+    m = metrics if metrics is not None else run_metrics(scenario, tables, firm)
     row = pd.DataFrame([{"replication": 0, **m}])
     return facts_frame([judge(f, fact_values(f, row, None)) for f in facts if not f.compares])
 

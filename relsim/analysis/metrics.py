@@ -3,8 +3,8 @@
 Every figure is a plain float measured from a run's tables for one firm (the focal firm by
 default), so replications stack into a table with a fixed schema (one row per scenario and
 replication) that means and confidence intervals are computed from. Money figures come from
-:mod:`relsim.economics`; the rest measure the relationship dynamics: retention, the cause mix,
-tenure, repeat purchasing, trial.
+:mod:`relsim.analysis.economics`; the rest measure the relationship dynamics: retention, the
+cause mix, attention and complaints, tenure, repeat purchasing, trial, and the source facts.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Sliders set the focal firm's levers in a small market (3,000 people over two years); each
 change reruns the simulation (about a second) and redraws the bucket, the ladder and profit
-from the run's tables with the figures of :mod:`relsim.figures`. Every setting is run with the
-same seed, so the class compares like with like: the same people and the same luck, only the
-levers differ. The page is a separate layer: the model knows nothing of it.
+from the run's tables with the figures of :mod:`relsim.reporting.figures`. Every setting is
+run with the same seed, so the class compares like with like: the same people and the same
+luck, only the levers differ. The page is a separate layer: the model knows nothing of it.
 """
 
 from __future__ import annotations

@@ -53,11 +53,6 @@ def non_negative_int(text: str) -> int:
     return int(v)
 
 
-def finite_float(text: str) -> float:
-    """Any finite number."""
-    return float(_number(text, float, "a number"))
-
-
 def positive_float(text: str) -> float:
     """A finite number > 0."""
     v = _number(text, float, "a positive number")

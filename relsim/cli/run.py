@@ -38,7 +38,8 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
         focal = " (focal)" if firm == sc.market.focal else ""
         lines.append(f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "
                      f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
-                     f"{lost:,.0f} ({mix}); revenue {m['revenue']:,.0f}; profit "
+                     f"{lost:,.0f} (causes, the calibrated mix: {mix}); revenue "
+                     f"{m['revenue']:,.0f}; profit "
                      f"{m['profit']:,.0f} (NPV {m['npv']:,.0f})")
     return lines
 
@@ -69,6 +70,8 @@ def main(args: argparse.Namespace) -> int:
 
     result = result_of(market, simulated)
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
+    facts = run_facts(result.tables(), result.focal, scenario.simulation.days, scenario,
+                      targets.facts, metrics[result.focal])
     extra = {"scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
              "wall_seconds": time.perf_counter() - t0}
 
@@ -83,12 +86,10 @@ def main(args: argparse.Namespace) -> int:
         if not args.no_report:
             from relsim.reporting.run_report import write_run_report
 
-            write_run_report(result, tmp / "report.html")
+            write_run_report(result, tmp / "report.html", facts)
 
     write_owned_dir(out, "run", fill)
     lines = summary_lines(result, metrics)
-    facts = run_facts(result.tables(), result.focal, scenario.simulation.days, scenario,
-                      targets.facts)
     lines.append(f"  source facts: {headline(facts)} (see `relsim facts {out}`)")
     if result.warmup is not None and result.warmup.short:
         lines.append(f"  warning: {result.warmup.message()}")

@@ -40,7 +40,7 @@ def bundled_dir() -> Path:
 
 def bundled_names() -> list[str]:
     """Names of the bundled scenarios (usable as ``relsim:NAME``)."""
-    return sorted(p.stem for p in bundled_dir().glob("*.toml"))
+    return sorted(p.stem for p in bundled_dir().glob("*.toml") if "." not in p.stem)
 
 
 def default_scenario_path() -> Path:

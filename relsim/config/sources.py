@@ -19,9 +19,6 @@ from relsim.config.schema import Spec
 GRADES = ("peer-reviewed measurement", "practitioner survey", "vendor-sponsored survey",
           "consultancy case figures", "textbook/conceptual", "untraced folklore",
           "modelling assumption")
-#: Grades whose figures are no evidence that a model works when it reproduces them.
-WEAK = ("consultancy case figures", "textbook/conceptual", "untraced folklore",
-        "modelling assumption")
 
 
 class Source(Spec, kw_only=True, frozen=True):
@@ -46,11 +43,6 @@ class Source(Spec, kw_only=True, frozen=True):
         """Authors and year, as a reader cites it; the id when the citation has no year."""
         m = re.match(r"^(.{1,120}?\(\d{4}[a-z]?\))", self.citation)
         return m.group(1) if m else self.id
-
-    @property
-    def weak(self) -> bool:
-        """Whether reproducing this source's figure is no evidence for the model."""
-        return self.grade in WEAK
 
 
 class _Register(Spec, kw_only=True, frozen=True):

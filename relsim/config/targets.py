@@ -24,8 +24,6 @@ from relsim.config.loading import load_model_file
 from relsim.config.schema import Spec, _slug
 from relsim.errors import CalibrationError
 
-ROLES = ("input", "calibrated", "predicted")
-
 
 class Fact(Spec, kw_only=True, frozen=True):
     """A figure from a source, how to measure it on runs, and what reproducing it shows."""

@@ -86,7 +86,9 @@ def prepare_outputs(result: ForecastResult, transactions: pd.DataFrame | None, s
         cust_tab = read_table(source, "customers")
         own = cust_tab[cust_tab["firm"].astype(str) == name].copy()
         days = float(meta["scenario"]["simulation"]["days"])
-        own["exposure"] = (own["end_day"].fillna(days) - own["start_day"]) / 7.0
+        # Weeks inside the measured window: a relationship from the warm-up counts from day 0
+        # (its purchases before were not tabled).
+        own["exposure"] = (own["end_day"].fillna(days) - own["start_day"].clip(lower=0.0)) / 7.0
         try:
             glm = frequency_glm(own, ["segment", "channel", "highest_rung"])
         except ForecastDataError:
@@ -94,7 +96,9 @@ def prepare_outputs(result: ForecastResult, transactions: pd.DataFrame | None, s
         if glm is not None:
             out.covariates = pd.DataFrame({"estimate": glm.params, "std_error": glm.bse,
                                            "rate_ratio": np.exp(glm.params)}).rename_axis("term")
-        out.defection_curves = defection_curves(own, days)
+        # Survival from the start of a relationship: only those begun in the window, whose
+        # whole course was observed (the others are left-truncated).
+        out.defection_curves = defection_curves(own[own["start_day"] >= 0], days)
     return out
 
 

@@ -1,7 +1,7 @@
 """Scenario values turned into the per-day rates and per-rung tuples the model runs on.
 
 Scenario files speak in rates per year and rung names; the event loop wants per-day floats
-indexed by :class:`~relsim.ladder.Rung`. Converting once here keeps the hot loop plain.
+indexed by :class:`~relsim.model.ladder.Rung`. Converting once here keeps the hot loop plain.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a run records while it runs: state-change events, purchase segments, snapshots.
 
-Recording is kept to appending plain tuples to lists; the tables are built once at the end
-(:mod:`relsim.tables`). Ordinary purchases are not recorded one by one: a relationship's
+Recording is kept to appending to typed columns; the tables are built once at the end
+(:mod:`relsim.analysis.tables`). Ordinary purchases are not recorded one by one: a relationship's
 purchases between two state changes form a Poisson process whose rate is fixed, so only the
 segment (start, end, rate, rung) is kept and the purchases are drawn in bulk afterwards.
 """
@@ -116,8 +116,3 @@ class RunLog:
         self.buy_rung.append(rung)
         self.buy_failed.append(failed)
         self.buy_offer.append(offer)
-
-    @property
-    def n_events(self) -> int:
-        """How many events were recorded."""
-        return len(self.ev_time)

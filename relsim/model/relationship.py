@@ -5,7 +5,7 @@ relationship's state, drawn from competing hazards:
 
 - the first repeat purchase (customer -> client), and later the service failures, which are
   the failed share of purchase episodes (thinning of the purchase process);
-- the switching causes of :mod:`relsim.causes`: constant hazards for relocation and other;
+- the switching causes of :mod:`relsim.model.causes`: constant hazards for relocation and other;
   dissatisfaction, whose hazard grows with the grievances still remembered (each fades at a
   random time drawn when it arises); neglect, whose hazard grows with time since
   attention, by inverting its cumulative hazard from the current time since attention (a

@@ -1,7 +1,7 @@
 """Self-contained HTML report of a run (plotly, with plotly.js inlined: works offline).
 
-The report reads only the run's tables (figures from :mod:`relsim.figures`): the model knows
-nothing of it, and ``relsim report DIR`` rebuilds it from a run directory alone.
+The report reads only the run's tables (figures from :mod:`relsim.reporting.figures`): the
+model knows nothing of it, and ``relsim report DIR`` rebuilds it from a run folder alone.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from relsim.reporting.figures import (
 from relsim.reporting.page import Part, write_page
 
 
-def write_run_report(result: SimulationResult, path: Path) -> None:
+def write_run_report(result: SimulationResult, path: Path,
+                     facts: pd.DataFrame | None = None) -> None:
     """Write the HTML report of one run.
 
     Parameters
@@ -42,29 +43,35 @@ def write_run_report(result: SimulationResult, path: Path) -> None:
         The run.
     path : Path
         Where to write ``report.html``.
+    facts : pandas.DataFrame, optional
+        The run's judged facts (:func:`relsim.analysis.facts.run_facts`), if already made.
     """
-    write_tables_report(result.tables(), result.scenario, result.seed, path)
+    write_tables_report(result.tables(), result.scenario, result.seed, path, facts)
 
 
 def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int,
-                        path: Path) -> None:
+                        path: Path, facts_table: pd.DataFrame | None = None) -> None:
     """Write the HTML report of one run from its tables (also what ``relsim report`` does).
 
     Parameters
     ----------
     tables : dict of pandas.DataFrame
-        The run's tables (:data:`relsim.simulation.TABLES`).
+        The run's tables (:data:`relsim.storage.rundir.TABLES`).
     sc : Scenario
         The run's scenario.
     seed : int
         Its seed.
     path : Path
         Where to write ``report.html``.
+    facts_table : pandas.DataFrame, optional
+        The run's judged facts, if already made (else they are measured here).
     """
     firm = sc.market.focal
     ts, tx, cu = tables["timeseries"], tables["transactions"], tables["customers"]
     days = sc.simulation.days
-    facts_table = run_facts(tables, firm, days, sc, load_targets(default_targets_path()).facts)
+    if facts_table is None:
+        facts_table = run_facts(tables, firm, days, sc,
+                                load_targets(default_targets_path()).facts)
     facts = display_table(facts_table)
     ledger = period_ledger(daily_ledger(sc, tables, firm), sc.economics.period)
     groups = value_frequency_groups(tx, firm, days)

@@ -1,9 +1,9 @@
 """Self-contained HTML report of a comparison or experiment (plotly, works offline).
 
-It reads only the stacked replications and ledgers that :mod:`relsim.compare` wrote: profit
-costs and customers over time with their 95% bands, the cumulative paired profit difference against
-the first arm (where payback shows), the defection rate by cause, the cost lines, the summary
-table and, for an experiment, the claims with their verdicts.
+It reads only the stacked replications and ledgers that :mod:`relsim.experiments.comparison`
+wrote: profit, costs and customers over time with their 95% bands, the cumulative paired
+profit difference against the first arm (where payback shows), the defection rate by cause,
+the cost lines, the summary table and, for an experiment, the claims with their verdicts.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def write_comparison_report(path: Path, title: str, description: str,
     title, description : str
         Heading and text under it.
     replications, ledgers, summary : pandas.DataFrame
-        As written by :func:`relsim.study.write_study`.
+        As written by :func:`relsim.experiments.study.write_study`.
     arms : list of str
         Arm names, the reference first.
     claims : pandas.DataFrame, optional
