@@ -12,7 +12,9 @@ Sides, each in a fresh subprocess (so peak memory is its own), best of ``--repea
   counts per segment, uniform times, gamma spend) for as many purchases: the cost of the
   model's machinery without its logic. ``model / same drawing`` is the price of the logic;
 - **previous version** (``--baseline-src DIR``, a checkout of an earlier relsim): its
-  ``simulate`` of its own default scenario, for regressions.
+  ``simulate`` of its own default scenario, for regressions; and of the same scenario run
+  for as many days as this version's default simulates (warm-up included), so that the
+  ratio compares the same simulated time.
 
     python benchmarks/bench_simulation.py                      # 10k and 100k people
     python benchmarks/bench_simulation.py --sizes 10000 --repeats 3 --baseline-src /tmp/old
@@ -115,12 +117,12 @@ def measure_bare_same_drawing(processes: int, events: int, purchases: int, days:
     return {"seconds": time.perf_counter() - t0, "purchases": int(len(amount))}
 
 
-def measure_previous(src: str) -> dict:
+def measure_previous(src: str, days: int = 0) -> dict:
     sys.path.insert(0, src)
     import relsim
 
     assert os.path.realpath(os.path.dirname(relsim.__file__)).startswith(os.path.realpath(src))
-    sc = relsim.load_scenario()
+    sc = relsim.load_scenario(None, [f"simulation.days={days}"] if days else None)
     t0 = time.perf_counter()
     res = relsim.simulate(sc)
     return {"seconds": time.perf_counter() - t0, "purchases": len(res.transactions)}
@@ -155,7 +157,7 @@ def main() -> None:
             res = measure_bare_same_drawing(int(rest[0]), int(rest[1]), int(rest[2]),
                                             float(rest[3]))
         else:
-            res = measure_previous(rest[0])
+            res = measure_previous(rest[0], int(rest[1]))
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(res))
         return
@@ -178,15 +180,21 @@ def main() -> None:
               f"{s['seconds']:>14.2f} {s['peak_rss_mb']:>6.0f} "
               f"{m['seconds'] / s['seconds']:>10.2f}")
     if a.baseline_src:
-        now, before = [], []
+        import relsim
+
+        sim = relsim.load_scenario().simulation
+        days = int(sim.warmup_days + sim.days)
+        now, before, same_days = [], [], []
         for _ in range(a.repeats):
             now.append(child("model", 10_000))
-            before.append(child("previous", a.baseline_src))
-        n, b = best(now), best(before)
-        print(f"default scenario: this version {n['seconds']:.2f} s ({n['peak_rss_mb']:.0f} MB), "
-              f"previous {b['seconds']:.2f} s ({b['peak_rss_mb']:.0f} MB): "
-              f"{n['seconds'] / b['seconds'] - 1:+.0%}")
-
+            before.append(child("previous", a.baseline_src, 0))
+            same_days.append(child("previous", a.baseline_src, days))
+        n, b, d = best(now), best(before), best(same_days)
+        print(f"default scenario: this version {n['seconds']:.2f} s ({n['peak_rss_mb']:.0f} MB) "
+              f"for {days} days; previous {b['seconds']:.2f} s ({b['peak_rss_mb']:.0f} MB) for "
+              f"its {sim.days} days: {n['seconds'] / b['seconds'] - 1:+.0%}; previous run for "
+              f"{days} days {d['seconds']:.2f} s ({d['peak_rss_mb']:.0f} MB): "
+              f"{n['seconds'] / d['seconds'] - 1:+.0%}")
 
 if __name__ == "__main__":
     main()

@@ -37,12 +37,21 @@ def curve(folder: Path, factor: str, outputs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cell(r: pd.Series, o: str) -> str:
+    """Mean [low, high]; money in thousands; an undefined figure says so."""
+    if pd.isna(r[o]):
+        return "none"
+    if o == "profit":
+        return f"{r[o] / 1e3:,.0f}k [{r[o + '_low'] / 1e3:,.0f}k, {r[o + '_high'] / 1e3:,.0f}k]"
+    return f"{r[o]:.3g} [{r[o + '_low']:.3g}, {r[o + '_high']:.3g}]"
+
+
 def table(c: pd.DataFrame, factor: str, outputs: dict[str, str]) -> str:
     """The curve as a Markdown table: mean [low, high] for each output."""
     head = f"| {factor.replace('_', ' ')} | " + " | ".join(outputs.values()) + " |"
     lines = [head, "|" + "---|" * (len(outputs) + 1)]
     for _, r in c.iterrows():
-        cells = [f"{r[o]:.3g} [{r[o + '_low']:.3g}, {r[o + '_high']:.3g}]" for o in outputs]
+        cells = [cell(r, o) for o in outputs]
         lines.append(f"| {r[factor]:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -62,17 +71,19 @@ def main() -> None:
     managers, desk = Path(sys.argv[1]), Path(sys.argv[2])
     m_out = {"defections_neglect_per_customer_year": "neglect defections per customer-year",
              "days_between_contacts": "days between contacts",
+             "cause_share_neglect": "neglect's share of defections",
              "profit": "profit over 3 years"}
     d_out = {"complaint_wait_days": "days a complaint waits",
              "complaints_recovered_share": "complaints that undo their grievance",
              "defections_dissatisfaction_per_customer_year":
-                 "dissatisfaction defections per customer-year"}
+                 "dissatisfaction defections per customer-year",
+             "profit": "profit over 3 years"}
     mc = curve(managers, "account_managers", list(m_out))
     dc = curve(desk, "desk_staff", list(d_out))
     print(table(mc, "account_managers", m_out))
     print()
     print(table(dc, "desk_staff", d_out))
-    fig = make_subplots(rows=2, cols=3, subplot_titles=[*m_out.values(), *d_out.values()],
+    fig = make_subplots(rows=2, cols=4, subplot_titles=[*m_out.values(), *d_out.values()],
                         vertical_spacing=0.16)
     for i, o in enumerate(m_out, start=1):
         panel(fig, mc, "account_managers", o, 1, i)
@@ -80,7 +91,7 @@ def main() -> None:
     for i, o in enumerate(d_out, start=1):
         panel(fig, dc, "desk_staff", o, 2, i)
         fig.update_xaxes(title_text="service desk staff (focal firm)", row=2, col=i)
-    fig.update_layout(template="plotly_white", height=720, width=1250,
+    fig.update_layout(template="plotly_white", height=720, width=1400,
                       margin={"t": 60, "l": 60, "r": 20, "b": 60},
                       title="The default market: staff against the causes they act on "
                       "(means and 95% intervals over replications)")
@@ -92,7 +103,7 @@ def main() -> None:
              "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
-        tab = b.new_page(viewport={"width": 1290, "height": 840})
+        tab = b.new_page(viewport={"width": 1440, "height": 840})
         tab.goto(page.resolve().as_uri())
         tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
         tab.locator(".js-plotly-plot").screenshot(path=str(OUT))

@@ -84,7 +84,11 @@ class AccountTeam:
         ticket = self._tickets
         rel.contact_ticket = ticket
         heapq.heappush(self.due, (due, ticket, rel))
-        if self.policy != "none":
+        if self.policy == "risk":
+            # Ordered by last attention, each rung's queue has its cooled entries first, so
+            # its head says whether anyone in the rung may have a spare contact yet.
+            heapq.heappush(self.ready[rel.rung], (rel.last_attention, ticket, rel))
+        elif self.policy == "value":
             heapq.heappush(self.cooling, (rel.last_attention + self.min_gap, ticket, rel))
         if ticket % COMPACT_EVERY == 0:
             self._compact()
@@ -106,16 +110,13 @@ class AccountTeam:
         self.ready = [live(h) for h in self.ready]
 
     def _ready_up(self, now: float) -> None:
+        """Value policy: move the entries whose minimum gap has passed to the value queue."""
         cooling, ready = self.cooling, self.ready
-        by_value = self.policy == "value"
         while cooling and cooling[0][0] <= now:
             _, ticket, rel = heapq.heappop(cooling)
             if rel.active and rel.contact_ticket == ticket:
-                if by_value:
-                    value = rel.person.rate * rel.person.basket
-                    heapq.heappush(ready[0], (-value, ticket, rel))
-                else:
-                    heapq.heappush(ready[rel.rung], (rel.last_attention, ticket, rel))
+                value = rel.person.rate * rel.person.basket
+                heapq.heappush(ready[0], (-value, ticket, rel))
 
     def _next_spare(self, now: float) -> Relationship | None:
         """The relationship a spare contact goes to now, by the policy (None: nobody)."""
@@ -133,8 +134,10 @@ class AccountTeam:
         best, best_hazard = -1, -math.inf
         for rung, heap in enumerate(ready):
             while heap:
-                _, ticket, rel = heap[0]
+                last, ticket, rel = heap[0]
                 if rel.active and rel.contact_ticket == ticket and rel.rung == rung:
+                    if last + self.min_gap > now:
+                        break  # the longest-neglected of this rung is still cooling
                     hazard = bond[rung] * neglect_hazard_fraction(now - rel.last_attention, ramp)
                     if hazard > best_hazard:
                         best, best_hazard = rung, hazard
@@ -160,7 +163,8 @@ class AccountTeam:
                 self.delay_sum += now - when
                 attend(rel, now)
             if allowance >= 1.0 and self.policy != "none":
-                self._ready_up(now)
+                if self.policy == "value":
+                    self._ready_up(now)
                 while allowance >= 1.0:
                     rel = self._next_spare(now)
                     if rel is None:

@@ -104,9 +104,10 @@ def summary_table(summary: pd.DataFrame, metrics: tuple[str, ...] | list[str]) -
     for _, r in summary[summary["metric"].isin(metrics)].iterrows():
         diff = ("" if np.isnan(r["diff"]) else
                 f"{_fmt(r['diff'])} [{_fmt(r['diff_low'])}, {_fmt(r['diff_high'])}]")
-        rows.append({"metric": r["metric"], "arm": r["arm"],
-                     "mean [95% CI]": f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, "
-                                      f"{_fmt(r['ci_high'])}]",
+        # A figure with no cases (no win-backs, say) is undefined, not zero or blank.
+        mean = ("undefined" if pd.isna(r["mean"]) else _fmt(r["mean"]) if pd.isna(r["ci_low"])
+                else f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
+        rows.append({"metric": r["metric"], "arm": r["arm"], "mean [95% CI]": mean,
                      "difference to first arm [95% CI]": diff})
     df = pd.DataFrame(rows)
     if df.empty:
