@@ -43,12 +43,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     a = ap.parse_args()
     py = sys.executable
-    rows = [("python -c pass", [py, "-c", "pass"]),
-            ("python -c 'import pandas'", [py, "-c", "import pandas"]),
-            ("relsim --help", [py, "-m", "relsim", "--help"]),
-            ("relsim validate relsim:baseline", [py, "-m", "relsim", "validate",
-                                                 "relsim:baseline"]),
-            ("relsim run: start-up to day 0", [py, "-c", RUN_STARTUP])]
+    rows = [
+        ("python -c pass", [py, "-c", "pass"]),
+        ("python -c 'import pandas'", [py, "-c", "import pandas"]),
+        ("relsim --help", [py, "-m", "relsim", "--help"]),
+        ("relsim validate relsim:baseline", [py, "-m", "relsim", "validate", "relsim:baseline"]),
+        ("relsim run: start-up to day 0", [py, "-c", RUN_STARTUP]),
+    ]
     print(f"best of {a.repeats}, wall seconds")
     for label, cmd in rows:
         print(f"  {label:<34} {wall(cmd, a.repeats):6.3f}")

@@ -29,24 +29,34 @@ def main() -> None:
     from relsim.forecast.fitters.gammagamma import fit_gamma_gamma
     from relsim.forecast.fitters.paretonbd import fit_paretonbd
 
-    path = os.path.join(os.path.dirname(lifetimes.__file__), "datasets",
-                        "cdnow_customers_summary_with_transactions.csv")
+    path = os.path.join(
+        os.path.dirname(lifetimes.__file__),
+        "datasets",
+        "cdnow_customers_summary_with_transactions.csv",
+    )
     raw = pd.read_csv(path)
-    s = pd.DataFrame({"frequency": raw["x"], "recency": raw["t_x"], "T": raw["T"],
-                      "monetary_value": raw["zbar"]})
+    s = pd.DataFrame(
+        {"frequency": raw["x"], "recency": raw["t_x"], "T": raw["T"], "monetary_value": raw["zbar"]}
+    )
     rep = s[s["frequency"] > 0]
     cases = {
-        "BG/NBD": (lambda: fit_bgnbd(s),
-                   lambda: lifetimes.BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])),
-        "Pareto/NBD": (lambda: fit_paretonbd(s),
-                       lambda: lifetimes.ParetoNBDFitter().fit(s["frequency"], s["recency"],
-                                                               s["T"])),
-        "Gamma-Gamma": (lambda: fit_gamma_gamma(s),
-                        lambda: lifetimes.GammaGammaFitter().fit(rep["frequency"],
-                                                                 rep["monetary_value"])),
+        "BG/NBD": (
+            lambda: fit_bgnbd(s),
+            lambda: lifetimes.BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"]),
+        ),
+        "Pareto/NBD": (
+            lambda: fit_paretonbd(s),
+            lambda: lifetimes.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"]),
+        ),
+        "Gamma-Gamma": (
+            lambda: fit_gamma_gamma(s),
+            lambda: lifetimes.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"]),
+        ),
     }
-    print(f"{'model':<12} {'relsim s':>9} {'lifetimes s':>12} {'ratio':>6}  estimates "
-          "(relsim | lifetimes)")
+    print(
+        f"{'model':<12} {'relsim s':>9} {'lifetimes s':>12} {'ratio':>6}  estimates "
+        "(relsim | lifetimes)"
+    )
     for name, (ours, theirs) in cases.items():
         ours(), theirs()  # warm up both (imports, caches)
         t_ours, t_theirs = [], []
@@ -63,8 +73,10 @@ def main() -> None:
         est1 = np.round(np.asarray(r1.params), 4)
         est2 = np.round(r2.params_.to_numpy(), 4)
         print(f"{name:<12} {mo:>9.4f} {mt:>12.4f} {mo / mt:>6.2f}  {est1} | {est2}")
-    print("ratio = relsim best / lifetimes best (target <= 0.5); relsim times include "
-          "the statsmodels results (standard errors from the Hessian)")
+    print(
+        "ratio = relsim best / lifetimes best (target <= 0.5); relsim times include "
+        "the statsmodels results (standard errors from the Hessian)"
+    )
 
 
 if __name__ == "__main__":

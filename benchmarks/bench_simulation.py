@@ -39,10 +39,12 @@ def scaled_overrides(people: int) -> list[str]:
     k = people / base.simulation.people
     sets = [f"simulation.people={people}"]
     for name, st in base.firms.items():
-        sets += [f"firms.{name}.initial_customers={int(st.initial_customers * k)}",
-                 f"firms.{name}.acquisition_budget_per_year={st.acquisition_budget_per_year * k}",
-                 f"firms.{name}.account_managers={max(1, round(st.account_managers * k))}",
-                 f"firms.{name}.service_desk_staff={max(1, round(st.service_desk_staff * k))}"]
+        sets += [
+            f"firms.{name}.initial_customers={int(st.initial_customers * k)}",
+            f"firms.{name}.acquisition_budget_per_year={st.acquisition_budget_per_year * k}",
+            f"firms.{name}.account_managers={max(1, round(st.account_managers * k))}",
+            f"firms.{name}.service_desk_staff={max(1, round(st.service_desk_staff * k))}",
+        ]
     return sets
 
 
@@ -54,9 +56,13 @@ def measure_model(people: int) -> dict:
     res = relsim.simulate(sc)
     seconds = time.perf_counter() - t0
     rels = len(res.customers)
-    return {"seconds": seconds, "purchases": len(res.transactions),
-            "events": int(res.timings["simpy_events"]),
-            "relationships": rels, "days": sc.simulation.days + sc.simulation.warmup_days}
+    return {
+        "seconds": seconds,
+        "purchases": len(res.transactions),
+        "events": int(res.timings["simpy_events"]),
+        "relationships": rels,
+        "days": sc.simulation.days + sc.simulation.warmup_days,
+    }
 
 
 def measure_bare_per_purchase(processes: int, events: int, days: float) -> dict:
@@ -129,8 +135,12 @@ def measure_previous(src: str, days: int = 0) -> dict:
 
 
 def child(kind: str, *args: object) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, *map(str, args)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *map(str, args)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -154,8 +164,9 @@ def main() -> None:
         elif kind == "per_purchase":
             res = measure_bare_per_purchase(int(rest[0]), int(rest[1]), float(rest[2]))
         elif kind == "same_drawing":
-            res = measure_bare_same_drawing(int(rest[0]), int(rest[1]), int(rest[2]),
-                                            float(rest[3]))
+            res = measure_bare_same_drawing(
+                int(rest[0]), int(rest[1]), int(rest[2]), float(rest[3])
+            )
         else:
             res = measure_previous(rest[0], int(rest[1]))
         res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -163,22 +174,27 @@ def main() -> None:
         return
 
     print(f"best of {a.repeats}; seconds and peak MB per side")
-    print(f"{'people':>8} {'purchases':>10} {'events':>8} {'model s':>8} {'MB':>6} "
-          f"{'per-purchase s':>14} {'MB':>6} {'same-drawing s':>14} {'MB':>6} "
-          f"{'model/same':>10}")
+    print(
+        f"{'people':>8} {'purchases':>10} {'events':>8} {'model s':>8} {'MB':>6} "
+        f"{'per-purchase s':>14} {'MB':>6} {'same-drawing s':>14} {'MB':>6} "
+        f"{'model/same':>10}"
+    )
     for people in a.sizes:
         models, per, same = [], [], []
         for _ in range(a.repeats):  # the sides alternate, so load affects them alike
             m = child("model", people)
             models.append(m)
             per.append(child("per_purchase", m["relationships"], m["purchases"], m["days"]))
-            same.append(child("same_drawing", m["relationships"], m["events"],
-                              m["purchases"], m["days"]))
+            same.append(
+                child("same_drawing", m["relationships"], m["events"], m["purchases"], m["days"])
+            )
         m, p, s = best(models), best(per), best(same)
-        print(f"{people:>8} {m['purchases']:>10} {m['events']:>8} {m['seconds']:>8.2f} "
-              f"{m['peak_rss_mb']:>6.0f} {p['seconds']:>14.2f} {p['peak_rss_mb']:>6.0f} "
-              f"{s['seconds']:>14.2f} {s['peak_rss_mb']:>6.0f} "
-              f"{m['seconds'] / s['seconds']:>10.2f}")
+        print(
+            f"{people:>8} {m['purchases']:>10} {m['events']:>8} {m['seconds']:>8.2f} "
+            f"{m['peak_rss_mb']:>6.0f} {p['seconds']:>14.2f} {p['peak_rss_mb']:>6.0f} "
+            f"{s['seconds']:>14.2f} {s['peak_rss_mb']:>6.0f} "
+            f"{m['seconds'] / s['seconds']:>10.2f}"
+        )
     if a.baseline_src:
         import relsim
 
@@ -190,11 +206,14 @@ def main() -> None:
             before.append(child("previous", a.baseline_src, 0))
             same_days.append(child("previous", a.baseline_src, days))
         n, b, d = best(now), best(before), best(same_days)
-        print(f"default scenario: this version {n['seconds']:.2f} s ({n['peak_rss_mb']:.0f} MB) "
-              f"for {days} days; previous {b['seconds']:.2f} s ({b['peak_rss_mb']:.0f} MB) for "
-              f"its {sim.days} days: {n['seconds'] / b['seconds'] - 1:+.0%}; previous run for "
-              f"{days} days {d['seconds']:.2f} s ({d['peak_rss_mb']:.0f} MB): "
-              f"{n['seconds'] / d['seconds'] - 1:+.0%}")
+        print(
+            f"default scenario: this version {n['seconds']:.2f} s ({n['peak_rss_mb']:.0f} MB) "
+            f"for {days} days; previous {b['seconds']:.2f} s ({b['peak_rss_mb']:.0f} MB) for "
+            f"its {sim.days} days: {n['seconds'] / b['seconds'] - 1:+.0%}; previous run for "
+            f"{days} days {d['seconds']:.2f} s ({d['peak_rss_mb']:.0f} MB): "
+            f"{n['seconds'] / d['seconds'] - 1:+.0%}"
+        )
+
 
 if __name__ == "__main__":
     main()

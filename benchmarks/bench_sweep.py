@@ -49,9 +49,13 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=6)
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--people", type=int, default=3000)
-    ap.add_argument("--repeats", type=int, default=2,
-                    help="rounds; each backend's fastest round is reported (a noisy machine "
-                    "only ever slows a round down)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="rounds; each backend's fastest round is reported (a noisy machine "
+        "only ever slows a round down)",
+    )
     args = ap.parse_args()
 
     from relsim.analysis.metrics import run_metrics
@@ -69,12 +73,17 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="relsim-bench-sweep-"))
     values = [round(0.9 + 0.2 * i / max(1, args.points - 1), 4) for i in range(args.points)]
     spec = tmp / "bench.toml"
-    spec.write_text(SPEC.format(reps=args.reps, people=args.people,
-                                initial=int(0.3 * args.people), values=values))
+    spec.write_text(
+        SPEC.format(
+            reps=args.reps, people=args.people, initial=int(0.3 * args.people), values=values
+        )
+    )
     plan = plan_sweep(load_sweep(spec), spec)
     tasks = len(plan.points) * args.reps
-    print(f"sweep: {len(plan.points)} points x {args.reps} replications = {tasks} runs "
-          f"({args.people} people, 730 days); best of {args.repeats} rounds")
+    print(
+        f"sweep: {len(plan.points)} points x {args.reps} replications = {tasks} runs "
+        f"({args.people} people, 730 days); best of {args.repeats} rounds"
+    )
 
     def bare_loop() -> float:
         t0 = time.perf_counter()
@@ -87,9 +96,11 @@ def main() -> None:
     bare = float("inf")
     timings: dict[str, tuple[float, float]] = {}
     tables: dict[str, pd.DataFrame] = {}
-    backends = [("1 process (in this one)", InProcess),
-                ("2 local processes", lambda: LocalProcesses(2)),
-                ("Dask LocalCluster, 2 workers", lambda: DaskCluster(local_workers=2))]
+    backends = [
+        ("1 process (in this one)", InProcess),
+        ("2 local processes", lambda: LocalProcesses(2)),
+        ("Dask LocalCluster, 2 workers", lambda: DaskCluster(local_workers=2)),
+    ]
     for round_ in range(args.repeats):
         bare = min(bare, bare_loop())  # the baseline is best of N too, in the same rounds
         for label, make in backends:
@@ -107,8 +118,9 @@ def main() -> None:
     first = next(iter(tables.values()))
     same = all(t.equals(first) for t in tables.values())
     serial = timings["1 process (in this one)"][0]
-    print(f"{'how':32s} {'wall s':>8s} {'per run s':>10s} {'efficiency':>11s} "
-          f"{'(no start-up)':>14s}")
+    print(
+        f"{'how':32s} {'wall s':>8s} {'per run s':>10s} {'efficiency':>11s} {'(no start-up)':>14s}"
+    )
     print(f"{'bare loop, no sweep machinery':32s} {bare:8.2f} {bare / tasks:10.3f}")
     for label, (wall, computed) in timings.items():
         workers = 1 if label.startswith("1 ") else 2

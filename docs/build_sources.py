@@ -19,13 +19,18 @@ PAGE = Path(__file__).with_name("sources.md")
 def page() -> str:
     """The Markdown text of the register, grouped by evidence grade, strongest first."""
     reg = sources()
-    lines = ["# Sources register", "",
-             "Every literature figure relsim's default values rest on, or that its facts are "
-             "judged against, with the original statement, the evidence grade and the known "
-             "disputes. Generated from `relsim/config/sources.toml` by "
-             "`python docs/build_sources.py`; `relsim facts`, the reports and "
-             "`relsim describe` show these grades beside the figures.", "",
-             "Grades, strongest first: " + "; ".join(f"*{g}*" for g in GRADES) + ".", ""]
+    lines = [
+        "# Sources register",
+        "",
+        "Every literature figure relsim's default values rest on, or that its facts are "
+        "judged against, with the original statement, the evidence grade and the known "
+        "disputes. Generated from `relsim/config/sources.toml` by "
+        "`python docs/build_sources.py`; `relsim facts`, the reports and "
+        "`relsim describe` show these grades beside the figures.",
+        "",
+        "Grades, strongest first: " + "; ".join(f"*{g}*" for g in GRADES) + ".",
+        "",
+    ]
     for grade in GRADES:
         entries = [s for s in reg.values() if s.grade == grade]
         if not entries:

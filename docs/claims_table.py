@@ -26,8 +26,10 @@ def fmt(v: float) -> str:
 
 def main(folders: list[str]) -> None:
     """Print the table of every claim of the experiments in ``folders``."""
-    print("| experiment | claim | role | measured, mean [95% CI] | claimed | verdict | "
-          "source (grade) |")
+    print(
+        "| experiment | claim | role | measured, mean [95% CI] | claimed | verdict | "
+        "source (grade) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for folder in folders:
         d = Path(folder)
@@ -38,9 +40,11 @@ def main(folders: list[str]) -> None:
         for i, c in claims.iterrows():
             ci = "" if pd.isna(c["ci_low"]) else f" [{fmt(c['ci_low'])}, {fmt(c['ci_high'])}]"
             value = "n/a" if pd.isna(c["value"]) else f"{fmt(c['value'])}{ci}"
-            print(f"| {name if i == 0 else ''} | {c['claim']} | {c['role']} | {value} | "
-                  f"{fmt(c['low'])} to {fmt(c['high'])} | {c['verdict']} | "
-                  f"{c['source']} ({c['grade']}) |")
+            print(
+                f"| {name if i == 0 else ''} | {c['claim']} | {c['role']} | {value} | "
+                f"{fmt(c['low'])} to {fmt(c['high'])} | {c['verdict']} | "
+                f"{c['source']} ({c['grade']}) |"
+            )
 
 
 if __name__ == "__main__":

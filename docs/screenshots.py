@@ -16,8 +16,15 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 OUT = Path(__file__).parent / "img"
 
 
@@ -28,18 +35,25 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = subprocess.Popen([sys.executable, "-m", "relsim.cli", "app", "--port", str(port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "relsim.cli", "app", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
             page = b.new_page(viewport={"width": 1280, "height": 1500})
             page.goto((run_dir / "report.html").resolve().as_uri())
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg')"
-                                   ".length >= 7", timeout=60000)
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7", timeout=60000
+            )
             page.locator("h2", has_text="The ladder").scroll_into_view_if_needed()
-            page.screenshot(path=OUT / "report.png", clip={"x": 0, "y": 0, "width": 1280,
-                                                           "height": 1500}, full_page=True)
+            page.screenshot(
+                path=OUT / "report.png",
+                clip={"x": 0, "y": 0, "width": 1280, "height": 1500},
+                full_page=True,
+            )
             if sweep_dir is not None:
                 page.goto((sweep_dir / "report.html").resolve().as_uri())
                 page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
@@ -52,8 +66,9 @@ def main() -> None:
                     time.sleep(0.2)
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("#bucket .main-svg", timeout=60000)
-            page.wait_for_function("document.querySelector('#key-figures').innerText"
-                                   ".includes('profit')")
+            page.wait_for_function(
+                "document.querySelector('#key-figures').innerText.includes('profit')"
+            )
             page.screenshot(path=OUT / "app.png", full_page=False)
             b.close()
     finally:

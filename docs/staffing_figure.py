@@ -56,51 +56,79 @@ def table(c: pd.DataFrame, factor: str, outputs: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def panel(fig: go.Figure, c: pd.DataFrame, factor: str, output: str, row: int,
-          col: int) -> None:
+def panel(fig: go.Figure, c: pd.DataFrame, factor: str, output: str, row: int, col: int) -> None:
     """One curve with its 95% interval as error bars."""
-    fig.add_trace(go.Scatter(
-        x=c[factor], y=c[output], mode="lines+markers", showlegend=False,
-        line={"color": "#264653"},
-        error_y={"type": "data", "symmetric": False, "array": c[f"{output}_high"] - c[output],
-                 "arrayminus": c[output] - c[f"{output}_low"]}), row=row, col=col)
+    fig.add_trace(
+        go.Scatter(
+            x=c[factor],
+            y=c[output],
+            mode="lines+markers",
+            showlegend=False,
+            line={"color": "#264653"},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": c[f"{output}_high"] - c[output],
+                "arrayminus": c[output] - c[f"{output}_low"],
+            },
+        ),
+        row=row,
+        col=col,
+    )
 
 
 def main() -> None:
     """Print the tables and draw the image."""
     managers, desk = Path(sys.argv[1]), Path(sys.argv[2])
-    m_out = {"defections_neglect_per_customer_year": "neglect defections per customer-year",
-             "days_between_contacts": "days between contacts",
-             "cause_share_neglect": "neglect's share of defections",
-             "profit": "profit over 3 years"}
-    d_out = {"complaint_wait_days": "days a complaint waits",
-             "complaints_recovered_share": "complaints that undo their grievance",
-             "defections_dissatisfaction_per_customer_year":
-                 "dissatisfaction defections per customer-year",
-             "profit": "profit over 3 years"}
+    m_out = {
+        "defections_neglect_per_customer_year": "neglect defections per customer-year",
+        "days_between_contacts": "days between contacts",
+        "cause_share_neglect": "neglect's share of defections",
+        "profit": "profit over 3 years",
+    }
+    d_out = {
+        "complaint_wait_days": "days a complaint waits",
+        "complaints_recovered_share": "complaints that undo their grievance",
+        "defections_dissatisfaction_per_customer_year": (
+            "dissatisfaction defections per customer-year"
+        ),
+        "profit": "profit over 3 years",
+    }
     mc = curve(managers, "account_managers", list(m_out))
     dc = curve(desk, "desk_staff", list(d_out))
     print(table(mc, "account_managers", m_out))
     print()
     print(table(dc, "desk_staff", d_out))
-    fig = make_subplots(rows=2, cols=4, subplot_titles=[*m_out.values(), *d_out.values()],
-                        vertical_spacing=0.16)
+    fig = make_subplots(
+        rows=2, cols=4, subplot_titles=[*m_out.values(), *d_out.values()], vertical_spacing=0.16
+    )
     for i, o in enumerate(m_out, start=1):
         panel(fig, mc, "account_managers", o, 1, i)
         fig.update_xaxes(title_text="account managers (focal firm)", row=1, col=i)
     for i, o in enumerate(d_out, start=1):
         panel(fig, dc, "desk_staff", o, 2, i)
         fig.update_xaxes(title_text="service desk staff (focal firm)", row=2, col=i)
-    fig.update_layout(template="plotly_white", height=720, width=1400,
-                      margin={"t": 60, "l": 60, "r": 20, "b": 60},
-                      title="The default market: staff against the causes they act on "
-                      "(means and 95% intervals over replications)")
+    fig.update_layout(
+        template="plotly_white",
+        height=720,
+        width=1400,
+        margin={"t": 60, "l": 60, "r": 20, "b": 60},
+        title="The default market: staff against the causes they act on "
+        "(means and 95% intervals over replications)",
+    )
     page = Path(tempfile.mkdtemp()) / "staffing.html"
     write_page(page, "staffing curves", [fig])
     from playwright.sync_api import sync_playwright
 
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
         tab = b.new_page(viewport={"width": 1440, "height": 840})

@@ -26,8 +26,15 @@ _LAZY = {
     "ScenarioError": "relsim.errors",
 }
 
-__all__ = ["RelsimError", "Scenario", "ScenarioError", "SimulationResult", "__version__",
-           "load_scenario", "simulate"]
+__all__ = [
+    "RelsimError",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from relsim.analysis.simulation import SimulationResult, simulate

@@ -11,9 +11,12 @@ import relsim
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "dask_scheduler_in_process: the test runs a Dask "
-                            "LocalCluster, whose scheduler (in the test process) picks workers "
-                            "with the random module; numpy's global state is still guarded")
+    config.addinivalue_line(
+        "markers",
+        "dask_scheduler_in_process: the test runs a Dask "
+        "LocalCluster, whose scheduler (in the test process) picks workers "
+        "with the random module; numpy's global state is still guarded",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -23,19 +26,28 @@ def no_global_random_state(request):
     py_state = random.getstate()
     yield
     after = np.random.get_state()
-    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1]) \
-        and after[2:] == np_state[2:], "a test or relsim used numpy's global random state"
+    assert (
+        after[0] == np_state[0]
+        and np.array_equal(after[1], np_state[1])
+        and after[2:] == np_state[2:]
+    ), "a test or relsim used numpy's global random state"
     if request.node.get_closest_marker("dask_scheduler_in_process") is None:
         assert random.getstate() == py_state, "a test or relsim used the random module's state"
 
 
 def small(**overrides: object) -> relsim.Scenario:
     """The default scenario shrunk for fast tests, with extra ``KEY=VALUE`` overrides."""
-    sets = ["simulation.people=3000", "simulation.days=365", "simulation.warmup_days=0",
-            "firms.focal.initial_customers=900", "firms.rival.initial_customers=900",
-            "firms.focal.account_managers=2", "firms.rival.account_managers=2",
-            "firms.focal.acquisition_budget_per_year=5000",
-            "firms.rival.acquisition_budget_per_year=5000"]
+    sets = [
+        "simulation.people=3000",
+        "simulation.days=365",
+        "simulation.warmup_days=0",
+        "firms.focal.initial_customers=900",
+        "firms.rival.initial_customers=900",
+        "firms.focal.account_managers=2",
+        "firms.rival.account_managers=2",
+        "firms.focal.acquisition_budget_per_year=5000",
+        "firms.rival.acquisition_budget_per_year=5000",
+    ]
     sets += [f"{k}={v}" for k, v in overrides.items()]
     return relsim.load_scenario(overrides=sets)
 

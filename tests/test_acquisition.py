@@ -10,8 +10,9 @@ from relsim.model.market import Market
 
 @pytest.fixture(scope="module")
 def firm():
-    sc = small(**{"firms.focal.acquisition_budget_per_year": 36500,
-                  "firms.focal.cost_per_acquisition": 10})
+    sc = small(
+        **{"firms.focal.acquisition_budget_per_year": 36500, "firms.focal.cost_per_acquisition": 10}
+    )
     return Market(sc, seed=1).firms[0]  # spends 100 a day at 10 an acquisition
 
 

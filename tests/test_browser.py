@@ -18,15 +18,22 @@ import pytest
 from conftest import small
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("RELSIM_REQUIRE_BROWSER"):
-        raise RuntimeError(f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's "
-                           "chromium package")
-    pytest.skip("Chromium is not installed (Debian package 'chromium')",
-                allow_module_level=True)
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium package"
+        )
+    pytest.skip("Chromium is not installed (Debian package 'chromium')", allow_module_level=True)
 
 import playwright.sync_api as playwright  # noqa: E402 - a test dependency: missing is an error
 
@@ -67,8 +74,10 @@ def figures_drawn(page) -> list[int]:
 
 def _check_report(browser, path: Path, at_least: int) -> None:
     page, errors, refused = open_offline(browser, path.as_uri())
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length"
-                           f" >= {at_least}", timeout=30000)
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}",
+        timeout=30000,
+    )
     drawn = figures_drawn(page)
     assert len(drawn) >= at_least and all(n > 0 for n in drawn), drawn
     assert not errors, errors
@@ -90,12 +99,32 @@ def test_comparison_and_rebuilt_reports_draw_offline(browser, tmp_path):
     from relsim.cli import main
 
     out = tmp_path / "cmp"
-    sets = ["--set", "simulation.people=1500", "--set", "simulation.days=365",
-            "--set", "firms.focal.initial_customers=400",
-            "--set", "firms.rival.initial_customers=400"]
+    sets = [
+        "--set",
+        "simulation.people=1500",
+        "--set",
+        "simulation.days=365",
+        "--set",
+        "firms.focal.initial_customers=400",
+        "--set",
+        "firms.rival.initial_customers=400",
+    ]
     root = Path(__file__).resolve().parents[1] / "scenarios"
-    assert main(["compare", str(root / "baseline.toml"), str(root / "relationship.toml"),
-                 "--reps", "2", "--out", str(out), *sets]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(root / "baseline.toml"),
+                str(root / "relationship.toml"),
+                "--reps",
+                "2",
+                "--out",
+                str(out),
+                *sets,
+            ]
+        )
+        == 0
+    )
     report = out / "report.html"
     report.unlink()
     assert main(["report", str(out)]) == 0  # rebuilt from the directory's files
@@ -108,8 +137,11 @@ def app_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "relsim.cli", "app", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relsim.cli", "app", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     end = time.monotonic() + 60
     while True:
         try:
@@ -146,8 +178,11 @@ def test_app_redraws_when_a_slider_moves(browser, app_url):
     thumb = page.locator("#slider-managers [role=slider]")
     thumb.focus()
     thumb.press("ArrowRight")  # one account manager more
-    page.wait_for_function("(before) => document.querySelector('#key-figures').innerText "
-                           "!== before", arg=table_before, timeout=60000)
+    page.wait_for_function(
+        "(before) => document.querySelector('#key-figures').innerText !== before",
+        arg=table_before,
+        timeout=60000,
+    )
     # The bucket was redrawn from the new run, and twice the staff for about the same
     # customers are about half as busy (the share of their hours spent on due contacts).
     assert _trace_total(page, "bucket", "lost: neglect") != lost_before
@@ -165,9 +200,11 @@ def test_app_presets_set_the_levers(browser, app_url):
     page.wait_for_selector("#bucket .main-svg", timeout=60000)
     page.click("#preset-relationship")
     want = str(PRESETS["relationship"]["managers"])
-    page.wait_for_function(f"document.querySelector('#slider-managers input').value === '{want}'",
-                           timeout=60000)
+    page.wait_for_function(
+        f"document.querySelector('#slider-managers input').value === '{want}'", timeout=60000
+    )
     assert page.locator("#slider-cadence input").input_value() == str(
-        PRESETS["relationship"]["cadence"])
+        PRESETS["relationship"]["cadence"]
+    )
     assert not errors
     page.close()

@@ -60,8 +60,9 @@ source = "kim-singh-winer-2017-pareto-cpg"
 def _share(tmp_path, relocation, reps=2):
     (tmp_path / "small.toml").write_text(SMALL.format(relocation=relocation))
     sc = relsim.load_scenario(tmp_path / "small.toml")
-    runs = [run_metrics(sc, relsim.simulate(sc, seed=11, replication=r).tables())
-            for r in range(reps)]
+    runs = [
+        run_metrics(sc, relsim.simulate(sc, seed=11, replication=r).tables()) for r in range(reps)
+    ]
     share = sum(m["cause_share_relocation"] for m in runs) / reps
     lost = sum(m["lost_total"] for m in runs)
     return share, math.sqrt(share * (1 - share) / lost)  # binomial SE of the pooled share
@@ -81,8 +82,21 @@ def test_calibration_recovers_a_hazard_from_the_share_it_produces(tmp_path, caps
     (tmp_path / "small.toml").write_text(SMALL.format(relocation=start))
     (tmp_path / "t.toml").write_text(TARGETS.format(low=target - 0.002, high=target + 0.002))
     out = tmp_path / "cal"
-    assert main(["calibrate", str(tmp_path / "small.toml"), "--targets", str(tmp_path / "t.toml"),
-                 "--out", str(out), "--workers", "2"]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                str(tmp_path / "small.toml"),
+                "--targets",
+                str(tmp_path / "t.toml"),
+                "--out",
+                str(out),
+                "--workers",
+                "2",
+            ]
+        )
+        == 0
+    )
     text = (out / "calibrated.toml").read_text()
     fitted = tomllib.loads(text)["switching"]["relocation_per_year"]
     assert abs(fitted - truth) < tolerance, (fitted, truth, tolerance)
@@ -100,8 +114,19 @@ def test_calibration_recovers_a_hazard_from_the_share_it_produces(tmp_path, caps
     assert (val["n"] == 3).all()
     capsys.readouterr()
     # a rerun finds everything on disk: same answer, nothing computed again
-    assert main(["calibrate", str(tmp_path / "small.toml"), "--targets", str(tmp_path / "t.toml"),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "calibrate",
+                str(tmp_path / "small.toml"),
+                "--targets",
+                str(tmp_path / "t.toml"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert (out / "calibrated.toml").read_text().split("\n", 3)[3] == text.split("\n", 3)[3]
 
 
@@ -118,8 +143,10 @@ def test_the_shipped_default_is_the_output_of_relsim_calibrate():
 
     text = (ROOT / "scenarios" / "baseline.toml").read_text()
     assert text.startswith("# Written by `relsim calibrate")
-    plan = plan_calibration(ROOT / "scenarios" / "baseline.targets.toml",
-                            str(ROOT / "scenarios" / "baseline_inputs.toml"))
+    plan = plan_calibration(
+        ROOT / "scenarios" / "baseline.targets.toml",
+        str(ROOT / "scenarios" / "baseline_inputs.toml"),
+    )
     header = next(line for line in text.splitlines() if line.startswith("# fingerprint"))
     assert f"fingerprint {plan.fingerprint};" in header
     body = tomllib.loads(text)
@@ -127,8 +154,7 @@ def test_the_shipped_default_is_the_output_of_relsim_calibrate():
     data = body
     assert data["extends"] == "relsim:baseline_inputs"
     targets = load_targets(default_targets_path())
-    set_keys = {f"{section}.{key}" for section in ("switching",)
-                for key in data.get(section, {})}
+    set_keys = {f"{section}.{key}" for section in ("switching",) for key in data.get(section, {})}
     assert set_keys == {f.key for f in targets.free}
     assert set(data["firms"]["focal"]) == set(data["firms"]["rival"]) == {"initial_customers"}
     assert set(data["market"]) <= {"initial_rung_shares", "initial_rung_shares_by_segment"}
@@ -136,22 +162,48 @@ def test_the_shipped_default_is_the_output_of_relsim_calibrate():
 
 def test_a_targets_file_with_one_seed_for_fit_and_validation_is_refused(tmp_path, capsys):
     (tmp_path / "small.toml").write_text(SMALL.format(relocation=0.02))
-    (tmp_path / "t.toml").write_text(TARGETS.format(low=0.5, high=0.6)
-                                     .replace("seed = 12", "seed = 11"))
-    assert main(["calibrate", str(tmp_path / "small.toml"), "--targets", str(tmp_path / "t.toml"),
-                 "--out", str(tmp_path / "o")]) == 2
+    (tmp_path / "t.toml").write_text(
+        TARGETS.format(low=0.5, high=0.6).replace("seed = 12", "seed = 11")
+    )
+    assert (
+        main(
+            [
+                "calibrate",
+                str(tmp_path / "small.toml"),
+                "--targets",
+                str(tmp_path / "t.toml"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "out of sample" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("bad, needle", [
-    ('measure = "cause_share_relocation"', 'measure = "no_such"'),
-    ('source = "leboeuf-1987-why-customers-quit"', 'source = "nobody-2020"'),
-])
+@pytest.mark.parametrize(
+    "bad, needle",
+    [
+        ('measure = "cause_share_relocation"', 'measure = "no_such"'),
+        ('source = "leboeuf-1987-why-customers-quit"', 'source = "nobody-2020"'),
+    ],
+)
 def test_facts_with_unknown_measures_or_sources_are_refused(tmp_path, capsys, bad, needle):
     (tmp_path / "small.toml").write_text(SMALL.format(relocation=0.02))
     (tmp_path / "t.toml").write_text(TARGETS.format(low=0.5, high=0.6).replace(bad, needle))
-    assert main(["calibrate", str(tmp_path / "small.toml"), "--targets", str(tmp_path / "t.toml"),
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "calibrate",
+                str(tmp_path / "small.toml"),
+                "--targets",
+                str(tmp_path / "t.toml"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert needle.split('"')[1] in err and "Traceback" not in err

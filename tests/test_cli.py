@@ -11,8 +11,16 @@ import pytest
 
 from relsim.cli import main
 
-SMALL = ["--set", "simulation.people=2000", "--set", "simulation.days=90",
-         "--set", "firms.focal.initial_customers=500", "--set", "firms.rival.initial_customers=500"]
+SMALL = [
+    "--set",
+    "simulation.people=2000",
+    "--set",
+    "simulation.days=90",
+    "--set",
+    "firms.focal.initial_customers=500",
+    "--set",
+    "firms.rival.initial_customers=500",
+]
 
 
 def test_run_writes_tables_manifest_and_report(tmp_path, capsys):
@@ -36,22 +44,33 @@ def test_run_writes_tables_manifest_and_report(tmp_path, capsys):
 
 def test_console_script_runs_and_validates(tmp_path):
     out = tmp_path / "r"
-    done = subprocess.run([sys.executable, "-m", "relsim.cli", "run", "--out", str(out), *SMALL],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "relsim.cli", "run", "--out", str(out), *SMALL],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert (out / "manifest.json").exists()
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
-    done = subprocess.run([sys.executable, "-m", "relsim.cli", "validate", str(scenario)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "relsim.cli", "validate", str(scenario)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and "valid scenario 'baseline'" in done.stdout
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--set", "firms.focal.account_managers=-1"], "firms.focal.account_managers"),
-    (["--set", "firms.focal.acount_managers=3"], "unknown key"),
-    (["--set", "simulation.days=abc"], "simulation.days"),
-    (["--set", "nonsense"], "expected KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--set", "firms.focal.account_managers=-1"], "firms.focal.account_managers"),
+        (["--set", "firms.focal.acount_managers=3"], "unknown key"),
+        (["--set", "simulation.days=abc"], "simulation.days"),
+        (["--set", "nonsense"], "expected KEY=VALUE"),
+    ],
+)
 def test_bad_override_exits_2_and_writes_nothing(tmp_path, capsys, args, needle):
     out = tmp_path / "run"
     assert main(["run", "--out", str(out), *args]) == 2

@@ -21,8 +21,12 @@ from relsim.experiments.comparison import (
     summarize,
 )
 
-TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
-        "firms.rival.initial_customers": 150}
+TINY = {
+    "simulation.people": 600,
+    "simulation.days": 120,
+    "firms.focal.initial_customers": 150,
+    "firms.rival.initial_customers": 150,
+}
 
 
 def tiny(**extra):
@@ -38,8 +42,13 @@ def test_mean_ci_is_the_student_t_interval():
 
 
 def test_paired_differences_use_matching_replications():
-    reps = pd.DataFrame({"arm": ["a"] * 3 + ["b"] * 3, "replication": [0, 1, 2] * 2,
-                         "x": [10.0, 20.0, 30.0, 11.0, 21.0, 31.0]})
+    reps = pd.DataFrame(
+        {
+            "arm": ["a"] * 3 + ["b"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "x": [10.0, 20.0, 30.0, 11.0, 21.0, 31.0],
+        }
+    )
     s = summarize(reps, "a").set_index("arm")
     # b - a is exactly 1 in every replication: the paired interval has zero width
     assert s.loc["b", "diff"] == pytest.approx(1.0)
@@ -65,17 +74,25 @@ def test_payback_is_where_the_cumulative_difference_turns_positive_for_good():
 
 
 def test_roi_is_profit_gain_over_extra_cost():
-    reps = pd.DataFrame({"arm": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1],
-                         "total_costs": [100.0, 100.0, 150.0, 150.0],
-                         "profit": [10.0, 12.0, 30.0, 42.0]})
+    reps = pd.DataFrame(
+        {
+            "arm": ["a", "a", "b", "b"],
+            "replication": [0, 1, 0, 1],
+            "total_costs": [100.0, 100.0, 150.0, 150.0],
+            "profit": [10.0, 12.0, 30.0, 42.0],
+        }
+    )
     mean, _, _ = roi(reps, "b", "a")
     assert mean == pytest.approx(((30 - 10) / 50 + (42 - 12) / 50) / 2)
 
 
 @pytest.fixture(scope="module")
 def arms():
-    return [Arm("base", tiny()), Arm("more_staff", tiny(**{"firms.focal.account_managers": 6})),
-            Arm("same_as_base", tiny())]
+    return [
+        Arm("base", tiny()),
+        Arm("more_staff", tiny(**{"firms.focal.account_managers": 6})),
+        Arm("same_as_base", tiny()),
+    ]
 
 
 def run(arms, reps, seed, folder, backend=None, on_progress=None):

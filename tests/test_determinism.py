@@ -20,7 +20,8 @@ def test_different_seeds_give_different_tables():
     sc = small(**{"simulation.days": 200})
     a, b = relsim.simulate(sc, seed=5), relsim.simulate(sc, seed=6)
     assert len(a.transactions) != len(b.transactions) or not np.array_equal(
-        a.transactions["amount"].to_numpy(), b.transactions["amount"].to_numpy())
+        a.transactions["amount"].to_numpy(), b.transactions["amount"].to_numpy()
+    )
 
 
 def test_replications_are_independent_streams_of_one_seed():

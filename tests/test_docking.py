@@ -23,10 +23,13 @@ HAZARDS = {"relocation": 0.3, "other": 0.2, "neglect": 1.0, "dissatisfaction": 0
 
 def constant_hazard_scenario(people: int, firms: int, extra: list[str]) -> relsim.Scenario:
     sets = [
-        f"simulation.people={people}", "simulation.days=1095", "simulation.warmup_days=0",
+        f"simulation.people={people}",
+        "simulation.days=1095",
+        "simulation.warmup_days=0",
         f"switching.relocation_per_year={HAZARDS['relocation']}",
         f"switching.other_per_year={HAZARDS['other']}",
-        f"switching.neglect_max_per_year={HAZARDS['neglect']}", "switching.neglect_ramp_days=0",
+        f"switching.neglect_max_per_year={HAZARDS['neglect']}",
+        "switching.neglect_ramp_days=0",
         f"switching.dissatisfaction_base_per_year={HAZARDS['dissatisfaction']}",
         "switching.defector_joins_rival=0",
         "ladder.bond={customer=1,client=1,supporter=1,advocate=1,partner=1}",
@@ -34,8 +37,12 @@ def constant_hazard_scenario(people: int, firms: int, extra: list[str]) -> relsi
         "ladder.referrals_per_year={customer=0,client=0,supporter=0,advocate=0,partner=0}",
     ]
     for f in ["focal", "rival"][:firms]:
-        sets += [f"firms.{f}.service_failure_prob=0", f"firms.{f}.account_managers=0",
-                 f"firms.{f}.initial_customers=0", f"firms.{f}.promotion.depth=0"]
+        sets += [
+            f"firms.{f}.service_failure_prob=0",
+            f"firms.{f}.account_managers=0",
+            f"firms.{f}.initial_customers=0",
+            f"firms.{f}.promotion.depth=0",
+        ]
     sc = relsim.load_scenario(overrides=sets + extra)
     if firms == 1:
         data = sc.to_dict()
@@ -46,9 +53,14 @@ def constant_hazard_scenario(people: int, firms: int, extra: list[str]) -> relsi
 
 def test_steady_state_customer_count_is_acquisition_rate_over_total_hazard():
     budget, cpa = 7300.0, 1.0  # 20 acquisitions a day while the pool is large
-    sc = constant_hazard_scenario(200_000, 1, [
-        f"firms.focal.acquisition_budget_per_year={budget}",
-        f"firms.focal.cost_per_acquisition={cpa}"])
+    sc = constant_hazard_scenario(
+        200_000,
+        1,
+        [
+            f"firms.focal.acquisition_budget_per_year={budget}",
+            f"firms.focal.cost_per_acquisition={cpa}",
+        ],
+    )
     res = relsim.simulate(sc, seed=3)
     ts = res.timeseries
     # the acquisition rate the model should have used, from the pool it actually had
@@ -65,19 +77,27 @@ def test_steady_state_customer_count_is_acquisition_rate_over_total_hazard():
     # at least one independent sample per half year): the same four-sigma band still holds.
     last = t >= 730
     assert abs(ts["active"][last].mean() - expected[last].mean()) < 4.0 * math.sqrt(
-        expected[last].mean() / 2.0)
+        expected[last].mean() / 2.0
+    )
 
 
 def test_cause_shares_equal_hazard_shares():
     # Two firms, equal prices, no promotions and a price slope of zero: comparing prices ends in
     # a switch with the constant probability logistic(intercept) at each occasion.
     occasions, intercept = 2.0, 0.0
-    sc = constant_hazard_scenario(20_000, 2, [
-        f"switching.price_occasions_per_year={occasions}",
-        f"switching.price_intercept={intercept}", "switching.price_slope=0",
-        "firms.focal.initial_customers=6000", "firms.rival.initial_customers=6000",
-        "firms.focal.acquisition_budget_per_year=5000",
-        "firms.rival.acquisition_budget_per_year=5000"])
+    sc = constant_hazard_scenario(
+        20_000,
+        2,
+        [
+            f"switching.price_occasions_per_year={occasions}",
+            f"switching.price_intercept={intercept}",
+            "switching.price_slope=0",
+            "firms.focal.initial_customers=6000",
+            "firms.rival.initial_customers=6000",
+            "firms.focal.acquisition_budget_per_year=5000",
+            "firms.rival.acquisition_budget_per_year=5000",
+        ],
+    )
     res = relsim.simulate(sc, seed=4)
     hz = dict(HAZARDS, price=occasions / (1.0 + math.exp(-intercept)))
     total = sum(hz.values())
@@ -106,16 +126,25 @@ def test_mean_tenure_is_one_over_the_hazard_and_halving_the_hazard_doubles_it():
     # constant 10% a year, then at 5%.
     means = {}
     for hazard in (0.10, 0.05):
-        sc = relsim.load_scenario(overrides=[
-            "simulation.people=20000", "simulation.days=1095", "simulation.warmup_days=0",
-            f"switching.relocation_per_year={hazard}", "switching.other_per_year=0",
-            "switching.neglect_max_per_year=0",
-            "switching.dissatisfaction_per_grievance_per_year=0",
-            "switching.price_occasions_per_year=0", "firms.focal.initial_customers=20000",
-            "firms.rival.initial_customers=0", "firms.focal.service_failure_prob=0",
-            "firms.focal.acquisition_budget_per_year=0",
-            "firms.rival.acquisition_budget_per_year=0", "firms.focal.account_managers=0",
-            "ladder.referrals_per_year={customer=0,client=0,supporter=0,advocate=0,partner=0}"])
+        sc = relsim.load_scenario(
+            overrides=[
+                "simulation.people=20000",
+                "simulation.days=1095",
+                "simulation.warmup_days=0",
+                f"switching.relocation_per_year={hazard}",
+                "switching.other_per_year=0",
+                "switching.neglect_max_per_year=0",
+                "switching.dissatisfaction_per_grievance_per_year=0",
+                "switching.price_occasions_per_year=0",
+                "firms.focal.initial_customers=20000",
+                "firms.rival.initial_customers=0",
+                "firms.focal.service_failure_prob=0",
+                "firms.focal.acquisition_budget_per_year=0",
+                "firms.rival.acquisition_budget_per_year=0",
+                "firms.focal.account_managers=0",
+                "ladder.referrals_per_year={customer=0,client=0,supporter=0,advocate=0,partner=0}",
+            ]
+        )
         means[hazard] = _tenure_mle(relsim.simulate(sc, seed=12))
         mean, se = means[hazard]
         assert abs(mean - 1.0 / hazard) < 4 * se, (hazard, mean, se)
@@ -130,12 +159,20 @@ def test_referral_only_adoption_follows_the_bass_curve():
     # and a referral wins whoever it reaches in the pool, so dN/dt = q N (M - N) / M: the Bass
     # model with p = 0 (a logistic from N0).
     people, n0, q = 20_000, 400, 1.5
-    sc = constant_hazard_scenario(people, 1, [
-        "switching.relocation_per_year=0", "switching.other_per_year=0",
-        "switching.neglect_max_per_year=0", "switching.dissatisfaction_base_per_year=0",
-        f"ladder.referrals_per_year={{customer={q},client={q},supporter={q},advocate={q},"
-        f"partner={q}}}",
-        f"firms.focal.initial_customers={n0}", "firms.focal.acquisition_budget_per_year=0"])
+    sc = constant_hazard_scenario(
+        people,
+        1,
+        [
+            "switching.relocation_per_year=0",
+            "switching.other_per_year=0",
+            "switching.neglect_max_per_year=0",
+            "switching.dissatisfaction_base_per_year=0",
+            f"ladder.referrals_per_year={{customer={q},client={q},supporter={q},advocate={q},"
+            f"partner={q}}}",
+            f"firms.focal.initial_customers={n0}",
+            "firms.focal.acquisition_budget_per_year=0",
+        ],
+    )
     paths = []
     for rep in range(4):
         ts = relsim.simulate(sc, seed=21, replication=rep).timeseries
@@ -154,7 +191,11 @@ def test_referral_only_adoption_follows_the_bass_curve():
     mean, sd = paths.mean(axis=0), paths.std(axis=0, ddof=1)
     for day in (180, 365, 730, 1095):
         se = sd[day] / math.sqrt(len(paths))
-        assert abs(mean[day] - bass[day]) < 4 * se + allowance[day] + 1e-9, (day, mean[day],
-                                                                             bass[day], se)
+        assert abs(mean[day] - bass[day]) < 4 * se + allowance[day] + 1e-9, (
+            day,
+            mean[day],
+            bass[day],
+            se,
+        )
     # and the curve is not met trivially: adoption grew from 2% of the market to most of it
     assert mean[1095] > 30 * n0

@@ -21,14 +21,18 @@ from relsim.analysis.metrics import run_metrics
 
 @pytest.fixture(scope="module")
 def run():
-    sc = small(**{"firms.focal.loyalty_discount.depth": 0.05,
-                  "firms.focal.loyalty_discount.from_rung": '"client"',
-                  "firms.focal.coupon.depth": 0.2,
-                  "firms.focal.win_back.budget_per_year": 20000,
-                  "firms.focal.partnership.from_rung": '"advocate"',
-                  "firms.focal.partnership.cost_per_member_per_year": 30,
-                  "firms.focal.partnership.fixed_cost_per_year": 1000,
-                  "firms.focal.costs.setup_cost": 12345})
+    sc = small(
+        **{
+            "firms.focal.loyalty_discount.depth": 0.05,
+            "firms.focal.loyalty_discount.from_rung": '"client"',
+            "firms.focal.coupon.depth": 0.2,
+            "firms.focal.win_back.budget_per_year": 20000,
+            "firms.focal.partnership.from_rung": '"advocate"',
+            "firms.focal.partnership.cost_per_member_per_year": 30,
+            "firms.focal.partnership.fixed_cost_per_year": 1000,
+            "firms.focal.costs.setup_cost": 12345,
+        }
+    )
     return sc, relsim.simulate(sc, seed=5)
 
 
@@ -42,16 +46,24 @@ def test_a_firm_without_customers_loses_exactly_its_fixed_costs():
     # No customers, no acquisition: nothing is sold, so the profit over the run is minus the
     # salaries, the desk, the other costs and the setup, for days / 365 years: a sum anyone can
     # do by hand from the scenario.
-    sc = small(**{"firms.focal.initial_customers": 0,
-                  "firms.focal.acquisition_budget_per_year": 0,
-                  "firms.focal.costs.setup_cost": 5000,
-                  # nobody comes over from the rival either
-                  "switching.defector_joins_rival": 0, "switching.price_occasions_per_year": 0})
+    sc = small(
+        **{
+            "firms.focal.initial_customers": 0,
+            "firms.focal.acquisition_budget_per_year": 0,
+            "firms.focal.costs.setup_cost": 5000,
+            # nobody comes over from the rival either
+            "switching.defector_joins_rival": 0,
+            "switching.price_occasions_per_year": 0,
+        }
+    )
     led = daily_ledger(sc, relsim.simulate(sc, seed=2).tables(), "focal")
     c, st = sc.firms["focal"].costs, sc.firms["focal"]
     years = sc.simulation.days / 365.0
-    fixed = (c.account_manager_salary_per_year * st.account_managers
-             + c.desk_staff_salary_per_year * st.service_desk_staff + c.other_per_year) * years
+    fixed = (
+        c.account_manager_salary_per_year * st.account_managers
+        + c.desk_staff_salary_per_year * st.service_desk_staff
+        + c.other_per_year
+    ) * years
     assert led["revenue"].sum() == 0
     assert led["profit"].sum() == pytest.approx(-(fixed + 5000), rel=1e-12)
 
@@ -69,23 +81,27 @@ def test_cost_lines_follow_their_definitions(run, daily):
     st, c = sc.firms["focal"], sc.firms["focal"].costs
     years = sc.simulation.days / 365.0
     assert daily["sales_managers"].sum() == pytest.approx(
-        c.account_manager_salary_per_year * st.account_managers * years)
+        c.account_manager_salary_per_year * st.account_managers * years
+    )
     assert daily["service_desk"].sum() == pytest.approx(
-        c.desk_staff_salary_per_year * st.service_desk_staff * years)
+        c.desk_staff_salary_per_year * st.service_desk_staff * years
+    )
     assert daily["acquisition"].sum() == pytest.approx(st.acquisition_budget_per_year * years)
     assert daily["setup"].sum() == pytest.approx(12345) and daily["setup"].iloc[0] == 12345
     cy = daily["customer_days"].sum() / 365.0
     assert daily["database"].sum() == pytest.approx(c.database_per_customer_year * cy)
-    assert daily["delivery"].sum() == pytest.approx(c.delivery_per_purchase
-                                                    * daily["purchases"].sum())
+    assert daily["delivery"].sum() == pytest.approx(
+        c.delivery_per_purchase * daily["purchases"].sum()
+    )
     assert daily["returns"].sum() == pytest.approx(c.returns_per_failure * daily["failed"].sum())
-    assert daily["staff_bonuses"].sum() == pytest.approx(c.staff_bonus_share
-                                                         * daily["revenue"].sum())
+    assert daily["staff_bonuses"].sum() == pytest.approx(
+        c.staff_bonus_share * daily["revenue"].sum()
+    )
     ts = res.timeseries[res.timeseries["firm"] == "focal"]
-    assert daily["coupons"].sum() == pytest.approx(st.coupon.cost_per_coupon
-                                                   * ts["reached"].sum())
-    assert daily["win_back"].sum() == pytest.approx(st.win_back.cost_per_offer
-                                                    * ts["win_back_offers"].sum())
+    assert daily["coupons"].sum() == pytest.approx(st.coupon.cost_per_coupon * ts["reached"].sum())
+    assert daily["win_back"].sum() == pytest.approx(
+        st.win_back.cost_per_offer * ts["win_back_offers"].sum()
+    )
     members = daily["member_days"].sum() / 365.0
     assert daily["partnership"].sum() == pytest.approx(1000 * years + 30 * members)
 
@@ -94,15 +110,16 @@ def test_customer_days_integrate_the_active_count(run, daily):
     _, res = run
     active = res.timeseries.loc[res.timeseries["firm"] == "focal", "active"].to_numpy()
     # trapezoid rule over days of length one
-    assert daily["customer_days"].sum() == pytest.approx(np.trapezoid(active)
-                                                         if hasattr(np, "trapezoid")
-                                                         else np.trapz(active))
+    assert daily["customer_days"].sum() == pytest.approx(
+        np.trapezoid(active) if hasattr(np, "trapezoid") else np.trapz(active)
+    )
 
 
 def test_loyalty_discount_memo_is_what_the_discount_took(run, daily):
     _, res = run
-    tx = res.transactions[(res.transactions["firm"] == "focal")
-                          & (res.transactions["rung"].cat.codes >= 2)]
+    tx = res.transactions[
+        (res.transactions["firm"] == "focal") & (res.transactions["rung"].cat.codes >= 2)
+    ]
     # the customer paid (1 - 0.05) of the price, so the discount was amount * 0.05 / 0.95
     assert daily["loyalty_discounts"].sum() == pytest.approx(tx["amount"].sum() * 0.05 / 0.95)
     assert daily["discounts"].sum() >= daily["loyalty_discounts"].sum() - 1.0
@@ -121,7 +138,7 @@ def test_npv_discounts_and_equals_profit_at_rate_zero(daily):
     assert npv(daily, 0.0) == pytest.approx(daily["profit"].sum())
     constant = pd.DataFrame({"length": [1.0] * 730, "profit": [1.0] * 730})
     # a unit a day for two years at 10%: close to the continuous annuity 730 * (1-1.1^-2)/(2 ln 1.1)
-    expected = 365 * (1 - 1.1 ** -2) / math.log(1.1)
+    expected = 365 * (1 - 1.1**-2) / math.log(1.1)
     assert npv(constant, 0.10) == pytest.approx(expected, rel=1e-4)
 
 
@@ -149,15 +166,19 @@ def test_metrics_report_every_cost_line_and_consistent_ratios(run):
 def test_realised_clv_sums_to_the_variable_margin(run):
     sc, res = run
     c = sc.firms["focal"].costs
-    sc0 = msgspec.structs.replace(sc, economics=msgspec.structs.replace(
-        sc.economics, discount_rate_per_year=0.0))
+    sc0 = msgspec.structs.replace(
+        sc, economics=msgspec.structs.replace(sc.economics, discount_rate_per_year=0.0)
+    )
     clv = realised_clv(sc0, res.tables(), "focal")
     tx = res.transactions[res.transactions["firm"] == "focal"]
     cu = res.customers[res.customers["firm"] == "focal"]
     years = (cu["end_day"].fillna(sc.simulation.days) - cu["start_day"]).sum() / 365.0
-    expected = ((c.gross_margin - c.staff_bonus_share) * tx["amount"].sum()
-                - c.delivery_per_purchase * len(tx) - c.returns_per_failure * tx["failed"].sum()
-                - c.database_per_customer_year * years)
+    expected = (
+        (c.gross_margin - c.staff_bonus_share) * tx["amount"].sum()
+        - c.delivery_per_purchase * len(tx)
+        - c.returns_per_failure * tx["failed"].sum()
+        - c.database_per_customer_year * years
+    )
     assert clv["clv"].sum() == pytest.approx(expected)
 
 
@@ -167,10 +188,14 @@ def test_table_7_2_groups_split_buyers_by_value_and_frequency(run):
     assert len(g) == 4 and g["share_of_buyers"].sum() == pytest.approx(1.0)
     assert g["share_of_revenue"].sum() == pytest.approx(1.0)
     by = g.set_index("group")
-    assert (by.loc["1. high value, high frequency", "revenue_per_buyer_year"]
-            > by.loc["4. low value, low frequency", "revenue_per_buyer_year"])
+    assert (
+        by.loc["1. high value, high frequency", "revenue_per_buyer_year"]
+        > by.loc["4. low value, low frequency", "revenue_per_buyer_year"]
+    )
     cuts = g.attrs["cuts"]
-    assert (by.loc["2. low value, high frequency", "purchases_per_month"]
-            >= cuts["purchases_per_month"])
-    assert by.loc["3. high value, low frequency", "mean_purchase_value"] >= \
-        cuts["mean_purchase_value"]
+    assert (
+        by.loc["2. low value, high frequency", "purchases_per_month"] >= cuts["purchases_per_month"]
+    )
+    assert (
+        by.loc["3. high value, low frequency", "mean_purchase_value"] >= cuts["mean_purchase_value"]
+    )

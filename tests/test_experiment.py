@@ -14,13 +14,17 @@ from relsim.errors import ExperimentError
 from relsim.experiments.claims import Claim, evaluate_claim, load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = {"simulation.people": 600, "simulation.days": 120, "firms.focal.initial_customers": 150,
-        "firms.rival.initial_customers": 150}
+TINY = {
+    "simulation.people": 600,
+    "simulation.days": 120,
+    "firms.focal.initial_customers": 150,
+    "firms.rival.initial_customers": 150,
+}
 
 
 def tiny_experiment(tmp_path, claims="", arms_extra=""):
     sets = ", ".join(f'"{k}" = {v}' for k, v in TINY.items())
-    text = f'''
+    text = f"""
 name = "tiny"
 replications = 2
 seed = 3
@@ -34,14 +38,15 @@ scenario = "relsim:baseline"
 set = {{ {sets}, "firms.focal.account_managers" = 8 }}
 {arms_extra}
 {claims}
-'''
+"""
     p = tmp_path / "tiny.toml"
     p.write_text(text)
     return p
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "experiments").glob("*.toml")), ids=lambda p: p.stem
+)
 def test_bundled_experiments_validate(path):
     exp, arms = load_experiment(path)
     assert exp.claims and len(arms) == len(exp.arms)
@@ -49,7 +54,9 @@ def test_bundled_experiments_validate(path):
 
 
 def test_unknown_key_and_unknown_arm_name_the_file_and_key(tmp_path):
-    bad = tiny_experiment(tmp_path, claims='''
+    bad = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "x"
 source = "relsim-assumption"
@@ -57,7 +64,8 @@ metric = "profit"
 arm = "nobody"
 range = [0, 1]
 colour = "red"
-''')
+""",
+    )
     with pytest.raises(ExperimentError) as err:
         load_experiment(bad)
     msg = str(err.value)
@@ -81,15 +89,21 @@ def test_a_bad_scenario_in_an_arm_names_the_arm(tmp_path):
         load_experiment(p)
 
 
-REPS = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 4, "replication": [0, 1, 2, 3] * 2,
-                     "profit": [100.0, 110.0, 90.0, 100.0, 130.0, 140.0, 118.0, 132.0],
-                     "retention_rate": [0.60, 0.61, 0.59, 0.60, 0.70, 0.71, 0.69, 0.70],
-                     "empty": [np.nan] * 8})
+REPS = pd.DataFrame(
+    {
+        "arm": ["a"] * 4 + ["b"] * 4,
+        "replication": [0, 1, 2, 3] * 2,
+        "profit": [100.0, 110.0, 90.0, 100.0, 130.0, 140.0, 118.0, 132.0],
+        "retention_rate": [0.60, 0.61, 0.59, 0.60, 0.70, 0.71, 0.69, 0.70],
+        "empty": [np.nan] * 8,
+    }
+)
 
 
 def claim(**kw):
-    return Claim(**{"name": "c", "source": "relsim-assumption", "arm": "b", "range": (-1e9, 1e9),
-                    **kw})
+    return Claim(
+        **{"name": "c", "source": "relsim-assumption", "arm": "b", "range": (-1e9, 1e9), **kw}
+    )
 
 
 def test_claim_kinds_compute_what_they_say():
@@ -100,16 +114,20 @@ def test_claim_kinds_compute_what_they_say():
     r = evaluate_claim(claim(kind="relative", against="a"), REPS, pd.DataFrame())
     assert r["value"] == pytest.approx(0.30)
     # profit +30% for 10 points of retention: +15% per 5 points, below a 25-85% range
-    ps = evaluate_claim(claim(kind="per_step", against="a", per="retention_rate", step=0.05,
-                              range=(0.25, 0.85)), REPS, pd.DataFrame())
+    ps = evaluate_claim(
+        claim(kind="per_step", against="a", per="retention_rate", step=0.05, range=(0.25, 0.85)),
+        REPS,
+        pd.DataFrame(),
+    )
     assert ps["value"] == pytest.approx(0.15) and ps["verdict"] == "not held"
 
 
 def test_a_claim_is_judged_on_its_whole_interval():
     # b - a: 30, 30, 28, 32; mean 30, t-interval 30 +- 3.182 * 1.633 / 2 = [27.40, 32.60]
     def verdict(lo, hi):
-        return evaluate_claim(claim(kind="difference", against="a", range=(lo, hi)), REPS,
-                              pd.DataFrame())
+        return evaluate_claim(
+            claim(kind="difference", against="a", range=(lo, hi)), REPS, pd.DataFrame()
+        )
 
     held = verdict(0, math.inf)
     assert held["verdict"] == "held"
@@ -125,26 +143,34 @@ def test_a_claim_is_judged_on_its_whole_interval():
 def test_a_claim_that_cannot_be_evaluated_says_why():
     empty = evaluate_claim(claim(metric="empty"), REPS, pd.DataFrame())
     assert empty["verdict"] == "not evaluated" and "undefined in every replication" in empty["why"]
-    flat = evaluate_claim(claim(kind="per_step", against="b", per="retention_rate",
-                                metric="profit"), REPS, pd.DataFrame())
+    flat = evaluate_claim(
+        claim(kind="per_step", against="b", per="retention_rate", metric="profit"),
+        REPS,
+        pd.DataFrame(),
+    )
     assert flat["verdict"] == "not evaluated" and "did not move" in flat["why"]
 
 
 def test_an_unknown_metric_is_refused_before_anything_runs(tmp_path):
-    p = tiny_experiment(tmp_path, claims='''
+    p = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "x"
 source = "relsim-assumption"
 metric = "no_such_metric"
 arm = "base"
 range = [0, 1]
-''')
+""",
+    )
     with pytest.raises(ExperimentError, match="unknown metric.*no_such_metric"):
         load_experiment(p)
 
 
 def test_experiment_command_writes_results_and_verdicts(tmp_path, capsys):
-    p = tiny_experiment(tmp_path, claims='''
+    p = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "staff cost money"
 source = "relsim-assumption"
@@ -160,7 +186,8 @@ source = "relsim-assumption"
 metric = "revenue"
 arm = "base"
 range = [1e9, 2e9]
-''')
+""",
+    )
     out = tmp_path / "out"
     assert main(["experiment", str(p), "--out", str(out)]) == 0
     text = capsys.readouterr().out
@@ -192,8 +219,9 @@ def test_compare_command_prints_intervals_and_differences(tmp_path, capsys):
     out = tmp_path / "cmp"
     base = str(ROOT / "scenarios" / "baseline.toml")
     coupon = str(ROOT / "scenarios" / "coupon_acquisition.toml")
-    assert main(["compare", base, coupon, "--reps", "2", "--seed", "5", "--out", str(out),
-                 *sets]) == 0
+    assert (
+        main(["compare", base, coupon, "--reps", "2", "--seed", "5", "--out", str(out), *sets]) == 0
+    )
     text = capsys.readouterr().out
     assert "coupon_acquisition" in text and "profit" in text
     s = pd.read_csv(out / "summary.csv")
@@ -207,7 +235,9 @@ def test_precision_adds_replications_until_the_intervals_are_narrow(tmp_path, ca
     # The managers' salaries differ by the same amount in every replication: the interval of
     # the difference has no width from the second replication on, so the rule stops at two
     # after looking five further; revenue's interval never gets within 1e-9 of its mean.
-    p = tiny_experiment(tmp_path, claims='''
+    p = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "staff cost money"
 source = "relsim-assumption"
@@ -216,30 +246,64 @@ metric = "sales_managers"
 arm = "staffed"
 against = "base"
 range = [0, inf]
-''')
+""",
+    )
     out = tmp_path / "out"
-    assert main(["experiment", str(p), "--out", str(out), "--reps", "2", "--precision", "0.01",
-                 "--max-reps", "20"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                str(p),
+                "--out",
+                str(out),
+                "--reps",
+                "2",
+                "--precision",
+                "0.01",
+                "--max-reps",
+                "20",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "precision reached" in text and "at 2 replications (checked 5 further)" in text
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["replications_finished"] == {"base": 2, "staffed": 2}
-    noisy = tiny_experiment(tmp_path, claims='''
+    noisy = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "revenue"
 source = "relsim-assumption"
 metric = "revenue"
 arm = "base"
 range = [0, inf]
-''')
-    assert main(["experiment", str(noisy), "--out", str(tmp_path / "o2"), "--precision", "1e-9",
-                 "--max-reps", "3"]) == 0
+""",
+    )
+    assert (
+        main(
+            [
+                "experiment",
+                str(noisy),
+                "--out",
+                str(tmp_path / "o2"),
+                "--precision",
+                "1e-9",
+                "--max-reps",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert "--max-reps 3 reached before the precision" in capsys.readouterr().out
     assert main(["experiment", str(noisy), "--max-reps", "3"]) == 2  # only with --precision
 
 
 def test_a_recorded_experiment_reruns_to_the_same_numbers(tmp_path, capsys):
-    p = tiny_experiment(tmp_path, claims='''
+    p = tiny_experiment(
+        tmp_path,
+        claims="""
 [[claims]]
 name = "staff cost money"
 source = "relsim-assumption"
@@ -248,7 +312,8 @@ metric = "sales_managers"
 arm = "staffed"
 against = "base"
 range = [0, inf]
-''')
+""",
+    )
     out = tmp_path / "out"
     assert main(["experiment", str(p), "--out", str(out)]) == 0
     assert (out / "odd.md").read_text().startswith("# ODD description")

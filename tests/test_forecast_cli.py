@@ -10,14 +10,27 @@ import pytest
 from relsim.cli import main
 
 CDNOW = os.path.join(os.path.dirname(__file__), "data", "CDNOW_sample.txt")
-CDNOW_ARGS = ["--no-header", "--sep", r"\s+", "--customer-col", "1", "--date-col", "2",
-              "--amount-col", "4", "--date-format", "%Y%m%d"]
+CDNOW_ARGS = [
+    "--no-header",
+    "--sep",
+    r"\s+",
+    "--customer-col",
+    "1",
+    "--date-col",
+    "2",
+    "--amount-col",
+    "4",
+    "--date-format",
+    "%Y%m%d",
+]
 
 
 def test_forecast_of_the_cdnow_csv_writes_every_output(tmp_path, capsys):
     out = tmp_path / "fc"
-    assert main(["forecast", CDNOW, *CDNOW_ARGS, "--calibration-end", "1997-09-30",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["forecast", CDNOW, *CDNOW_ARGS, "--calibration-end", "1997-09-30", "--out", str(out)])
+        == 0
+    )
     params = pd.read_csv(out / "parameters.csv")
     bg = params[params["model"] == "bgnbd"].set_index("parameter")["estimate"]
     assert f"{bg['r']:.3g}" == "0.243" and f"{bg['alpha']:.4g}" == "4.414"
@@ -25,7 +38,8 @@ def test_forecast_of_the_cdnow_csv_writes_every_output(tmp_path, capsys):
     cust = pd.read_parquet(out / "customers.parquet")
     assert len(cust) == 2357
     assert {"bgnbd_expected_purchases", "bgnbd_p_alive", "expected_spend", "bgnbd_clv"} <= set(
-        cust.columns)
+        cust.columns
+    )
     assert cust["bgnbd_p_alive"].between(0, 1).all()
     acc = pd.read_csv(out / "accuracy.csv")
     actual = acc[(acc["model"] == "bgnbd") & (acc["measure"] == "total_actual")]["value"]
@@ -37,12 +51,41 @@ def test_forecast_of_the_cdnow_csv_writes_every_output(tmp_path, capsys):
 
 def test_forecast_of_a_simulated_run_scores_against_the_truth(tmp_path):
     run = tmp_path / "run"
-    assert main(["run", "--out", str(run), "--no-report", "--set", "simulation.people=3000",
-                 "--set", "simulation.days=400", "--set", "firms.focal.initial_customers=900",
-                 "--set", "firms.rival.initial_customers=900"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--out",
+                str(run),
+                "--no-report",
+                "--set",
+                "simulation.people=3000",
+                "--set",
+                "simulation.days=400",
+                "--set",
+                "firms.focal.initial_customers=900",
+                "--set",
+                "firms.rival.initial_customers=900",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "fc"
-    assert main(["forecast", str(run), "--calibration-end", "2024-09-30", "--model", "bgnbd",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(run),
+                "--calibration-end",
+                "2024-09-30",
+                "--model",
+                "bgnbd",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     acc = pd.read_csv(out / "accuracy.csv").set_index("measure")["value"]
     # Predicting everyone alive with the base rate p scores p (1 - p): the model must beat it.
     p = acc["share_alive_true"]
@@ -57,8 +100,22 @@ def test_forecast_of_a_simulated_run_scores_against_the_truth(tmp_path):
 def test_forecast_from_an_rfm_summary(tmp_path):
     summary = os.path.join(os.path.dirname(CDNOW), "cdnow_customers_summary.csv")
     out = tmp_path / "fc"
-    assert main(["forecast", summary, "--summary", "--model", "bgnbd", "--horizon", "39",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                summary,
+                "--summary",
+                "--model",
+                "bgnbd",
+                "--horizon",
+                "39",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_parquet(out / "customers.parquet")) == 2357
 
 
@@ -68,19 +125,27 @@ def write(tmp_path, text, name="tx.csv"):
     return str(p)
 
 
-GOOD = "customer_id,date,amount\n1,2024-01-01,10\n1,2024-02-01,12\n2,2024-01-05,8\n" \
-       "2,2024-03-01,9\n3,2024-01-09,4\n1,2024-05-01,7\n"
+GOOD = (
+    "customer_id,date,amount\n1,2024-01-01,10\n1,2024-02-01,12\n2,2024-01-05,8\n"
+    "2,2024-03-01,9\n3,2024-01-09,4\n1,2024-05-01,7\n"
+)
 
 
-@pytest.mark.parametrize("text, extra, needle", [
-    ("id,date,amount\n1,2024-01-01,5\n", [], "missing column(s) customer_id"),
-    ("customer_id,date,amount\n1,2024-13-45,5\n", [], "unparseable date"),
-    ("customer_id,date,amount\n1,2024-01-01,-5\n", [], "not a non-negative number"),
-    ("customer_id,date,amount\n1,2024-01-01,abc\n", [], "'abc' in row 1"),
-    (GOOD, ["--calibration-end", "2030-01-01"], "is outside the data"),
-    ("customer_id,date,amount\n1,2024-01-01,5\n2,2024-01-02,5\n3,2024-02-01,1\n", [],
-     "no customer made a repeat purchase"),
-])
+@pytest.mark.parametrize(
+    "text, extra, needle",
+    [
+        ("id,date,amount\n1,2024-01-01,5\n", [], "missing column(s) customer_id"),
+        ("customer_id,date,amount\n1,2024-13-45,5\n", [], "unparseable date"),
+        ("customer_id,date,amount\n1,2024-01-01,-5\n", [], "not a non-negative number"),
+        ("customer_id,date,amount\n1,2024-01-01,abc\n", [], "'abc' in row 1"),
+        (GOOD, ["--calibration-end", "2030-01-01"], "is outside the data"),
+        (
+            "customer_id,date,amount\n1,2024-01-01,5\n2,2024-01-02,5\n3,2024-02-01,1\n",
+            [],
+            "no customer made a repeat purchase",
+        ),
+    ],
+)
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, text, extra, needle):
     src = write(tmp_path, text)
     out = tmp_path / "out"
@@ -97,8 +162,22 @@ def test_missing_file_is_reported(tmp_path, capsys):
 
 def test_tracking_curve_follows_the_actual_cumulative_purchases(tmp_path):
     out = tmp_path / "fc"
-    assert main(["forecast", CDNOW, *CDNOW_ARGS, "--calibration-end", "1997-09-30",
-                 "--model", "bgnbd", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                CDNOW,
+                *CDNOW_ARGS,
+                "--calibration-end",
+                "1997-09-30",
+                "--model",
+                "bgnbd",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     track = pd.read_csv(out / "tracking.csv")
     assert track["actual"].is_monotonic_increasing and track["bgnbd"].is_monotonic_increasing
     # Fader, Hardie & Lee (2005, Figure 2): BG/NBD tracks CDNOW's cumulative repeat purchases

@@ -30,9 +30,12 @@ def paper_bgnbd(t, x, tx, T, params=P_BG):
 
 @pytest.mark.parametrize("t", [1.0, 39.0, 200.0])
 def test_bgnbd_forecast_equals_the_papers_formula(t):
-    x, tx, T = np.array([0, 1, 5, 20, 50.]), np.array([0, 3, 20, 30, 38.]), np.full(5, 39.)
-    np.testing.assert_allclose(bgnbd.conditional_expected_purchases(P_BG, t, x, tx, T),
-                               paper_bgnbd(t, x, tx, T), rtol=1e-10)
+    x, tx, T = np.array([0, 1, 5, 20, 50.0]), np.array([0, 3, 20, 30, 38.0]), np.full(5, 39.0)
+    np.testing.assert_allclose(
+        bgnbd.conditional_expected_purchases(P_BG, t, x, tx, T),
+        paper_bgnbd(t, x, tx, T),
+        rtol=1e-10,
+    )
 
 
 def test_forecasts_stay_finite_for_heavy_buyers_and_extreme_recency():
@@ -86,8 +89,9 @@ def test_gamma_gamma_spend_is_between_population_and_own_mean():
 
 def test_bgnbd_purchase_count_probabilities_sum_to_one_and_match_simulation():
     params, t = (0.8, 4.0, 1.2, 2.5), 30.0
-    probs = np.array([bgnbd.probability_of_purchases(params, np.array([t]), x)[0]
-                      for x in range(200)])
+    probs = np.array(
+        [bgnbd.probability_of_purchases(params, np.array([t]), x)[0] for x in range(200)]
+    )
     assert probs.sum() == pytest.approx(1.0, abs=1e-6)
     rng = np.random.default_rng(9)
     n = 20_000

@@ -26,15 +26,20 @@ def sig3(value: float) -> float:
 @pytest.fixture(scope="module")
 def cdnow_summary() -> pd.DataFrame:
     s = pd.read_csv(os.path.join(DATA, "cdnow_customers_summary_with_transactions.csv"))
-    return pd.DataFrame({"frequency": s["x"], "recency": s["t_x"], "T": s["T"],
-                         "monetary_value": s["zbar"]})
+    return pd.DataFrame(
+        {"frequency": s["x"], "recency": s["t_x"], "T": s["T"], "monetary_value": s["zbar"]}
+    )
 
 
 @pytest.fixture(scope="module")
 def cdnow_transactions() -> pd.DataFrame:
-    return read_transactions(os.path.join(DATA, "CDNOW_sample.txt"),
-                             Columns(customer="1", date="2", amount="4"),
-                             date_format="%Y%m%d", sep=r"\s+", header=False)
+    return read_transactions(
+        os.path.join(DATA, "CDNOW_sample.txt"),
+        Columns(customer="1", date="2", amount="4"),
+        date_format="%Y%m%d",
+        sep=r"\s+",
+        header=False,
+    )
 
 
 def assert_matches(results, published):
@@ -66,8 +71,9 @@ def test_bgnbd_matches_fader_hardie_lee_2005_from_raw_transactions(cdnow_transac
 
 def test_raw_transactions_give_the_published_summary(cdnow_transactions, cdnow_summary):
     summary = rfm_summary(cdnow_transactions, "1997-09-30", unit="weeks")
-    np.testing.assert_array_equal(summary["frequency"].to_numpy(),
-                                  cdnow_summary["frequency"].to_numpy())
+    np.testing.assert_array_equal(
+        summary["frequency"].to_numpy(), cdnow_summary["frequency"].to_numpy()
+    )
     np.testing.assert_allclose(summary["recency"], cdnow_summary["recency"], atol=0.005)
     np.testing.assert_allclose(summary["T"], cdnow_summary["T"], atol=0.005)
 
@@ -80,20 +86,27 @@ def test_gamma_gamma_matches_fader_hardie_lee_2005(cdnow_summary):
     assert_matches(fit_gamma_gamma(cdnow_summary), GAMMAGAMMA_CDNOW)
 
 
-@pytest.mark.parametrize("model, params", [
-    ("bgnbd", [0.3, 5.0, 0.8, 2.5]),
-    ("paretonbd", [0.5, 10.0, 0.6, 12.0]),
-    ("gammagamma", [6.0, 4.0, 15.0]),
-])
+@pytest.mark.parametrize(
+    "model, params",
+    [
+        ("bgnbd", [0.3, 5.0, 0.8, 2.5]),
+        ("paretonbd", [0.5, 10.0, 0.6, 12.0]),
+        ("gammagamma", [6.0, 4.0, 15.0]),
+    ],
+)
 def test_analytic_scores_equal_numerical_derivatives(cdnow_summary, model, params):
     s = cdnow_summary
-    m = {"bgnbd": lambda: BetaGeoModel(s["frequency"], s["recency"], s["T"]),
-         "paretonbd": lambda: ParetoNBDModel(s["frequency"], s["recency"], s["T"]),
-         "gammagamma": lambda: GammaGammaModel(s.loc[s.frequency > 0, "frequency"],
-                                               s.loc[s.frequency > 0, "monetary_value"])}[model]()
+    m = {
+        "bgnbd": lambda: BetaGeoModel(s["frequency"], s["recency"], s["T"]),
+        "paretonbd": lambda: ParetoNBDModel(s["frequency"], s["recency"], s["T"]),
+        "gammagamma": lambda: GammaGammaModel(
+            s.loc[s.frequency > 0, "frequency"], s.loc[s.frequency > 0, "monetary_value"]
+        ),
+    }[model]()
     p = np.array(params)
-    np.testing.assert_allclose(m.score(p), approx_fprime(p, m.loglike, centered=True),
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        m.score(p), approx_fprime(p, m.loglike, centered=True), rtol=1e-5, atol=1e-4
+    )
 
 
 def test_paretonbd_stays_finite_for_heavy_buyers_and_extreme_recency():

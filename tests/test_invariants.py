@@ -12,14 +12,14 @@ def test_acquired_minus_lost_equals_active_at_every_step(small_run):
     assert len(ts) == 2 * (365 + 1)
     for _, own in ts.groupby("firm", observed=True):
         # flows counted from day 0: the stock moves by what was won less what was lost
-        np.testing.assert_array_equal(own["acquired_to_date"] - own["lost_to_date"],
-                                      own["active"] - own["active"].iloc[0])
+        np.testing.assert_array_equal(
+            own["acquired_to_date"] - own["lost_to_date"], own["active"] - own["active"].iloc[0]
+        )
     # and the day's flows add up to the change in stock
     for _, own in ts.groupby("firm", observed=True):
         acquired = own.filter(like="acquired_").drop(columns="acquired_to_date").sum(axis=1)
         lost = own[[f"lost_{c}" for c in CAUSE_LABELS]].sum(axis=1)
-        np.testing.assert_array_equal(own["active"].diff().iloc[1:],
-                                      (acquired - lost).iloc[1:])
+        np.testing.assert_array_equal(own["active"].diff().iloc[1:], (acquired - lost).iloc[1:])
 
 
 def test_stock_by_rung_matches_the_customers_table_at_the_end(small_run):

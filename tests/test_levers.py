@@ -35,8 +35,9 @@ def test_trial_without_a_coupon_is_the_scenarios_trial_probability():
 def test_coupons_raise_trial_but_the_coupon_acquired_repeat_less():
     # Same streams (common random numbers), one lever: a 20% coupon.
     base = small(**{"firms.focal.acquisition_budget_per_year": 60000})
-    coupon = small(**{"firms.focal.acquisition_budget_per_year": 60000,
-                      "firms.focal.coupon.depth": 0.2})
+    coupon = small(
+        **{"firms.focal.acquisition_budget_per_year": 60000, "firms.focal.coupon.depth": 0.2}
+    )
     mb, mc = metrics(base), metrics(coupon)
     assert mc["trial_rate"] > 1.5 * mb["trial_rate"]
     assert mc["second_purchase_rate_coupon"] < mb["second_purchase_rate_paid"] - 0.1
@@ -45,8 +46,13 @@ def test_coupons_raise_trial_but_the_coupon_acquired_repeat_less():
 
 
 def test_coupon_trial_purchase_is_made_at_the_coupon_price():
-    sc = small(**{"firms.focal.coupon.depth": 0.2, "firms.focal.promotion.depth": 0.0,
-                  "firms.focal.acquisition_budget_per_year": 60000})
+    sc = small(
+        **{
+            "firms.focal.coupon.depth": 0.2,
+            "firms.focal.promotion.depth": 0.0,
+            "firms.focal.acquisition_budget_per_year": 60000,
+        }
+    )
     res = relsim.simulate(sc, seed=4)
     cu = res.customers[(res.customers["channel"] == "coupon")].set_index("relationship_id")
     tx = res.transactions[res.transactions["relationship_id"].isin(cu.index)]
@@ -83,19 +89,24 @@ def _contacts_by_tier(sc, seed=2):
     for r in m.relationships:
         if r.firm is firm and r.start == 0.0 and r.active:
             v = r.person.rate * r.person.basket
-            tier = ("let_go" if v < firm.let_go_below else
-                    "hold" if v >= firm.hold_from else "middle")
+            tier = (
+                "let_go" if v < firm.let_go_below else "hold" if v >= firm.hold_from else "middle"
+            )
             tiers[tier].append(int(counts.get(r.id, 0)))
     return {k: np.array(v) for k, v in tiers.items()}
 
 
 def test_let_go_tier_gets_no_contacts_and_hold_tier_gets_more():
     # Cadences alone (no spare contacts): the hold tier is due twice as often.
-    sc = small(**{"firms.focal.targeting.let_go_share": 0.5,
-                  "firms.focal.targeting.hold_share": 0.2,
-                  "firms.focal.targeting.hold_cadence_factor": 0.5,
-                  "firms.focal.account_managers": 20,
-                  "firms.focal.contact_policy.spare": '"none"'})
+    sc = small(
+        **{
+            "firms.focal.targeting.let_go_share": 0.5,
+            "firms.focal.targeting.hold_share": 0.2,
+            "firms.focal.targeting.hold_cadence_factor": 0.5,
+            "firms.focal.account_managers": 20,
+            "firms.focal.contact_policy.spare": '"none"',
+        }
+    )
     tiers = _contacts_by_tier(sc)
     assert len(tiers["let_go"]) > 50 and (tiers["let_go"] == 0).all()
     assert tiers["hold"].mean() > 1.5 * tiers["middle"].mean()
@@ -104,10 +115,12 @@ def test_let_go_tier_gets_no_contacts_and_hold_tier_gets_more():
 def test_spare_capacity_goes_where_the_policy_says():
     # A team with capacity to spare: by "value" the top tier gets the spare contacts, so it is
     # contacted at the ceiling and the rest at their cadence; with "none" nobody gets extra.
-    base = {"firms.focal.targeting.hold_share": 0.2, "firms.focal.account_managers": 20,
-            "firms.focal.contact_policy.max_per_year": 24}
-    by_value = _contacts_by_tier(small(**base, **{"firms.focal.contact_policy.spare":
-                                                  '"value"'}))
+    base = {
+        "firms.focal.targeting.hold_share": 0.2,
+        "firms.focal.account_managers": 20,
+        "firms.focal.contact_policy.max_per_year": 24,
+    }
+    by_value = _contacts_by_tier(small(**base, **{"firms.focal.contact_policy.spare": '"value"'}))
     none = _contacts_by_tier(small(**base, **{"firms.focal.contact_policy.spare": '"none"'}))
     # a year at the ceiling of 24 a year is about 24 contacts; cadences of 45-90 days give 4-8
     assert by_value["hold"].mean() > 18
@@ -116,9 +129,13 @@ def test_spare_capacity_goes_where_the_policy_says():
 
 def test_partnership_programme_strengthens_members_bonds_and_referrals():
     base = small()
-    prog = small(**{"firms.focal.partnership.from_rung": '"advocate"',
-                    "firms.focal.partnership.bond_factor": 0.5,
-                    "firms.focal.partnership.referral_factor": 3.0})
+    prog = small(
+        **{
+            "firms.focal.partnership.from_rung": '"advocate"',
+            "firms.focal.partnership.bond_factor": 0.5,
+            "firms.focal.partnership.referral_factor": 3.0,
+        }
+    )
     fb, fp = Market(base, seed=1).firms[0], Market(prog, seed=1).firms[0]
     # advocate = 4, partner = 5: halved hazards, tripled referrals; other rungs untouched
     assert fp.bond[4] == pytest.approx(0.5 * fb.bond[4]) and fp.bond[2] == fb.bond[2]

@@ -29,8 +29,16 @@ def test_more_account_managers_cut_the_neglect_defection_rate():
     # defections per customer-year (a count also grows with the customers kept).
     rates = []
     for k in (0, 1, 6):
-        res = relsim.simulate(small(**{"simulation.days": 730, "firms.focal.account_managers": k,
-                                       "firms.focal.contact_duration_days": 0.25}), seed=21)
+        res = relsim.simulate(
+            small(
+                **{
+                    "simulation.days": 730,
+                    "firms.focal.account_managers": k,
+                    "firms.focal.contact_duration_days": 0.25,
+                }
+            ),
+            seed=21,
+        )
         own = res.timeseries[res.timeseries["firm"] == "focal"]
         exposure = own["active"].iloc[:-1].sum() / 365.0
         n = int(own["lost_neglect"].iloc[1:].sum())
@@ -45,15 +53,21 @@ def test_a_deeper_rival_promotion_raises_price_defections():
 
 
 def test_better_service_cuts_dissatisfaction_defections():
-    counts = [focal_losses(**{"firms.focal.service_failure_prob": q})["dissatisfaction"]
-              for q in (0.08, 0.03, 0.005)]
+    counts = [
+        focal_losses(**{"firms.focal.service_failure_prob": q})["dissatisfaction"]
+        for q in (0.08, 0.03, 0.005)
+    ]
     assert_falls(counts)
 
 
 def test_a_loyalty_discount_cuts_price_defections():
     base = focal_losses()["price"]
-    loyal = focal_losses(**{"firms.focal.loyalty_discount.depth": 0.15,
-                            "firms.focal.loyalty_discount.from_rung": '"client"'})["price"]
+    loyal = focal_losses(
+        **{
+            "firms.focal.loyalty_discount.depth": 0.15,
+            "firms.focal.loyalty_discount.from_rung": '"client"',
+        }
+    )["price"]
     assert_falls([base, loyal])
 
 
@@ -81,8 +95,10 @@ def test_an_unstaffed_desk_leaves_every_complaint_unhandled_and_a_staffed_one_fe
     for staff in (0, 3):
         res = relsim.simulate(small(**{"firms.focal.service_desk_staff": staff}), seed=8)
         ev = res.events[res.events["firm"] == "focal"]
-        counts[staff] = ((ev["event"] == "complaint_resolved").sum(),
-                         (ev["event"] == "complaint_abandoned").sum())
+        counts[staff] = (
+            (ev["event"] == "complaint_resolved").sum(),
+            (ev["event"] == "complaint_abandoned").sum(),
+        )
     resolved, abandoned = counts[0]
     assert resolved == 0 and abandoned > 50
     resolved, abandoned = counts[3]
@@ -117,8 +133,13 @@ def test_a_second_desk_clerk_shortens_waits_and_recovers_more_complaints():
     # measured with replications in experiments/sweeps/desk_curve.toml, not in one run.)
     out = {}
     for staff in (1, 2):
-        sc = small(**{"simulation.days": 730, "firms.focal.service_desk_staff": staff,
-                      "firms.focal.complaint_handling_days": 0.6})
+        sc = small(
+            **{
+                "simulation.days": 730,
+                "firms.focal.service_desk_staff": staff,
+                "firms.focal.complaint_handling_days": 0.6,
+            }
+        )
         out[staff] = run_metrics(sc, relsim.simulate(sc, seed=32).tables())
     m1, m2 = out[1], out[2]
     assert m2["complaint_wait_days"] < 0.5 * m1["complaint_wait_days"]

@@ -14,8 +14,13 @@ from relsim.model.causes import neglect_hazard_fraction, neglect_wait, price_swi
 def test_neglect_wait_inverts_the_cumulative_hazard(tau, exposure):
     ceiling, ramp = 0.01, 365.0
     s = neglect_wait(tau, ceiling, ramp, exposure)
-    area, _ = integrate.quad(lambda u: ceiling * neglect_hazard_fraction(tau + u, ramp), 0, s,
-                             points=[max(ramp - tau, 0.0)], limit=200)
+    area, _ = integrate.quad(
+        lambda u: ceiling * neglect_hazard_fraction(tau + u, ramp),
+        0,
+        s,
+        points=[max(ramp - tau, 0.0)],
+        limit=200,
+    )
     assert area == pytest.approx(exposure, rel=1e-7)
 
 
@@ -37,5 +42,6 @@ def test_price_switching_rises_with_saving_and_falls_with_barrier():
     p = [price_switch_probability(s, 1.0, 0.5, -4.0, 15.0) for s in (-0.1, 0.0, 0.1, 0.2)]
     assert p == sorted(p) and p[0] < p[-1]
     assert price_switch_probability(0.1, 1.0, 2.0, -4.0, 15.0) < price_switch_probability(
-        0.1, 1.0, 0.0, -4.0, 15.0)
+        0.1, 1.0, 0.0, -4.0, 15.0
+    )
     assert price_switch_probability(0.0, 1.0, 0.0, 0.0, 15.0) == pytest.approx(0.5)

@@ -22,8 +22,7 @@ def _keys(data, prefix=""):
 
 
 def _covered(key, declared):
-    return any(key == d or key.startswith(d + ".") or d.startswith(key + ".")
-               for d in declared)
+    return any(key == d or key.startswith(d + ".") or d.startswith(key + ".") for d in declared)
 
 
 def test_every_registered_parameter_is_a_scenario_value():
@@ -51,9 +50,15 @@ def test_describe_writes_the_seven_elements_with_the_scenarios_values(capsys):
     capsys.readouterr()
     assert main(["describe", "relsim:understaffed_growth"]) == 0
     text = capsys.readouterr().out
-    for heading in ("1. Purpose and patterns", "2. Entities, state variables and scales",
-                    "3. Process overview and scheduling", "4. Design concepts",
-                    "5. Initialisation", "6. Input data", "7. Submodels"):
+    for heading in (
+        "1. Purpose and patterns",
+        "2. Entities, state variables and scales",
+        "3. Process overview and scheduling",
+        "4. Design concepts",
+        "5. Initialisation",
+        "6. Input data",
+        "7. Submodels",
+    ):
         assert f"## {heading}" in text
     # the variant's own value, not the baseline's
     assert "focal: 270000" in text
@@ -67,8 +72,7 @@ def test_the_sources_page_is_up_to_date_with_the_register():
     spec = importlib.util.spec_from_file_location("build_sources", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.PAGE.read_text(encoding="utf-8") == mod.page(), \
-        "run: python docs/build_sources.py"
+    assert mod.PAGE.read_text(encoding="utf-8") == mod.page(), "run: python docs/build_sources.py"
 
 
 def test_every_fact_of_the_default_targets_names_a_registered_source_and_a_measure():

@@ -13,8 +13,13 @@ def test_the_python_example_in_the_readme_runs(monkeypatch):
     real = relsim.load_scenario
 
     def smaller(path=None, overrides=None, values=None):
-        small = ["simulation.people=1500", "simulation.days=120", "simulation.warmup_days=30",
-                 "firms.focal.initial_customers=450", "firms.rival.initial_customers=450"]
+        small = [
+            "simulation.people=1500",
+            "simulation.days=120",
+            "simulation.warmup_days=30",
+            "firms.focal.initial_customers=450",
+            "firms.rival.initial_customers=450",
+        ]
         return real(path, [*small, *(overrides or [])], values)
 
     monkeypatch.setattr(relsim, "load_scenario", smaller)

@@ -18,16 +18,28 @@ from relsim.cli import main
 from relsim.storage.ownership import MARKER, FolderLock
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--set", "simulation.people=400", "--set", "simulation.days=60",
-        "--set", "firms.focal.initial_customers=100", "--set", "firms.rival.initial_customers=100"]
-TINY_SWEEP = ('name = "s"\nreplications = 1\nseed = 1\nset = { "simulation.people" = 400, '
-              '"simulation.days" = 60, "firms.focal.initial_customers" = 100, '
-              '"firms.rival.initial_customers" = 100 }\n[[factors]]\n'
-              'key = "firms.focal.account_managers"\nvalues = [1, 2]\n')
-TINY_EXPERIMENT = ('name = "e"\nreplications = 2\nseed = 1\n[[arms]]\nname = "{arm}"\n'
-                   'set = { "simulation.people" = 400, "simulation.days" = 60, '
-                   '"firms.focal.initial_customers" = 100, "firms.rival.initial_customers" = 100 }'
-                   '\n')
+TINY = [
+    "--set",
+    "simulation.people=400",
+    "--set",
+    "simulation.days=60",
+    "--set",
+    "firms.focal.initial_customers=100",
+    "--set",
+    "firms.rival.initial_customers=100",
+]
+TINY_SWEEP = (
+    'name = "s"\nreplications = 1\nseed = 1\nset = { "simulation.people" = 400, '
+    '"simulation.days" = 60, "firms.focal.initial_customers" = 100, '
+    '"firms.rival.initial_customers" = 100 }\n[[factors]]\n'
+    'key = "firms.focal.account_managers"\nvalues = [1, 2]\n'
+)
+TINY_EXPERIMENT = (
+    'name = "e"\nreplications = 2\nseed = 1\n[[arms]]\nname = "{arm}"\n'
+    'set = { "simulation.people" = 400, "simulation.days" = 60, '
+    '"firms.focal.initial_customers" = 100, "firms.rival.initial_customers" = 100 }'
+    "\n"
+)
 
 
 def one_line_error(capsys) -> str:
@@ -71,6 +83,7 @@ def commands(tmp_path: Path) -> dict[str, list[str]]:
 
 
 # --- ownership -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("command", ["run", "compare", "experiment", "sweep", "forecast"])
 def test_a_users_folder_or_file_at_out_is_refused_and_left_alone(tmp_path, capsys, command):
@@ -130,8 +143,20 @@ def test_a_scenario_file_name_that_is_no_slug_becomes_one(tmp_path, capsys, monk
 def test_comparisons_of_different_questions_never_share_a_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "relsim:baseline", "--reps", "1", *TINY]) == 0
-    assert main(["compare", "relsim:baseline", "--reps", "1", *TINY,
-                 "--set", "firms.focal.account_managers=5"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "relsim:baseline",
+                "--reps",
+                "1",
+                *TINY,
+                "--set",
+                "firms.focal.account_managers=5",
+            ]
+        )
+        == 0
+    )
     assert main(["compare", "relsim:baseline", "--reps", "1", "--seed", "9", *TINY]) == 0
     folders = sorted(p.name for p in (tmp_path / "results" / "compare").iterdir())
     assert len(folders) == 3 and all(f.startswith("baseline-") for f in folders)
@@ -196,8 +221,10 @@ def test_leftovers_of_a_killed_write_are_cleaned_by_the_next_run(tmp_path):
 
 # --- the disk --------------------------------------------------------------------------------
 
-def test_a_full_disk_is_an_expected_failure_and_the_previous_run_survives(tmp_path, capsys,
-                                                                         monkeypatch):
+
+def test_a_full_disk_is_an_expected_failure_and_the_previous_run_survives(
+    tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "r"
     assert main(["run", *TINY, "--out", str(out)]) == 0
     before = (out / "manifest.json").read_text()
@@ -220,25 +247,34 @@ def test_a_long_but_legal_output_name_works(tmp_path):
 
 # --- values ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("setting", ["switching.price_intercept=nan",
-                                     "switching.neglect_max_per_year=inf",
-                                     "firms.focal.costs.other_per_year=inf",
-                                     "population.trial_logit=-inf"])
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "switching.price_intercept=nan",
+        "switching.neglect_max_per_year=inf",
+        "firms.focal.costs.other_per_year=inf",
+        "population.trial_logit=-inf",
+    ],
+)
 def test_nan_and_infinity_are_refused_in_scenarios(capsys, setting):
     assert main(["validate", "relsim:baseline", "--set", setting]) == 2
     assert "finite number" in one_line_error(capsys)
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["forecast", "X", "--margin", "nan"], "--margin"),
-    (["forecast", "X", "--horizon", "-5"], "--horizon"),
-    (["forecast", "X", "--horizon", "0"], "--horizon"),
-    (["forecast", "X", "--calibration-end", "notadate"], "--calibration-end"),
-    (["experiment", "X", "--reps", "0"], "--reps"),
-    (["compare", "X", "--workers", "0"], "--workers"),
-    (["run", "--seed", "-1"], "--seed"),
-    (["app", "--port", "99999"], "--port"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["forecast", "X", "--margin", "nan"], "--margin"),
+        (["forecast", "X", "--horizon", "-5"], "--horizon"),
+        (["forecast", "X", "--horizon", "0"], "--horizon"),
+        (["forecast", "X", "--calibration-end", "notadate"], "--calibration-end"),
+        (["experiment", "X", "--reps", "0"], "--reps"),
+        (["compare", "X", "--workers", "0"], "--workers"),
+        (["run", "--seed", "-1"], "--seed"),
+        (["app", "--port", "99999"], "--port"),
+    ],
+)
 def test_bad_options_get_one_line_and_exit_2(capsys, args, needle):
     assert main(args) == 2
     assert needle in one_line_error(capsys)
@@ -246,8 +282,10 @@ def test_bad_options_get_one_line_and_exit_2(capsys, args, needle):
 
 def test_an_experiment_range_of_nan_is_refused(tmp_path, capsys):
     p = tmp_path / "e.toml"
-    p.write_text(TINY_EXPERIMENT.replace("{arm}", "a") + '[[claims]]\nname = "c"\nsource = "s"\n'
-                 'arm = "a"\nrange = [nan, nan]\n')
+    p.write_text(
+        TINY_EXPERIMENT.replace("{arm}", "a") + '[[claims]]\nname = "c"\nsource = "s"\n'
+        'arm = "a"\nrange = [nan, nan]\n'
+    )
     assert main(["experiment", str(p)]) == 2
     assert "not nan" in one_line_error(capsys)
 
@@ -262,9 +300,16 @@ def test_an_unknown_sweep_output_is_refused_before_anything_runs(tmp_path, capsy
 
 # --- files that are not what they should be -------------------------------------------------
 
-@pytest.mark.parametrize("content", [b"\xff\xfe\x00binary\x00", b"name = \"\xe9t\xe9\"\n",
-                                     b"a = " + b"[" * 2000 + b"]" * 2000 + b"\n",
-                                     b"a = " + b"{b = " * 1000 + b"1" + b"}" * 1000 + b"\n"])
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00binary\x00",
+        b'name = "\xe9t\xe9"\n',
+        b"a = " + b"[" * 2000 + b"]" * 2000 + b"\n",
+        b"a = " + b"{b = " * 1000 + b"1" + b"}" * 1000 + b"\n",
+    ],
+)
 def test_unreadable_scenario_files_get_one_line(tmp_path, capsys, content):
     p = tmp_path / "bad.toml"
     p.write_bytes(content)
@@ -283,14 +328,22 @@ def test_unreadable_scenario_files_get_one_line(tmp_path, capsys, content):
 @pytest.fixture(scope="module")
 def a_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run") / "r"
-    assert main(["run", *TINY, "--set", "simulation.days=400", "--out", str(out),
-                 "--no-report"]) == 0
+    assert (
+        main(["run", *TINY, "--set", "simulation.days=400", "--out", str(out), "--no-report"]) == 0
+    )
     return out
 
 
-@pytest.mark.parametrize("damage", ["manifest-not-json", "manifest-no-scenario",
-                                    "manifest-seed-text", "table-wrong-columns",
-                                    "table-truncated"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "manifest-not-json",
+        "manifest-no-scenario",
+        "manifest-seed-text",
+        "table-wrong-columns",
+        "table-truncated",
+    ],
+)
 @pytest.mark.parametrize("command", ["facts", "report", "forecast"])
 def test_a_tampered_run_folder_gets_one_line(tmp_path, capsys, a_run, damage, command):
     import shutil
@@ -312,9 +365,18 @@ def test_a_tampered_run_folder_gets_one_line(tmp_path, capsys, a_run, damage, co
     else:
         raw = (d / "transactions.parquet").read_bytes()
         (d / "transactions.parquet").write_bytes(raw[: len(raw) // 2])
-    args = {"facts": ["facts", str(d)], "report": ["report", str(d)],
-            "forecast": ["forecast", str(d), "--calibration-end", "2024-12-31", "--out",
-                         str(tmp_path / "fc")]}[command]
+    args = {
+        "facts": ["facts", str(d)],
+        "report": ["report", str(d)],
+        "forecast": [
+            "forecast",
+            str(d),
+            "--calibration-end",
+            "2024-12-31",
+            "--out",
+            str(tmp_path / "fc"),
+        ],
+    }[command]
     assert main(args) == 2
     one_line_error(capsys)
 
@@ -330,8 +392,7 @@ def test_a_log_with_utc_offsets_is_forecast(tmp_path, capsys):
     assert main(["forecast", str(p), "--model", "bgnbd", "--out", str(tmp_path / "o")]) == 0
 
 
-def test_an_unexpected_error_is_reported_as_a_bug_with_its_traceback_in_a_file(
-        capsys, monkeypatch):
+def test_an_unexpected_error_is_reported_as_a_bug_with_its_traceback_in_a_file(capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("something relsim did not expect")
 
@@ -346,20 +407,53 @@ def test_an_unexpected_error_is_reported_as_a_bug_with_its_traceback_in_a_file(
 
 # --- fuzz: no input may produce a traceback or touch a file relsim did not write ------------
 
-KEYS = ["simulation.people", "simulation.days", "switching.price_slope",
-        "switching.neglect_ramp_days", "firms.focal.account_managers",
-        "firms.focal.promotion", "firms.rival.price_index", "ladder.bond.client",
-        "population.segments.weekly.share", "market.focal", "economics.period",
-        "firms.focal.contact_every_days", "name", "nonexistent.key", "firms"]
+KEYS = [
+    "simulation.people",
+    "simulation.days",
+    "switching.price_slope",
+    "switching.neglect_ramp_days",
+    "firms.focal.account_managers",
+    "firms.focal.promotion",
+    "firms.rival.price_index",
+    "ladder.bond.client",
+    "population.segments.weekly.share",
+    "market.focal",
+    "economics.period",
+    "firms.focal.contact_every_days",
+    "name",
+    "nonexistent.key",
+    "firms",
+]
 TOML_VALUES = st.one_of(
-    st.integers(-10**6, 10**12).map(str), st.floats(allow_nan=True).map(repr),
-    st.sampled_from(["nan", "inf", "-inf", "true", "[]", "{}", '"x"', '""', "{a=1}",
-                     "[1, [2]]", "1979-05-27", "0x1f", "1e400", "-0.0"]),
-    st.text(string.printable, max_size=12))
+    st.integers(-(10**6), 10**12).map(str),
+    st.floats(allow_nan=True).map(repr),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "true",
+            "[]",
+            "{}",
+            '"x"',
+            '""',
+            "{a=1}",
+            "[1, [2]]",
+            "1979-05-27",
+            "0x1f",
+            "1e400",
+            "-0.0",
+        ]
+    ),
+    st.text(string.printable, max_size=12),
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(key=st.sampled_from(KEYS), value=TOML_VALUES)
 def test_fuzz_set_values_never_give_a_traceback(capsys, key, value):
     status = main(["validate", "relsim:baseline", "--set", f"{key}={value}"])
@@ -369,15 +463,37 @@ def test_fuzz_set_values_never_give_a_traceback(capsys, key, value):
         assert len(captured.err.strip().splitlines()) == 1
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(content=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
-                         st.lists(st.sampled_from([
-                             "[simulation]\n", "people = 5\n", "days = -1\n", "[firms.x]\n",
-                             'extends = "relsim:baseline"\n', 'extends = "nope.toml"\n',
-                             "price_index = nan\n", "[market]\n", 'focal = "x"\n', "a.b.c = 1\n",
-                             "[[arms]]\n", 'name = ".."\n', "seed = 1e3\n"]),
-                                  max_size=8).map(lambda xs: "".join(xs).encode())))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.lists(
+            st.sampled_from(
+                [
+                    "[simulation]\n",
+                    "people = 5\n",
+                    "days = -1\n",
+                    "[firms.x]\n",
+                    'extends = "relsim:baseline"\n',
+                    'extends = "nope.toml"\n',
+                    "price_index = nan\n",
+                    "[market]\n",
+                    'focal = "x"\n',
+                    "a.b.c = 1\n",
+                    "[[arms]]\n",
+                    'name = ".."\n',
+                    "seed = 1e3\n",
+                ]
+            ),
+            max_size=8,
+        ).map(lambda xs: "".join(xs).encode()),
+    )
+)
 def test_fuzz_scenario_files_never_give_a_traceback(tmp_path, capsys, content):
     p = tmp_path / "fuzz.toml"
     p.write_bytes(content)
@@ -390,18 +506,39 @@ def test_fuzz_scenario_files_never_give_a_traceback(tmp_path, capsys, content):
     assert sorted(x.name for x in tmp_path.iterdir() if x.name != "o") == ["fuzz.toml"]
 
 
-CELL = st.one_of(st.sampled_from(["", "abc", "-5", "1e309", "nan", "2024-13-45", "0",
-                                  "2024-02-30", "2024-01-01T10:00+02:00", "3,5", "NULL"]),
-                 st.integers(0, 50).map(str), st.floats(0, 500).map(lambda v: f"{v:.2f}"),
-                 st.dates().map(str))
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "abc",
+            "-5",
+            "1e309",
+            "nan",
+            "2024-13-45",
+            "0",
+            "2024-02-30",
+            "2024-01-01T10:00+02:00",
+            "3,5",
+            "NULL",
+        ]
+    ),
+    st.integers(0, 50).map(str),
+    st.floats(0, 500).map(lambda v: f"{v:.2f}"),
+    st.dates().map(str),
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(st.integers(0, 8).map(str), CELL, CELL), min_size=0,
-                     max_size=40),
-       header=st.sampled_from(["customer_id,date,amount", "customer_id;date;amount",
-                               "id,date,amount", ""]))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 8).map(str), CELL, CELL), min_size=0, max_size=40),
+    header=st.sampled_from(
+        ["customer_id,date,amount", "customer_id;date;amount", "id,date,amount", ""]
+    ),
+)
 def test_fuzz_csv_logs_never_give_a_traceback(tmp_path, capsys, rows, header):
     p = tmp_path / "log.csv"
     p.write_text("\n".join([header, *(",".join(r) for r in rows)]) + "\n")

@@ -61,8 +61,12 @@ def test_missing_required_key_is_reported(tmp_path):
 
 
 def test_segment_shares_must_sum_to_one(tmp_path):
-    p = write(tmp_path, BASELINE.replace("share = 0.20, purchases_per_year = 12",
-                                         "share = 0.40, purchases_per_year = 12"))
+    p = write(
+        tmp_path,
+        BASELINE.replace(
+            "share = 0.20, purchases_per_year = 12", "share = 0.40, purchases_per_year = 12"
+        ),
+    )
     with pytest.raises(ScenarioError, match=r"population\.segments.*summing to 1, got 1\.2"):
         load_scenario(p)
 
@@ -87,8 +91,14 @@ def test_not_toml_and_missing_file_are_clear(tmp_path):
 
 
 def test_overrides_reach_nested_values_and_are_validated():
-    sc = load_scenario(overrides=["firms.focal.account_managers=9", "simulation.people=7000",
-                                  "firms.rival.promotion.depth=0.25", 'name="big-staff"'])
+    sc = load_scenario(
+        overrides=[
+            "firms.focal.account_managers=9",
+            "simulation.people=7000",
+            "firms.rival.promotion.depth=0.25",
+            'name="big-staff"',
+        ]
+    )
     assert sc.firms["focal"].account_managers == 9
     assert sc.simulation.people == 7000
     assert sc.firms["rival"].promotion.depth == 0.25
@@ -120,7 +130,8 @@ def test_a_scenario_extends_another_and_changes_only_what_it_says(tmp_path):
     (tmp_path / "base.toml").write_text(BASELINE)
     (tmp_path / "child.toml").write_text(
         'extends = "base.toml"\nname = "child"\n[firms.focal]\naccount_managers = 9\n'
-        '[firms.focal.costs]\nsetup_cost = 5\n')
+        "[firms.focal.costs]\nsetup_cost = 5\n"
+    )
     child, base = load_scenario(tmp_path / "child.toml"), load_scenario(tmp_path / "base.toml")
     assert child.name == "child" and child.firms["focal"].account_managers == 9
     assert child.firms["focal"].costs.setup_cost == 5
@@ -150,5 +161,12 @@ def test_bundled_strategy_scenarios_validate_and_differ_from_the_baseline():
         if sc.name != "baseline":
             assert sc.firms["focal"] != base.firms["focal"], path
             assert sc.firms["rival"] == base.firms["rival"], path
-    assert {"transactional", "relationship", "balanced", "loyalty_programme", "win_back",
-            "coupon_acquisition", "understaffed_growth"} <= names
+    assert {
+        "transactional",
+        "relationship",
+        "balanced",
+        "loyalty_programme",
+        "win_back",
+        "coupon_acquisition",
+        "understaffed_growth",
+    } <= names

@@ -48,8 +48,11 @@ def run_sweep(plan, out, backend=None, replications=None):
 def finished_runs(out: Path) -> set:
     return Store(out, "sweep", "").finished()
 
-SMALL = ('set = { "simulation.people" = 600, "simulation.days" = 365, '
-         '"firms.focal.initial_customers" = 150, "firms.rival.initial_customers" = 150 }\n')
+
+SMALL = (
+    'set = { "simulation.people" = 600, "simulation.days" = 365, '
+    '"firms.focal.initial_customers" = 150, "firms.rival.initial_customers" = 150 }\n'
+)
 DAYS = 365
 
 
@@ -85,16 +88,25 @@ def grid_reference(tmp_path_factory):
 
 # --- the sweep file ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, expected", [
-    ('[design]\nmethod = "sobol"\nsamples = 8\n[[factors]]\nkey = "a.b"\nvalues = [1, 2]\n',
-     "samples a range: expected low and high"),
-    ('[design]\nmethod = "sobol"\nsamples = 10\n[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n',
-     "design: samples"),
-    ('[[factors]]\nkey = "a.b"\nlow = 2\nhigh = 1\n', "expected low < high"),
-    ('[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n', "a grid needs values"),
-    ('replications = 0\n[[factors]]\nkey = "a.b"\nvalues = [1]\n', "replications"),
-    ('[[factors]]\nkey = "a.b"\nvalues = [1]\ncolour = "red"\n', "factors.0.colour"),
-])
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            '[design]\nmethod = "sobol"\nsamples = 8\n[[factors]]\nkey = "a.b"\nvalues = [1, 2]\n',
+            "samples a range: expected low and high",
+        ),
+        (
+            '[design]\nmethod = "sobol"\nsamples = 10\n'
+            '[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n',
+            "design: samples",
+        ),
+        ('[[factors]]\nkey = "a.b"\nlow = 2\nhigh = 1\n', "expected low < high"),
+        ('[[factors]]\nkey = "a.b"\nlow = 0\nhigh = 1\n', "a grid needs values"),
+        ('replications = 0\n[[factors]]\nkey = "a.b"\nvalues = [1]\n', "replications"),
+        ('[[factors]]\nkey = "a.b"\nvalues = [1]\ncolour = "red"\n', "factors.0.colour"),
+    ],
+)
 def test_sweep_file_errors_name_the_file_and_the_key(tmp_path, body, expected):
     spec = write_spec(tmp_path, body)
     with pytest.raises(SweepError) as err:
@@ -103,8 +115,9 @@ def test_sweep_file_errors_name_the_file_and_the_key(tmp_path, body, expected):
 
 
 def test_a_point_that_is_not_a_valid_scenario_is_named_before_anything_runs(tmp_path):
-    spec = write_spec(tmp_path, '[[factors]]\nkey = "firms.focal.account_managers"\n'
-                                'values = [2, -1]\n')
+    spec = write_spec(
+        tmp_path, '[[factors]]\nkey = "firms.focal.account_managers"\nvalues = [2, -1]\n'
+    )
     with pytest.raises(SweepError) as err:
         plan_sweep(load_sweep(spec), spec)
     msg = str(err.value)
@@ -114,11 +127,12 @@ def test_a_point_that_is_not_a_valid_scenario_is_named_before_anything_runs(tmp_
 
 def test_grid_is_the_full_factorial_and_samples_are_repeatable(tmp_path, grid_reference):
     _, plan, _ = grid_reference
-    pairs = set(zip(plan.points["managers"], plan.points["firms_focal_price_index"],
-                    strict=True))
+    pairs = set(zip(plan.points["managers"], plan.points["firms_focal_price_index"], strict=True))
     assert pairs == {(m, p) for m in (1, 2) for p in (0.94, 1.0, 1.06, 1.12)}
-    lhs = ('[design]\nmethod = "lhs"\nsamples = 12\n[[factors]]\n'
-           'key = "firms.focal.price_index"\nlow = 0.9\nhigh = 1.1\n')
+    lhs = (
+        '[design]\nmethod = "lhs"\nsamples = 12\n[[factors]]\n'
+        'key = "firms.focal.price_index"\nlow = 0.9\nhigh = 1.1\n'
+    )
     a = plan_sweep(load_sweep(write_spec(tmp_path, lhs, "a")), tmp_path / "a.toml")
     b = plan_sweep(load_sweep(write_spec(tmp_path, lhs, "b")), tmp_path / "b.toml")
     np.testing.assert_array_equal(a.design, b.design)
@@ -129,9 +143,11 @@ def test_grid_is_the_full_factorial_and_samples_are_repeatable(tmp_path, grid_re
 
 # --- backends and resume ----------------------------------------------------------------
 
+
 @pytest.mark.dask_scheduler_in_process
 def test_same_sweep_on_local_processes_and_dask_local_cluster_gives_identical_tables(
-        tmp_path, grid_reference):
+    tmp_path, grid_reference
+):
     _, plan, ref = grid_reference
     with LocalProcesses(2) as backend:
         run_sweep(plan, tmp_path / "local", backend)
@@ -145,14 +161,31 @@ def test_same_sweep_on_local_processes_and_dask_local_cluster_gives_identical_ta
 def _start_sweep(spec: Path, out: Path, block_price: float, workers: int = 2) -> subprocess.Popen:
     # The points at one price block for ever (tests/blocking.py), so the sweep cannot finish
     # before the test interrupts it, however fast or slow the machine is.
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import blocking; "
-            "import relsim.experiments.sweeps as s; "
-            f"s.replicate = blocking.blocking_at_price({block_price}); "
-            "from relsim.cli import main; sys.exit(main(sys.argv[2:]))")
-    return subprocess.Popen([sys.executable, "-c", code, str(HERE), "sweep", str(spec), "--out",
-                             str(out), "--workers", str(workers), "--no-report"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import blocking; "
+        "import relsim.experiments.sweeps as s; "
+        f"s.replicate = blocking.blocking_at_price({block_price}); "
+        "from relsim.cli import main; sys.exit(main(sys.argv[2:]))"
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(HERE),
+            "sweep",
+            str(spec),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--no-report",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen) -> None:
@@ -164,7 +197,8 @@ def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen) -> None:
 
 
 def test_killed_sweep_resumed_ends_with_exactly_the_rows_of_an_uninterrupted_one(
-        tmp_path, grid_reference):
+    tmp_path, grid_reference
+):
     spec, _, ref = grid_reference
     out = tmp_path / "killed"
     proc = _start_sweep(spec, out, block_price=1.12)
@@ -173,8 +207,11 @@ def test_killed_sweep_resumed_ends_with_exactly_the_rows_of_an_uninterrupted_one
     proc.wait()
     kept = len(finished_runs(out))
     assert 3 <= kept <= 6  # the two points at price 1.12 never finished
-    resumed = subprocess.run([sys.executable, "-m", "relsim.cli", "sweep", str(spec), "--out",
-                              str(out), "--no-report"], capture_output=True, text=True)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "relsim.cli", "sweep", str(spec), "--out", str(out), "--no-report"],
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(ref) - kept} run now, {kept} found finished" in resumed.stdout
     pd.testing.assert_frame_equal(read_runs(out), ref)
@@ -213,8 +250,9 @@ def test_workers_end_when_the_sweep_process_is_killed(tmp_path, grid_reference):
 
 
 def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout
     return [int(x) for x in out.split()]
 
 
@@ -240,8 +278,7 @@ def test_a_damaged_replication_file_is_set_aside_and_computed_again(tmp_path, gr
     pd.testing.assert_frame_equal(read_runs(out), ref)
 
 
-def test_failed_replication_is_recorded_and_retried_on_rerun(tmp_path, monkeypatch,
-                                                             grid_reference):
+def test_failed_replication_is_recorded_and_retried_on_rerun(tmp_path, monkeypatch, grid_reference):
     import relsim.experiments.sweeps as sweeps
 
     _, plan, ref = grid_reference
@@ -304,6 +341,7 @@ def test_a_results_directory_of_another_sweep_is_refused(tmp_path, grid_referenc
 
 def test_results_are_one_parquet_dataset_that_duckdb_queries(grid_reference, tmp_path):
     import duckdb  # a test dependency: missing is an error, not a skip
+
     _, plan, ref = grid_reference
     run_sweep(plan, tmp_path / "out")
     con = duckdb.connect()
@@ -351,20 +389,34 @@ def test_sobol_glue_recovers_the_ishigami_indices():
     # Ishigami (1990): y = sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1 on [-pi, pi]^3 has
     # S1 = (0.3139, 0.4424, 0) and ST = (0.5576, 0.4424, 0.2437) (Saltelli et al. 2008, 4.x).
     # Run through relsim's design and analysis with the sweep's points as the inputs.
-    factors = [{"key": f"x.x{i}", "name": f"x{i}", "low": -math.pi, "high": math.pi}
-               for i in (1, 2, 3)]
-    sweep = validate({"name": "ishigami", "outputs": ["profit"], "factors": factors,
-                      "design": {"method": "sobol", "samples": 1024}}, Sweep)
+    factors = [
+        {"key": f"x.x{i}", "name": f"x{i}", "low": -math.pi, "high": math.pi} for i in (1, 2, 3)
+    ]
+    sweep = validate(
+        {
+            "name": "ishigami",
+            "outputs": ["profit"],
+            "factors": factors,
+            "design": {"method": "sobol", "samples": 1024},
+        },
+        Sweep,
+    )
     design = draw_design(sweep)
     plan = SweepPlan(sweep, "ishigami", {}, design, point_values(sweep, design))
     x1, x2, x3 = (plan.points[f"x{i}"].to_numpy() for i in (1, 2, 3))
-    y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3 ** 4 * np.sin(x1)
+    y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)
     means = pd.DataFrame({"profit": y}, index=plan.points["point"])
     ix, notes = analyse(plan, means, ["profit"])
     assert not notes
     ix = ix.set_index(["factor", "measure"])
-    truth = {("x1", "S1"): 0.3139, ("x2", "S1"): 0.4424, ("x3", "S1"): 0.0,
-             ("x1", "ST"): 0.5576, ("x2", "ST"): 0.4424, ("x3", "ST"): 0.2437}
+    truth = {
+        ("x1", "S1"): 0.3139,
+        ("x2", "S1"): 0.4424,
+        ("x3", "S1"): 0.0,
+        ("x1", "ST"): 0.5576,
+        ("x2", "ST"): 0.4424,
+        ("x3", "ST"): 0.2437,
+    }
     for key, want in truth.items():
         value, conf = ix.loc[key, ["value", "conf"]]
         # conf is the half-width of SALib's 95% bootstrap interval (about 2 standard errors):
@@ -384,15 +436,18 @@ def test_a_cost_the_output_does_not_depend_on_has_sobol_indices_exactly_zero(tmp
 def test_morris_elementary_effect_is_the_cost_slope_times_the_range(tmp_path):
     ix = _indices(tmp_path, '[design]\nmethod = "morris"\nsamples = 4\nlevels = 4\n')
     slope_times_range = DAYS / YEAR * 100000
-    assert ix.loc[("own_cost", "mu_star"), "value"] == pytest.approx(slope_times_range,
-                                                                     rel=1e-9)
+    assert ix.loc[("own_cost", "mu_star"), "value"] == pytest.approx(slope_times_range, rel=1e-9)
     assert ix.loc[("own_cost", "sigma"), "value"] == pytest.approx(0, abs=1e-6)
     assert ix.loc[("rival_cost", "mu_star"), "value"] == pytest.approx(0, abs=1e-9)
 
 
 def test_grid_main_effects_split_the_variance_of_an_additive_output_exactly(tmp_path):
-    ix = _indices(tmp_path, '[design]\nmethod = "grid"\n', own="values = [0, 50000, 100000]",
-                  rival="values = [0, 100000]")
+    ix = _indices(
+        tmp_path,
+        '[design]\nmethod = "grid"\n',
+        own="values = [0, 50000, 100000]",
+        rival="values = [0, 100000]",
+    )
     assert ix.loc[("own_cost", "S1"), "value"] == pytest.approx(1, abs=1e-12)
     assert ix.loc[("rival_cost", "S1"), "value"] == pytest.approx(0, abs=1e-12)
 
@@ -405,6 +460,7 @@ def test_rbd_fast_on_a_latin_hypercube_finds_the_cost_that_matters(tmp_path):
 
 
 # --- the command ------------------------------------------------------------------------
+
 
 def test_cli_sweep_writes_dataset_sensitivity_and_report(tmp_path, grid_reference):
     from relsim.cli import main

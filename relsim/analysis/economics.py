@@ -53,8 +53,9 @@ OFFER_CHANNELS = (Channel.COUPON.label, Channel.WIN_BACK.label)
 PAID_CHANNELS = (Channel.PAID.label, Channel.COUPON.label)
 
 
-def _firm_sales(transactions: pd.DataFrame, customers: pd.DataFrame, firm: str,
-                scenario: Scenario, n_days: int) -> pd.DataFrame:
+def _firm_sales(
+    transactions: pd.DataFrame, customers: pd.DataFrame, firm: str, scenario: Scenario, n_days: int
+) -> pd.DataFrame:
     """Per day: revenue, purchases, failed episodes and the discounts given."""
     tx = transactions[transactions["firm"] == firm]
     st = scenario.firms[firm]
@@ -71,13 +72,21 @@ def _firm_sales(transactions: pd.DataFrame, customers: pd.DataFrame, firm: str,
     first = tx["day"].to_numpy() == started
     offer_depth = np.select(
         [channel == Channel.COUPON.label, channel == Channel.WIN_BACK.label],
-        [st.coupon.depth, st.win_back.depth], 0.0)
+        [st.coupon.depth, st.win_back.depth],
+        0.0,
+    )
     offer = np.where(first & (offer_depth > 0), amount * offer_depth / (1.0 - offer_depth), 0.0)
-    df = pd.DataFrame({
-        "k": k, "revenue": amount, "purchases": 1, "failed": tx["failed"].to_numpy(dtype=int),
-        "discounts": tx["discount"].to_numpy() if "discount" in tx else 0.0,
-        "loyalty_discounts": loyalty, "offer_discounts": offer,
-    })
+    df = pd.DataFrame(
+        {
+            "k": k,
+            "revenue": amount,
+            "purchases": 1,
+            "failed": tx["failed"].to_numpy(dtype=int),
+            "discounts": tx["discount"].to_numpy() if "discount" in tx else 0.0,
+            "loyalty_discounts": loyalty,
+            "offer_discounts": offer,
+        }
+    )
     return df.groupby("k").sum().reindex(range(n_days), fill_value=0)
 
 
@@ -114,12 +123,14 @@ def daily_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     members = ts[member_cols].sum(axis=1).to_numpy(dtype=float)
     length = np.diff(day)
     # Stock during a day: the mean of its opening and closing counts.
-    d = pd.DataFrame({
-        "date": ts["date"].iloc[:n].to_numpy(),
-        "length": length,
-        "customer_days": 0.5 * (active[:-1] + active[1:]) * length,
-        "member_days": 0.5 * (members[:-1] + members[1:]) * length,
-    })
+    d = pd.DataFrame(
+        {
+            "date": ts["date"].iloc[:n].to_numpy(),
+            "length": length,
+            "customer_days": 0.5 * (active[:-1] + active[1:]) * length,
+            "member_days": 0.5 * (members[:-1] + members[1:]) * length,
+        }
+    )
     flows = ts.iloc[1:].reset_index(drop=True)
     for col in ["reached", "win_back_offers"]:
         d[col] = flows[col].to_numpy()
@@ -142,8 +153,10 @@ def daily_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     d["sales_managers"] = c.account_manager_salary_per_year * st.account_managers * years
     d["service_desk"] = c.desk_staff_salary_per_year * st.service_desk_staff * years
     d["service_quality"] = c.service_quality_per_year * years
-    d["partnership"] = (st.partnership.fixed_cost_per_year * years
-                        + st.partnership.cost_per_member_per_year * d["member_days"] / YEAR)
+    d["partnership"] = (
+        st.partnership.fixed_cost_per_year * years
+        + st.partnership.cost_per_member_per_year * d["member_days"] / YEAR
+    )
     d["other"] = c.other_per_year * years
     d["setup"] = 0.0
     if n:
@@ -202,8 +215,11 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     tx = tables["transactions"]
     tx = tx[tx["firm"] == firm]
     disc = (1.0 + r) ** (-tx["day"].to_numpy() / YEAR)
-    per_purchase = ((c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
-                    - c.delivery_per_purchase - c.returns_per_failure * tx["failed"].to_numpy())
+    per_purchase = (
+        (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
+        - c.delivery_per_purchase
+        - c.returns_per_failure * tx["failed"].to_numpy()
+    )
     value = pd.Series(per_purchase * disc).groupby(tx["relationship_id"].to_numpy()).sum()
     cu = tables["customers"]
     cu = cu[cu["firm"] == firm]
@@ -212,13 +228,22 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     years = (cu["end_day"].fillna(horizon) - cu["start_day"].clip(lower=0.0)).to_numpy() / YEAR
     clv = value.reindex(cu["relationship_id"].to_numpy(), fill_value=0.0).to_numpy()
     clv = clv - c.database_per_customer_year * years
-    return pd.DataFrame({"relationship_id": cu["relationship_id"].to_numpy(),
-                         "channel": cu["channel"].astype(str).to_numpy(),
-                         "start_day": cu["start_day"].to_numpy(), "clv": clv})
+    return pd.DataFrame(
+        {
+            "relationship_id": cu["relationship_id"].to_numpy(),
+            "channel": cu["channel"].astype(str).to_numpy(),
+            "start_day": cu["start_day"].to_numpy(),
+            "clv": clv,
+        }
+    )
 
 
-def value_frequency_groups(transactions: pd.DataFrame, firm: str, horizon_days: float,
-                           cuts: tuple[float, float] | None = None) -> pd.DataFrame:
+def value_frequency_groups(
+    transactions: pd.DataFrame,
+    firm: str,
+    horizon_days: float,
+    cuts: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """The lecture notes' Table 7.2: buyers in four groups by purchase value and frequency.
 
     Each of the firm's buyers is placed by purchases per month and mean purchase value, high
@@ -245,28 +270,34 @@ def value_frequency_groups(transactions: pd.DataFrame, firm: str, horizon_days: 
     g = tx.groupby("customer_id")["amount"].agg(["size", "sum"])
     per_month = g["size"] / (horizon_days / YEAR * 12.0)
     value = g["sum"] / g["size"]
-    f_cut, v_cut = cuts if cuts is not None else (float(per_month.median()),
-                                                  float(value.median()))
+    f_cut, v_cut = cuts if cuts is not None else (float(per_month.median()), float(value.median()))
     hi_f, hi_v = per_month >= f_cut, value >= v_cut
-    names = {(True, True): "1. high value, high frequency",
-             (False, True): "2. low value, high frequency",
-             (True, False): "3. high value, low frequency",
-             (False, False): "4. low value, low frequency"}
+    names = {
+        (True, True): "1. high value, high frequency",
+        (False, True): "2. low value, high frequency",
+        (True, False): "3. high value, low frequency",
+        (False, False): "4. low value, low frequency",
+    }
     group = pd.Series([names[(v, f)] for v, f in zip(hi_v, hi_f, strict=True)], index=g.index)
     total = g["sum"].sum()
     rows = []
     for name in sorted(names.values()):
         sel = group == name
-        rows.append({
-            "group": name,
-            "buyers": int(sel.sum()),
-            "share_of_buyers": float(sel.mean()) if len(sel) else math.nan,
-            "share_of_revenue": float(g.loc[sel, "sum"].sum() / total) if total else math.nan,
-            "purchases_per_month": float(per_month[sel].mean()) if sel.any() else math.nan,
-            "mean_purchase_value": float(value[sel].mean()) if sel.any() else math.nan,
-            "revenue_per_buyer_year": (float(g.loc[sel, "sum"].mean() / (horizon_days / YEAR))
-                                       if sel.any() else math.nan),
-        })
+        rows.append(
+            {
+                "group": name,
+                "buyers": int(sel.sum()),
+                "share_of_buyers": float(sel.mean()) if len(sel) else math.nan,
+                "share_of_revenue": float(g.loc[sel, "sum"].sum() / total) if total else math.nan,
+                "purchases_per_month": float(per_month[sel].mean()) if sel.any() else math.nan,
+                "mean_purchase_value": float(value[sel].mean()) if sel.any() else math.nan,
+                "revenue_per_buyer_year": (
+                    float(g.loc[sel, "sum"].mean() / (horizon_days / YEAR))
+                    if sel.any()
+                    else math.nan
+                ),
+            }
+        )
     out = pd.DataFrame(rows)
     out.attrs["cuts"] = {"purchases_per_month": f_cut, "mean_purchase_value": v_cut}
     return out

@@ -45,8 +45,7 @@ def observed_frequency(customers: pd.DataFrame, horizon_days: float) -> pd.Serie
 def frequency_classes(per_year: pd.Series) -> pd.Series:
     """Classify purchase rates as monthly, weekly or twice_weekly buyers."""
     labels = np.array(FREQUENCY_CLASSES)
-    return pd.Series(labels[np.digitize(per_year.to_numpy(), FREQUENCY_CUTS)],
-                     index=per_year.index)
+    return pd.Series(labels[np.digitize(per_year.to_numpy(), FREQUENCY_CUTS)], index=per_year.index)
 
 
 def top_share(values: pd.Series | np.ndarray, top: float = 0.2) -> float:
@@ -81,8 +80,9 @@ def first_year_defection_ratio(customers: pd.DataFrame, horizon_days: float) -> 
     return float((died_young.sum() / young.sum()) / (died_old.sum() / old.sum()))
 
 
-def fact_measures(tables: dict[str, pd.DataFrame], firm: str,
-                  horizon_days: float) -> dict[str, float]:
+def fact_measures(
+    tables: dict[str, pd.DataFrame], firm: str, horizon_days: float
+) -> dict[str, float]:
     """The measures of :data:`FACT_MEASURES` for one firm of a run.
 
     Parameters
@@ -107,22 +107,28 @@ def fact_measures(tables: dict[str, pd.DataFrame], firm: str,
     for label in FREQUENCY_CLASSES:
         m[f"buyers_share_{label}"] = float(mix.get(label, 0.0)) if len(classes) else math.nan
     revenue = own.loc[classes.index, "revenue"]
-    m["revenue_share_monthly_buyers"] = (float(revenue[classes == "monthly"].sum()
-                                               / revenue.sum()) if revenue.sum() else math.nan)
+    m["revenue_share_monthly_buyers"] = (
+        float(revenue[classes == "monthly"].sum() / revenue.sum()) if revenue.sum() else math.nan
+    )
     tx = tables["transactions"]
     tx = tx[tx["firm"] == firm]
     m["revenue_share_top20"] = top_share(tx.groupby("customer_id")["amount"].sum(), 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
-    m["silent_share_of_dissatisfied_leavers"] = (float((dissatisfied["complaints"] == 0).mean())
-                                                 if len(dissatisfied) else math.nan)
+    m["silent_share_of_dissatisfied_leavers"] = (
+        float((dissatisfied["complaints"] == 0).mean()) if len(dissatisfied) else math.nan
+    )
     m["first_year_defection_ratio"] = first_year_defection_ratio(own, horizon_days)
     return m
 
 
 #: Names of the measures :func:`fact_measures` adds to a run's figures.
-FACT_MEASURES = (*(f"buyers_share_{c}" for c in FREQUENCY_CLASSES),
-                 "revenue_share_monthly_buyers", "revenue_share_top20",
-                 "silent_share_of_dissatisfied_leavers", "first_year_defection_ratio")
+FACT_MEASURES = (
+    *(f"buyers_share_{c}" for c in FREQUENCY_CLASSES),
+    "revenue_share_monthly_buyers",
+    "revenue_share_top20",
+    "silent_share_of_dissatisfied_leavers",
+    "first_year_defection_ratio",
+)
 
 
 def check_measures(facts: list[Fact], where: str) -> None:
@@ -134,13 +140,20 @@ def check_measures(facts: list[Fact], where: str) -> None:
     for i, fact in enumerate(facts):
         for m in (fact.measure, fact.against_measure):
             if m is not None and m not in known:
-                raise CalibrationError(f"{where}: facts.{i} ('{fact.name}'): unknown measure "
-                                       f"'{m}'; see relsim.analysis.metrics.metric_names()")
+                raise CalibrationError(
+                    f"{where}: facts.{i} ('{fact.name}'): unknown measure "
+                    f"'{m}'; see relsim.analysis.metrics.metric_names()"
+                )
 
 
-def run_facts(tables: dict[str, pd.DataFrame], firm: str, horizon_days: float,
-              scenario: Any, facts: list[Fact],
-              metrics: dict[str, float] | None = None) -> pd.DataFrame:
+def run_facts(
+    tables: dict[str, pd.DataFrame],
+    firm: str,
+    horizon_days: float,
+    scenario: Any,
+    facts: list[Fact],
+    metrics: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """The facts a single run can show (those without a variant), judged as points.
 
     Parameters
@@ -204,16 +217,42 @@ def judge(fact: Fact, values: np.ndarray) -> dict[str, Any]:
     else:
         verdict = "inconclusive"
     src = source(fact.source)
-    return {"fact": fact.name, "role": fact.role, "measure": fact.measure,
-            "low": fact.low, "high": fact.high, "value": mean, "ci_low": lo, "ci_high": hi,
-            "n": int(np.isfinite(values).sum()), "verdict": verdict,
-            "holds": verdict in ("held", "in range"), "source": src.short, "grade": src.grade,
-            "source_id": src.id, "variant": " ".join(f"{k}={v}" for k, v in
-                                                     fact.variant.items())}
+    return {
+        "fact": fact.name,
+        "role": fact.role,
+        "measure": fact.measure,
+        "low": fact.low,
+        "high": fact.high,
+        "value": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": int(np.isfinite(values).sum()),
+        "verdict": verdict,
+        "holds": verdict in ("held", "in range"),
+        "source": src.short,
+        "grade": src.grade,
+        "source_id": src.id,
+        "variant": " ".join(f"{k}={v}" for k, v in fact.variant.items()),
+    }
 
 
-VALIDATION_COLUMNS = ["fact", "role", "measure", "low", "high", "value", "ci_low", "ci_high",
-                      "n", "verdict", "holds", "source", "grade", "source_id", "variant"]
+VALIDATION_COLUMNS = [
+    "fact",
+    "role",
+    "measure",
+    "low",
+    "high",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "verdict",
+    "holds",
+    "source",
+    "grade",
+    "source_id",
+    "variant",
+]
 
 
 def facts_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -247,9 +286,15 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 
         ci = "" if not math.isfinite(r["ci_low"]) else f" [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
         folklore = " (folklore)" if r["grade"] == "untraced folklore" else ""
-        rows.append({"fact": r["fact"], "role": r["role"],
-                     "range": f"{fmt(r['low'])} to {fmt(r['high'])}",
-                     "value": (fmt(r["value"]) + ci) if math.isfinite(r["value"]) else "n/a",
-                     "verdict": r["verdict"], "source": f"{r['source']}{folklore}",
-                     "grade": r["grade"]})
+        rows.append(
+            {
+                "fact": r["fact"],
+                "role": r["role"],
+                "range": f"{fmt(r['low'])} to {fmt(r['high'])}",
+                "value": (fmt(r["value"]) + ci) if math.isfinite(r["value"]) else "n/a",
+                "verdict": r["verdict"],
+                "source": f"{r['source']}{folklore}",
+                "grade": r["grade"],
+            }
+        )
     return pd.DataFrame(rows)

@@ -38,8 +38,9 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def repeat_purchase_rate(transactions: pd.DataFrame, firm: str, horizon_days: float,
-                         cohort: np.ndarray | None = None) -> float:
+def repeat_purchase_rate(
+    transactions: pd.DataFrame, firm: str, horizon_days: float, cohort: np.ndarray | None = None
+) -> float:
     """Share of a year's buyers who buy from the firm again the next year (pooled over years).
 
     Parameters
@@ -92,8 +93,9 @@ def _existing(customers: pd.DataFrame) -> pd.Series:
     return customers["start_day"] <= 0.0
 
 
-def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
-                firm: str | None = None) -> dict[str, float]:
+def run_metrics(
+    scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str | None = None
+) -> dict[str, float]:
     """Measure one run: money, stock and flows, retention, causes, tenure, trial, CLV.
 
     Parameters
@@ -113,8 +115,7 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     horizon = float(scenario.simulation.days)
     daily = daily_ledger(scenario, tables, firm)
     m: dict[str, float] = {}
-    for col in ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit",
-                *DISCOUNT_LINES]:
+    for col in ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit", *DISCOUNT_LINES]:
         m[col] = float(daily[col].sum())
     m["npv"] = npv(daily, scenario.economics.discount_rate_per_year)
     m["profit_margin"] = _ratio(m["profit"], m["revenue"])
@@ -128,8 +129,9 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     for ch in Channel:
         if ch is not Channel.INITIAL:
             m[f"acquired_{ch.label}"] = float(daily[f"acquired_{ch.label}"].sum())
-    m["acquired_new"] = sum(m[f"acquired_{ch.label}"] for ch in Channel
-                            if ch is not Channel.INITIAL)
+    m["acquired_new"] = sum(
+        m[f"acquired_{ch.label}"] for ch in Channel if ch is not Channel.INITIAL
+    )
     lost_total = float(sum(daily[f"lost_{c.label}"].sum() for c in Cause))
     m["lost_total"] = lost_total
     for c in Cause:
@@ -151,21 +153,27 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     # The mean gap between contacts a customer gets: attention actually paid.
     m["days_between_contacts"] = _ratio(cy * YEAR, contacts)
     due = flows["contacts"] - flows["spare_contacts"]
-    m["contact_delay_days"] = _ratio(float((flows["contact_delay_days"] * due).sum()),
-                                     float(due.sum()))
+    m["contact_delay_days"] = _ratio(
+        float((flows["contact_delay_days"] * due).sum()), float(due.sum())
+    )
     capacity = st.account_managers / st.contact_duration_days * horizon
     m["account_manager_utilisation"] = _ratio(contacts, capacity)
     filed = float(flows["complaints"].sum())
     resolved = float(flows["complaints_resolved"].sum())
     abandoned = float(flows["complaints_abandoned"].sum())
     m["complaints_per_customer_year"] = _ratio(filed, cy)
-    m["complaint_wait_days"] = _ratio(float((flows["complaint_wait_days"]
-                                             * (flows["complaints_resolved"]
-                                                + flows["complaints_abandoned"])).sum()),
-                                      resolved + abandoned)
-    m["complaint_resolution_days"] = _ratio(float((flows["complaint_resolution_days"]
-                                                   * flows["complaints_resolved"]).sum()),
-                                            resolved)
+    m["complaint_wait_days"] = _ratio(
+        float(
+            (
+                flows["complaint_wait_days"]
+                * (flows["complaints_resolved"] + flows["complaints_abandoned"])
+            ).sum()
+        ),
+        resolved + abandoned,
+    )
+    m["complaint_resolution_days"] = _ratio(
+        float((flows["complaint_resolution_days"] * flows["complaints_resolved"]).sum()), resolved
+    )
     m["complaints_abandoned_share"] = _ratio(abandoned, resolved + abandoned)
     ev = tables["events"]
     recovered = float(((ev["firm"] == firm) & (ev["event"] == "recovered")).sum())
@@ -176,8 +184,9 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     m["cost_per_acquired"] = _ratio(m["acquisition_spend"], paid)
     m["retention_spend"] = sum(m[line] for line in RETENTION_LINES) + m["loyalty_discounts"]
     m["cost_per_retained_customer_year"] = _ratio(m["retention_spend"], cy)
-    m["acquisition_retention_cost_ratio"] = _ratio(m["cost_per_acquired"],
-                                                   m["cost_per_retained_customer_year"])
+    m["acquisition_retention_cost_ratio"] = _ratio(
+        m["cost_per_acquired"], m["cost_per_retained_customer_year"]
+    )
     m["cost_per_win_back"] = _ratio(m["win_back"], m["acquired_win_back"])
     m["trial_rate"] = _ratio(paid, float(daily["reached"].sum()))
 
@@ -188,8 +197,9 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     early = ~existing & (cu["start_day"] <= horizon - SECOND_PURCHASE_WINDOW)
     for ch in (Channel.PAID, Channel.COUPON, Channel.REFERRAL, Channel.WIN_BACK):
         sel = early & (channel == ch.label)
-        m[f"second_purchase_rate_{ch.label}"] = (float((cu.loc[sel, "purchases"] >= 2).mean())
-                                                 if sel.any() else math.nan)
+        m[f"second_purchase_rate_{ch.label}"] = (
+            float((cu.loc[sel, "purchases"] >= 2).mean()) if sel.any() else math.nan
+        )
     # Within thirds of the population's price sensitivity, averaged with equal weights (the
     # composition of paid triers, whose trial does not depend on sensitivity): a gap that
     # remains is not the composition effect of Neslin & Shoemaker (1989).
@@ -197,8 +207,12 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     stratum = np.digitize(cu["price_sensitivity"].to_numpy(), cuts)
     for ch in (Channel.PAID, Channel.COUPON):
         sel = (early & (channel == ch.label)).to_numpy()
-        rates = [float((cu["purchases"].to_numpy()[sel & (stratum == k)] >= 2).mean())
-                 if (sel & (stratum == k)).any() else math.nan for k in range(3)]
+        rates = [
+            float((cu["purchases"].to_numpy()[sel & (stratum == k)] >= 2).mean())
+            if (sel & (stratum == k)).any()
+            else math.nan
+            for k in range(3)
+        ]
         m[f"second_purchase_rate_{ch.label}_stratified"] = float(np.mean(rates))
     initial = cu[existing]
     tenure = initial["end_day"].fillna(horizon).clip(upper=horizon)
@@ -206,7 +220,8 @@ def run_metrics(scenario: Scenario, tables: dict[str, pd.DataFrame],
     m["existing_kept_share"] = float(initial["end_day"].isna().mean()) if len(initial) else math.nan
     m["repeat_purchase_rate"] = repeat_purchase_rate(tables["transactions"], firm, horizon)
     m["repeat_purchase_rate_existing"] = repeat_purchase_rate(
-        tables["transactions"], firm, horizon, initial["relationship_id"].to_numpy())
+        tables["transactions"], firm, horizon, initial["relationship_id"].to_numpy()
+    )
 
     clv = realised_clv(scenario, tables, firm)
     new = clv[clv["start_day"] > 0]
@@ -227,27 +242,63 @@ def metric_names() -> list[str]:
     Known without running anything, so experiment claims and sweep outputs can be checked
     before any computing starts (a test keeps this list and :func:`run_metrics` in step).
     """
-    names = ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit", *DISCOUNT_LINES,
-             "npv", "profit_margin", "customers_start", "customers_end", "customer_years"]
+    names = [
+        "revenue",
+        "gross_margin",
+        *COST_LINES,
+        "total_costs",
+        "profit",
+        *DISCOUNT_LINES,
+        "npv",
+        "profit_margin",
+        "customers_start",
+        "customers_end",
+        "customer_years",
+    ]
     names += [f"acquired_{ch.label}" for ch in Channel if ch is not Channel.INITIAL]
     names += ["acquired_new", "lost_total"]
     for c in Cause:
-        names += [f"lost_{c.label}", f"defections_{c.label}_per_customer_year",
-                  f"cause_share_{c.label}"]
-    names += ["churn_per_customer_year", "retention_rate", "purchases_per_customer_year",
-              "contacts_per_customer_year", "spare_contacts_per_customer_year",
-              "days_between_contacts", "contact_delay_days", "account_manager_utilisation",
-              "complaints_per_customer_year", "complaint_wait_days", "complaint_resolution_days",
-              "complaints_abandoned_share", "complaints_recovered_share",
-              "acquisition_spend", "cost_per_acquired", "retention_spend",
-              "cost_per_retained_customer_year", "acquisition_retention_cost_ratio",
-              "cost_per_win_back", "trial_rate"]
-    names += [f"second_purchase_rate_{ch.label}" for ch in (Channel.PAID, Channel.COUPON,
-                                                             Channel.REFERRAL, Channel.WIN_BACK)]
-    names += [f"second_purchase_rate_{ch.label}_stratified" for ch in (Channel.PAID,
-                                                                        Channel.COUPON)]
-    names += ["tenure_existing_days", "existing_kept_share", "repeat_purchase_rate",
-              "repeat_purchase_rate_existing", "clv_new"]
+        names += [
+            f"lost_{c.label}",
+            f"defections_{c.label}_per_customer_year",
+            f"cause_share_{c.label}",
+        ]
+    names += [
+        "churn_per_customer_year",
+        "retention_rate",
+        "purchases_per_customer_year",
+        "contacts_per_customer_year",
+        "spare_contacts_per_customer_year",
+        "days_between_contacts",
+        "contact_delay_days",
+        "account_manager_utilisation",
+        "complaints_per_customer_year",
+        "complaint_wait_days",
+        "complaint_resolution_days",
+        "complaints_abandoned_share",
+        "complaints_recovered_share",
+        "acquisition_spend",
+        "cost_per_acquired",
+        "retention_spend",
+        "cost_per_retained_customer_year",
+        "acquisition_retention_cost_ratio",
+        "cost_per_win_back",
+        "trial_rate",
+    ]
+    names += [
+        f"second_purchase_rate_{ch.label}"
+        for ch in (Channel.PAID, Channel.COUPON, Channel.REFERRAL, Channel.WIN_BACK)
+    ]
+    names += [
+        f"second_purchase_rate_{ch.label}_stratified" for ch in (Channel.PAID, Channel.COUPON)
+    ]
+    names += [
+        "tenure_existing_days",
+        "existing_kept_share",
+        "repeat_purchase_rate",
+        "repeat_purchase_rate_existing",
+        "clv_new",
+    ]
     names += [f"clv_{ch.label}" for ch in Channel]
     names += [f"customers_end_{r.label}" for r in RELATIONSHIP_RUNGS]
     names += list(FACT_MEASURES)

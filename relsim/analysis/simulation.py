@@ -60,8 +60,12 @@ class SimulationResult:
         return out
 
 
-def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0,
-             on_day: Callable[[float], None] | None = None) -> SimulationResult:
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    on_day: Callable[[float], None] | None = None,
+) -> SimulationResult:
     """Simulate a scenario and return the tables of its measured window.
 
     Parameters
@@ -105,13 +109,14 @@ def result_of(market: Market, simulate_seconds: float = float("nan")) -> Simulat
         events=events,
         customers=customers_table(market, tx, events),
         timeseries=timeseries_table(market, tx, snapshots),
-        warmup=warmup_check(snapshots, [f.name for f in market.firms], market.warmup,
-                            RUNG_COLUMNS),
+        warmup=warmup_check(snapshots, [f.name for f in market.firms], market.warmup, RUNG_COLUMNS),
     )
     # SimPy numbers its events as it schedules them: the count is the next number.
-    result.timings = {"simulate_seconds": simulate_seconds,
-                      "tables_seconds": time.perf_counter() - t1,
-                      "simpy_events": float(next(market.env._eid))}
+    result.timings = {
+        "simulate_seconds": simulate_seconds,
+        "tables_seconds": time.perf_counter() - t1,
+        "simpy_events": float(next(market.env._eid)),
+    }
     return result
 
 
@@ -129,10 +134,12 @@ def manifest(result: SimulationResult, extra: dict[str, Any] | None = None) -> d
         "rows": {name: len(df) for name, df in result.tables().items()},
     }
     if result.warmup is not None:
-        data["warmup_check"] = {"warmup_days": result.warmup.warmup_days,
-                                "short": result.warmup.short,
-                                "message": result.warmup.message(),
-                                "points": result.warmup.points.to_dict(orient="records")}
+        data["warmup_check"] = {
+            "warmup_days": result.warmup.warmup_days,
+            "short": result.warmup.short,
+            "message": result.warmup.message(),
+            "points": result.warmup.points.to_dict(orient="records"),
+        }
     if extra:
         data.update(extra)
     return data

@@ -41,8 +41,9 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
-def ratio_ci(num: np.ndarray, den: np.ndarray,
-             confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+def ratio_ci(
+    num: np.ndarray, den: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """``mean(num) / mean(den)`` over paired replications, with a delta-method interval.
 
     A ratio of means is stable where the per-replication ratio is not (a denominator near
@@ -62,8 +63,9 @@ def ratio_ci(num: np.ndarray, den: np.ndarray,
     return r, r - half, r + half
 
 
-def replications_needed(values: np.ndarray, half_width: float,
-                        confidence: float = CONFIDENCE) -> float:
+def replications_needed(
+    values: np.ndarray, half_width: float, confidence: float = CONFIDENCE
+) -> float:
     """Replications for the interval's half-width to fall below ``half_width``.
 
     Uses the sample standard deviation of ``values`` as the truth and solves

@@ -88,10 +88,15 @@ def transactions_table(m: Market) -> pd.DataFrame:
     keep = buy_t >= w
     rel = np.concatenate([seg_rel[which], _col(log.buy_rel, np.int64)[keep]])
     t = np.concatenate([bulk_t, buy_t[keep]])
-    rung = np.concatenate([_col(log.seg_rung, np.int8)[which].astype(np.int64),
-                           _col(log.buy_rung, np.int8)[keep].astype(np.int64)])
-    failed = np.concatenate([np.zeros(len(which), dtype=bool),
-                             _col(log.buy_failed, np.int8)[keep].astype(bool)])
+    rung = np.concatenate(
+        [
+            _col(log.seg_rung, np.int8)[which].astype(np.int64),
+            _col(log.buy_rung, np.int8)[keep].astype(np.int64),
+        ]
+    )
+    failed = np.concatenate(
+        [np.zeros(len(which), dtype=bool), _col(log.buy_failed, np.int8)[keep].astype(bool)]
+    )
     offer = np.concatenate([np.zeros(len(which)), _col(log.buy_offer, np.float64)[keep]])
     order = np.lexsort((rel, t))
     rel, t, rung, failed, offer = rel[order], t[order], rung[order], failed[order], offer[order]
@@ -108,18 +113,20 @@ def transactions_table(m: Market) -> pd.DataFrame:
 
     day = t - w
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    return pd.DataFrame({
-        "customer_id": person[rel],
-        "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
-        "date": _dates(start_date, day),
-        "amount": amount,
-        "relationship_id": rel,
-        "day": day,
-        "rung": _categorical(rung, RUNG_LABELS),
-        "failed": failed,
-        # Given away at this purchase by promotions, loyalty discounts, coupons, win-back offers.
-        "discount": np.round(np.maximum(at_list - amount, 0.0), 2),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": person[rel],
+            "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
+            "date": _dates(start_date, day),
+            "amount": amount,
+            "relationship_id": rel,
+            "day": day,
+            "rung": _categorical(rung, RUNG_LABELS),
+            "failed": failed,
+            # Given away at this purchase: promotions, loyalty discounts, coupons, win-back offers.
+            "discount": np.round(np.maximum(at_list - amount, 0.0), 2),
+        }
+    )
 
 
 def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
@@ -129,8 +136,11 @@ def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
     keep = t >= warmup
     # Faded grievances are logged when next looked at, so restore time order (stably).
     order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
-    cols = {"day": t[order] - warmup, "customer_id": _col(log.ev_person, np.int64)[order],
-            "relationship_id": _col(log.ev_rel, np.int64)[order]}
+    cols = {
+        "day": t[order] - warmup,
+        "customer_id": _col(log.ev_person, np.int64)[order],
+        "relationship_id": _col(log.ev_rel, np.int64)[order],
+    }
     for j, name in enumerate(RunLog.EVENT_CODES):
         cols[name] = codes[order, j]
     return cols
@@ -147,22 +157,25 @@ def events_table(m: Market) -> pd.DataFrame:
     """
     c = _event_columns(m.log, m.warmup)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    return pd.DataFrame({
-        "day": c["day"],
-        "date": _dates(start_date, c["day"]),
-        "customer_id": c["customer_id"],
-        "relationship_id": c["relationship_id"],
-        "firm": pd.Categorical.from_codes(c["firm"], categories=[f.name for f in m.firms]),
-        "event": _categorical(c["kind"], EVENT_LABELS),
-        "rung_from": _categorical(c["rung_from"], RUNG_LABELS),
-        "rung_to": _categorical(c["rung_to"], RUNG_LABELS),
-        "cause": _categorical(c["cause"], CAUSE_LABELS),
-        "channel": _categorical(c["channel"], CHANNEL_LABELS),
-    })
+    return pd.DataFrame(
+        {
+            "day": c["day"],
+            "date": _dates(start_date, c["day"]),
+            "customer_id": c["customer_id"],
+            "relationship_id": c["relationship_id"],
+            "firm": pd.Categorical.from_codes(c["firm"], categories=[f.name for f in m.firms]),
+            "event": _categorical(c["kind"], EVENT_LABELS),
+            "rung_from": _categorical(c["rung_from"], RUNG_LABELS),
+            "rung_to": _categorical(c["rung_to"], RUNG_LABELS),
+            "cause": _categorical(c["cause"], CAUSE_LABELS),
+            "channel": _categorical(c["channel"], CHANNEL_LABELS),
+        }
+    )
 
 
-def customers_table(m: Market, transactions: pd.DataFrame,
-                    events: pd.DataFrame | None = None) -> pd.DataFrame:
+def customers_table(
+    m: Market, transactions: pd.DataFrame, events: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per relationship alive in the measured window: its course, its buying, its person.
 
     Parameters
@@ -202,40 +215,58 @@ def customers_table(m: Market, transactions: pd.DataFrame,
     start = np.array([r.start for r in sel], dtype=float) - w
     end = end_all[ids] - w
     seg_names = m.factory.segment_names
-    return pd.DataFrame({
-        "relationship_id": ids.astype(np.int64),
-        "customer_id": np.array([r.person.id for r in sel], dtype=np.int64),
-        "firm": pd.Categorical.from_codes(np.array([r.firm.index for r in sel], dtype=np.int64),
-                                          categories=[f.name for f in m.firms]),
-        "start_day": start,
-        "start_date": _dates(start_date, start),
-        "existing": start <= 0.0,
-        "channel": _categorical([r.channel for r in sel], CHANNEL_LABELS),
-        "returning": np.array([r.returning for r in sel], dtype=bool),
-        "end_day": end,
-        "end_date": _dates(start_date, end),
-        "cause": _categorical([r.cause for r in sel], CAUSE_LABELS),
-        "rung": _categorical([r.rung if r.active else -1 for r in sel], RUNG_LABELS),
-        "highest_rung": _categorical([r.max_rung for r in sel], RUNG_LABELS),
-        "purchases": purchases.astype(np.int64),
-        "revenue": np.round(revenue, 2),
-        "service_failures": failures,
-        "complaints": complaints,
-        "segment": pd.Categorical.from_codes(np.array([r.person.segment for r in sel],
-                                                      dtype=np.int64), categories=list(seg_names)),
-        "true_purchases_per_year": np.array([r.person.rate * 365.0 for r in sel]),
-        "true_basket": np.array([r.person.basket for r in sel]),
-        "price_sensitivity": np.array([r.person.price_sensitivity for r in sel]),
-        "complaint_propensity": np.array([r.person.complaint_propensity for r in sel]),
-    })
+    return pd.DataFrame(
+        {
+            "relationship_id": ids.astype(np.int64),
+            "customer_id": np.array([r.person.id for r in sel], dtype=np.int64),
+            "firm": pd.Categorical.from_codes(
+                np.array([r.firm.index for r in sel], dtype=np.int64),
+                categories=[f.name for f in m.firms],
+            ),
+            "start_day": start,
+            "start_date": _dates(start_date, start),
+            "existing": start <= 0.0,
+            "channel": _categorical([r.channel for r in sel], CHANNEL_LABELS),
+            "returning": np.array([r.returning for r in sel], dtype=bool),
+            "end_day": end,
+            "end_date": _dates(start_date, end),
+            "cause": _categorical([r.cause for r in sel], CAUSE_LABELS),
+            "rung": _categorical([r.rung if r.active else -1 for r in sel], RUNG_LABELS),
+            "highest_rung": _categorical([r.max_rung for r in sel], RUNG_LABELS),
+            "purchases": purchases.astype(np.int64),
+            "revenue": np.round(revenue, 2),
+            "service_failures": failures,
+            "complaints": complaints,
+            "segment": pd.Categorical.from_codes(
+                np.array([r.person.segment for r in sel], dtype=np.int64),
+                categories=list(seg_names),
+            ),
+            "true_purchases_per_year": np.array([r.person.rate * 365.0 for r in sel]),
+            "true_basket": np.array([r.person.basket for r in sel]),
+            "price_sensitivity": np.array([r.person.price_sensitivity for r in sel]),
+            "complaint_propensity": np.array([r.person.complaint_propensity for r in sel]),
+        }
+    )
 
 
 RUNG_COLUMNS = [r.label for r in RELATIONSHIP_RUNGS]
 #: Counters a snapshot records, cumulative since the start of the warm-up.
-FLOW_COLUMNS = ([f"acquired_{c.label}" for c in Channel] + [f"lost_{c.label}" for c in Cause]
-                + ["contacts", "spare_contacts", "contact_delay_days", "complaints",
-                   "complaints_resolved", "complaints_abandoned", "complaint_wait_days",
-                   "complaint_resolution_days", "reached", "win_back_offers"])
+FLOW_COLUMNS = (
+    [f"acquired_{c.label}" for c in Channel]
+    + [f"lost_{c.label}" for c in Cause]
+    + [
+        "contacts",
+        "spare_contacts",
+        "contact_delay_days",
+        "complaints",
+        "complaints_resolved",
+        "complaints_abandoned",
+        "complaint_wait_days",
+        "complaint_resolution_days",
+        "reached",
+        "win_back_offers",
+    ]
+)
 SNAPSHOT_COLUMNS = ["day", "firm_index", *RUNG_COLUMNS, *FLOW_COLUMNS, "pool"]
 _COUNTS = [c for c in FLOW_COLUMNS if not c.endswith("_days")]
 
@@ -252,18 +283,20 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
     snap["active"] = snap[RUNG_COLUMNS].sum(axis=1)
     diffs = snap.groupby("firm_index")[FLOW_COLUMNS].diff().fillna(snap[FLOW_COLUMNS])
     snap[FLOW_COLUMNS] = diffs
-    for col, per in (("contact_delay_days", snap["contacts"] - snap["spare_contacts"]),
-                     ("complaint_wait_days", snap["complaints_resolved"]
-                      + snap["complaints_abandoned"]),
-                     ("complaint_resolution_days", snap["complaints_resolved"])):
+    for col, per in (
+        ("contact_delay_days", snap["contacts"] - snap["spare_contacts"]),
+        ("complaint_wait_days", snap["complaints_resolved"] + snap["complaints_abandoned"]),
+        ("complaint_resolution_days", snap["complaints_resolved"]),
+    ):
         snap[col] = np.where(per > 0, snap[col] / per.clip(lower=1), np.nan)
     for c in _COUNTS:
         snap[c] = snap[c].astype(np.int64)
     return snap
 
 
-def timeseries_table(m: Market, transactions: pd.DataFrame,
-                     snapshots: pd.DataFrame | None = None) -> pd.DataFrame:
+def timeseries_table(
+    m: Market, transactions: pd.DataFrame, snapshots: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per firm and day of the measured window: the stock by rung and the day's flows.
 
     Row ``d`` holds the stock at the start of day ``d`` and the flows during day ``d - 1``
@@ -281,21 +314,31 @@ def timeseries_table(m: Market, transactions: pd.DataFrame,
     acq = [f"acquired_{c.label}" for c in Channel]
     lost = [f"lost_{c.label}" for c in Cause]
     later = snap["day"] > 0
-    by_firm = snap.assign(a=snap[acq].sum(axis=1).where(later, 0),
-                          b=snap[lost].sum(axis=1).where(later, 0)).groupby("firm_index")
+    by_firm = snap.assign(
+        a=snap[acq].sum(axis=1).where(later, 0), b=snap[lost].sum(axis=1).where(later, 0)
+    ).groupby("firm_index")
     snap["acquired_to_date"] = by_firm["a"].cumsum().astype(np.int64)
     snap["lost_to_date"] = by_firm["b"].cumsum().astype(np.int64)
     day_of = np.ceil(transactions["day"].to_numpy())  # a purchase during day d-1 lands in row d
     firm_of = transactions["firm"].cat.codes.to_numpy()
-    sales = (pd.DataFrame({"day": day_of, "firm_index": firm_of,
-                           "revenue": transactions["amount"].to_numpy()})
-             .groupby(["firm_index", "day"])["revenue"].agg(["sum", "size"]))
+    sales = (
+        pd.DataFrame(
+            {"day": day_of, "firm_index": firm_of, "revenue": transactions["amount"].to_numpy()}
+        )
+        .groupby(["firm_index", "day"])["revenue"]
+        .agg(["sum", "size"])
+    )
     key = pd.MultiIndex.from_arrays([snap["firm_index"], snap["day"]])
     sales = sales.reindex(key, fill_value=0)
     snap["revenue"] = np.round(sales["sum"].to_numpy(), 2)
     snap["purchases"] = sales["size"].to_numpy().astype(np.int64)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     snap.insert(1, "date", _dates(start_date, snap["day"].to_numpy()))
-    snap.insert(2, "firm", pd.Categorical.from_codes(snap["firm_index"].to_numpy(),
-                                                     categories=[f.name for f in m.firms]))
+    snap.insert(
+        2,
+        "firm",
+        pd.Categorical.from_codes(
+            snap["firm_index"].to_numpy(), categories=[f.name for f in m.firms]
+        ),
+    )
     return snap.drop(columns="firm_index")

@@ -69,25 +69,31 @@ class WarmupCheck:
     def short(self) -> bool:
         """Whether some series settles only after the warm-up ended (or never)."""
         p = self.points
-        return bool(len(p)) and bool(((p["truncation_day"] > self.warmup_days)
-                                      | ~p["steady"]).any())
+        return bool(len(p)) and bool(
+            ((p["truncation_day"] > self.warmup_days) | ~p["steady"]).any()
+        )
 
     def message(self) -> str:
         """One line for the console and the manifest."""
         p = self.points
         late = p[(p["truncation_day"] > self.warmup_days) | ~p["steady"]]
         if late.empty:
-            return (f"warm-up of {self.warmup_days:g} days covers the MSER-5 truncation points "
-                    f"(latest day {self.longest:g})")
+            return (
+                f"warm-up of {self.warmup_days:g} days covers the MSER-5 truncation points "
+                f"(latest day {self.longest:g})"
+            )
         worst = late.sort_values("truncation_day").iloc[-1]
-        return (f"warm-up of {self.warmup_days:g} days is shorter than MSER-5 finds for "
-                f"{len(late)} series (latest: {worst['firm']} {worst['series']}, day "
-                f"{worst['truncation_day']:g}{'' if worst['steady'] else ', not steady'}); "
-                "raise simulation.warmup_days")
+        return (
+            f"warm-up of {self.warmup_days:g} days is shorter than MSER-5 finds for "
+            f"{len(late)} series (latest: {worst['firm']} {worst['series']}, day "
+            f"{worst['truncation_day']:g}{'' if worst['steady'] else ', not steady'}); "
+            "raise simulation.warmup_days"
+        )
 
 
-def warmup_check(snapshots: pd.DataFrame, firm_names: list[str], warmup_days: float,
-                 series: list[str]) -> WarmupCheck:
+def warmup_check(
+    snapshots: pd.DataFrame, firm_names: list[str], warmup_days: float, series: list[str]
+) -> WarmupCheck:
     """MSER-5 on each firm's daily series, from the start of the warm-up to the end.
 
     Parameters
@@ -107,8 +113,14 @@ def warmup_check(snapshots: pd.DataFrame, firm_names: list[str], warmup_days: fl
         own = own.sort_values("day")
         for col in series:
             point, steady = mser5(own[col].to_numpy())
-            rows.append({"firm": firm_names[int(idx)], "series": col,
-                         "truncation_day": float(own["day"].iloc[point]) if len(own) else 0.0,
-                         "steady": steady})
-    return WarmupCheck(warmup_days, pd.DataFrame(rows, columns=["firm", "series",
-                                                                "truncation_day", "steady"]))
+            rows.append(
+                {
+                    "firm": firm_names[int(idx)],
+                    "series": col,
+                    "truncation_day": float(own["day"].iloc[point]) if len(own) else 0.0,
+                    "steady": steady,
+                }
+            )
+    return WarmupCheck(
+        warmup_days, pd.DataFrame(rows, columns=["firm", "series", "truncation_day", "steady"])
+    )

@@ -17,21 +17,34 @@ from relsim.cli._common import Interrupted, Parser
 from relsim.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RelsimError
 
 #: Commands, in the order ``relsim --help`` lists them; each is ``relsim.cli.<name>``.
-COMMANDS = ("run", "validate", "describe", "facts", "compare", "experiment", "sweep", "calibrate",
-            "forecast", "report", "app")
+COMMANDS = (
+    "run",
+    "validate",
+    "describe",
+    "facts",
+    "compare",
+    "experiment",
+    "sweep",
+    "calibrate",
+    "forecast",
+    "report",
+    "app",
+)
 
 
 def build_parser() -> Parser:
     """The argument parser of the ``relsim`` command."""
     from relsim._version import __version__
 
-    p = Parser(prog="relsim", description="Simulation and forecasting research framework for "
-               "relationship marketing: an agent-based model of customers on the relationship "
-               "ladder, what-if comparisons, experiments, sweeps and buy-till-you-die "
-               "forecasts.")
+    p = Parser(
+        prog="relsim",
+        description="Simulation and forecasting research framework for "
+        "relationship marketing: an agent-based model of customers on the relationship "
+        "ladder, what-if comparisons, experiments, sweeps and buy-till-you-die "
+        "forecasts.",
+    )
     p.add_argument("--version", action="version", version=f"relsim {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           parser_class=Parser)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         import_module(f"relsim.cli.{name}").register(sub)
     return p
@@ -43,16 +56,20 @@ def _report_bug(err: BaseException) -> int:
     import traceback
 
     text = "".join(traceback.format_exception(err))
-    path = os.path.join(tempfile.gettempdir(),
-                        f"relsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt")
+    path = os.path.join(
+        tempfile.gettempdir(), f"relsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    )
     try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(f"relsim {' '.join(sys.argv[1:])}\n\n{text}")
         where = f"the full traceback is in {path}"
     except OSError:
         where = "the traceback could not be written to a file"
-    print(f"relsim: internal error (a bug in relsim, not in your input): "
-          f"{type(err).__name__}: {err}; {where}; please report it", file=sys.stderr)
+    print(
+        f"relsim: internal error (a bug in relsim, not in your input): "
+        f"{type(err).__name__}: {err}; {where}; please report it",
+        file=sys.stderr,
+    )
     return EXIT_FAILURE
 
 

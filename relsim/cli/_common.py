@@ -90,36 +90,58 @@ def date(text: str) -> str:
 
 def add_set(p: argparse.ArgumentParser, what: str = "the scenario") -> None:
     """The ``--set KEY=VALUE`` option."""
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help=f"override a value of {what} (dotted key, TOML value), e.g. "
-                   "firms.focal.account_managers=8; repeatable")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a value of {what} (dotted key, TOML value), e.g. "
+        "firms.focal.account_managers=8; repeatable",
+    )
 
 
 def add_backend(p: argparse.ArgumentParser) -> None:
     """Where replications run: ``--workers``, ``--dask-local`` or ``--scheduler``."""
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=1,
-                       help="local processes (default 1: this process)")
-    where.add_argument("--dask-local", type=positive_int, metavar="N",
-                       help="a Dask LocalCluster of N single-threaded worker processes")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    where.add_argument(
+        "--workers", type=positive_int, default=1, help="local processes (default 1: this process)"
+    )
+    where.add_argument(
+        "--dask-local",
+        type=positive_int,
+        metavar="N",
+        help="a Dask LocalCluster of N single-threaded worker processes",
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
+    )
 
 
 def make_backend(args: argparse.Namespace) -> Any:
     """The backend the options ask for."""
     from relsim.experiments.backends import make_backend as make
 
-    return make(getattr(args, "workers", 1), getattr(args, "scheduler", None),
-                getattr(args, "dask_local", None))
+    return make(
+        getattr(args, "workers", 1),
+        getattr(args, "scheduler", None),
+        getattr(args, "dask_local", None),
+    )
 
 
 def progress_bar(total: int, desc: str, unit: str = "run") -> tuple[Any, Callable[[Any], None]]:
     """A tqdm bar on standard error and the engine callback that moves it."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit=unit, desc=desc, dynamic_ncols=True, mininterval=0.5,
-               disable=None, leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=total,
+        unit=unit,
+        desc=desc,
+        dynamic_ncols=True,
+        mininterval=0.5,
+        disable=None,
+        leave=False,
+        file=sys.stderr,
+    )
 
     def on_progress(status: Any) -> None:
         bar.n = status.finished
@@ -131,19 +153,29 @@ def progress_bar(total: int, desc: str, unit: str = "run") -> tuple[Any, Callabl
 
 def interrupted_in_store(folder: Any, kept: int) -> Interrupted:
     """The message of a study interrupted by Ctrl-C."""
-    return Interrupted(f"the {kept} finished replications are kept in {folder}; rerun the "
-                       "same command to compute only the rest")
+    return Interrupted(
+        f"the {kept} finished replications are kept in {folder}; rerun the "
+        "same command to compute only the rest"
+    )
 
 
 def add_precision(p: argparse.ArgumentParser) -> None:
     """``--precision`` and ``--max-reps``: replications by the sequential rule."""
-    p.add_argument("--precision", type=positive_float, metavar="REL",
-                   help="add replications until every reported interval's half-width is "
-                   "below REL of its mean (e.g. 0.05), by the sequential rule of Hoad, "
-                   "Robinson & Davies (2010)")
-    p.add_argument("--max-reps", type=positive_int, default=None, metavar="N",
-                   help="with --precision: stop at N replications at the latest (default "
-                   "200)")
+    p.add_argument(
+        "--precision",
+        type=positive_float,
+        metavar="REL",
+        help="add replications until every reported interval's half-width is "
+        "below REL of its mean (e.g. 0.05), by the sequential rule of Hoad, "
+        "Robinson & Davies (2010)",
+    )
+    p.add_argument(
+        "--max-reps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="with --precision: stop at N replications at the latest (default 200)",
+    )
 
 
 def precision_note(args: argparse.Namespace) -> None:

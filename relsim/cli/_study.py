@@ -13,16 +13,34 @@ import pandas as pd
 from relsim.cli._common import interrupted_in_store, make_backend, progress_bar
 
 #: Metrics ``relsim compare`` prints.
-COMPARE_PRINTED = ("profit", "npv", "revenue", "customers_end", "retention_rate",
-                   "cost_per_acquired", "cost_per_retained_customer_year",
-                   "defections_neglect_per_customer_year", "defections_price_per_customer_year",
-                   "defections_dissatisfaction_per_customer_year")
+COMPARE_PRINTED = (
+    "profit",
+    "npv",
+    "revenue",
+    "customers_end",
+    "retention_rate",
+    "cost_per_acquired",
+    "cost_per_retained_customer_year",
+    "defections_neglect_per_customer_year",
+    "defections_price_per_customer_year",
+    "defections_dissatisfaction_per_customer_year",
+)
 
 
-def run_study(args: argparse.Namespace, arms: list[Any], reps: int, seed: int, out: Path,
-              kind: str, title: str, description: str, claims_fn: Any = None,
-              metrics: list[str] | None = None, extra: dict[str, Any] | None = None,
-              precision_of: Any = None) -> Any:
+def run_study(
+    args: argparse.Namespace,
+    arms: list[Any],
+    reps: int,
+    seed: int,
+    out: Path,
+    kind: str,
+    title: str,
+    description: str,
+    claims_fn: Any = None,
+    metrics: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    precision_of: Any = None,
+) -> Any:
     """Run the arms into the store at ``out``, then write the study's files and report.
 
     With ``args.precision``, replications are added (sequentially, with common random
@@ -42,8 +60,7 @@ def run_study(args: argparse.Namespace, arms: list[Any], reps: int, seed: int, o
     stop_note = ""
     with open_store(out, arms, seed, kind) as store:
         for p in store.set_aside:
-            print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed "
-                  "again")
+            print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
         with make_backend(args) as backend:
             n, first_ok = reps, None
             while True:
@@ -59,47 +76,59 @@ def run_study(args: argparse.Namespace, arms: list[Any], reps: int, seed: int, o
                 done, found, failed = done + status.done, found or status.found, status.failed
                 if target is None or status.failed:
                     break
-                study = write_study(out, arms, n, seed, title, description, claims_fn, metrics,
-                                    {})
+                study = write_study(out, arms, n, seed, title, description, claims_fn, metrics, {})
                 worst, where = precision_of(study)
                 if worst <= target:
                     first_ok = n if first_ok is None else first_ok
                     if n >= first_ok + look_ahead(first_ok) or n >= cap:
                         n = first_ok
-                        stop_note = (f"precision reached: every interval within "
-                                     f"{target:.1%} of its mean at {n} replications (checked "
-                                     f"{look_ahead(n)} further)")
+                        stop_note = (
+                            f"precision reached: every interval within "
+                            f"{target:.1%} of its mean at {n} replications (checked "
+                            f"{look_ahead(n)} further)"
+                        )
                         break
                 else:
                     first_ok = None
                 if n >= cap:
-                    stop_note = (f"--max-reps {cap} reached before the precision: the widest "
-                                 f"interval is {worst:.1%} of its mean ({where})")
+                    stop_note = (
+                        f"--max-reps {cap} reached before the precision: the widest "
+                        f"interval is {worst:.1%} of its mean ({where})"
+                    )
                     break
                 n += 1
             reps = n
             label = backend.label
-        extra = {"backend": label, "wall_seconds": time.perf_counter() - t0,
-                 "replications_rule": stop_note or None, **(extra or {})}
-        study = write_study(out, arms, reps, seed, title, description, claims_fn, metrics,
-                            extra)
+        extra = {
+            "backend": label,
+            "wall_seconds": time.perf_counter() - t0,
+            "replications_rule": stop_note or None,
+            **(extra or {}),
+        }
+        study = write_study(out, arms, reps, seed, title, description, claims_fn, metrics, extra)
         # The model's description for a reviewer, with the reference arm's values.
         from relsim.config.targets import default_targets_path, load_targets
         from relsim.reporting.odd import odd_markdown
         from relsim.storage.atomic import write_text_atomically
 
-        write_text_atomically(out / "odd.md", odd_markdown(
-            arms[0].scenario, load_targets(default_targets_path()).facts))
+        write_text_atomically(
+            out / "odd.md",
+            odd_markdown(arms[0].scenario, load_targets(default_targets_path()).facts),
+        )
         if not getattr(args, "no_report", False):
             write_study_report(study)
-    print(f"{title}: {len(arms)} arms x {reps} replications (seed {seed}; {done} run now, "
-          f"{found} found finished, {failed} failed), {time.perf_counter() - t0:.0f} s on "
-          f"{label}")
+    print(
+        f"{title}: {len(arms)} arms x {reps} replications (seed {seed}; {done} run now, "
+        f"{found} found finished, {failed} failed), {time.perf_counter() - t0:.0f} s on "
+        f"{label}"
+    )
     if stop_note:
         print(f"  {stop_note}")
     if failed:
-        print(f"relsim: {failed} replications failed; their tracebacks are in "
-              f"{out / 'failed'}; rerun to retry them")
+        print(
+            f"relsim: {failed} replications failed; their tracebacks are in "
+            f"{out / 'failed'}; rerun to retry them"
+        )
     return study, failed
 
 
@@ -128,8 +157,14 @@ def print_summary(study: Any, metrics: tuple[str, ...] | list[str]) -> None:
     if len(table):
         print(table.to_string(index=False))
     for _, r in study.strategy.iterrows():
-        pb = (f"pays back in period {r['payback_periods']:g}"
-              if pd.notna(r["payback_periods"]) else "does not pay back within the run")
-        roi = "" if pd.isna(r["roi"]) else (f"; ROI {r['roi']:.2f} [{r['roi_low']:.2f}, "
-                                            f"{r['roi_high']:.2f}]")
+        pb = (
+            f"pays back in period {r['payback_periods']:g}"
+            if pd.notna(r["payback_periods"])
+            else "does not pay back within the run"
+        )
+        roi = (
+            ""
+            if pd.isna(r["roi"])
+            else (f"; ROI {r['roi']:.2f} [{r['roi_low']:.2f}, {r['roi_high']:.2f}]")
+        )
         print(f"  {r['arm']} against {r['against']}: {pb}{roi}")

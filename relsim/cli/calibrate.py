@@ -12,17 +12,23 @@ from relsim.cli._common import add_backend
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("calibrate", help="fit a scenario's free values to target facts and "
-                       "validate every fact out of sample",
-                       description="Fit the free values a targets file declares to its "
-                       "calibrated facts (Nelder-Mead, common random numbers), set the initial "
-                       "state to the fitted steady state, and judge every fact (input, "
-                       "calibrated, predicted) on replications of another seed.")
+    p = sub.add_parser(
+        "calibrate",
+        help="fit a scenario's free values to target facts and validate every fact out of sample",
+        description="Fit the free values a targets file declares to its "
+        "calibrated facts (Nelder-Mead, common random numbers), set the initial "
+        "state to the fitted steady state, and judge every fact (input, "
+        "calibrated, predicted) on replications of another seed.",
+    )
     p.add_argument("scenario", help="the scenario to calibrate (TOML or relsim:NAME)")
-    p.add_argument("--targets", required=True, help="targets file (see "
-                   "scenarios/baseline.targets.toml)")
-    p.add_argument("--out", required=True, help="output folder (calibrated.toml, "
-                   "validation.csv, fit.csv, manifest.json)")
+    p.add_argument(
+        "--targets", required=True, help="targets file (see scenarios/baseline.targets.toml)"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output folder (calibrated.toml, validation.csv, fit.csv, manifest.json)",
+    )
     add_backend(p)
     p.set_defaults(func=main)
 
@@ -58,40 +64,54 @@ def main(args: argparse.Namespace) -> int:
                     bar.close()
                     bars.pop(stage)
 
-            print(f"relsim calibrate: {len(t.free)} free values, {len(t.calibrated)} "
-                  f"calibrated facts, up to {t.fit.max_evaluations} candidates x "
-                  f"{t.fit.replications} replications, on {backend.label}")
+            print(
+                f"relsim calibrate: {len(t.free)} free values, {len(t.calibrated)} "
+                f"calibrated facts, up to {t.fit.max_evaluations} candidates x "
+                f"{t.fit.replications} replications, on {backend.label}"
+            )
             try:
                 cal = run_calibration(plan, store, backend, on_progress)
             except KeyboardInterrupt:
-                raise Interrupted(f"the finished runs are kept in {out}; rerun the same "
-                                  "command to resume") from None
+                raise Interrupted(
+                    f"the finished runs are kept in {out}; rerun the same command to resume"
+                ) from None
             finally:
                 for bar, _ in bars.values():
                     bar.close()
         text = calibrated_toml(plan, cal, " ".join(command_line()))
         write_text_atomically(out / "calibrated.toml", text)
-        write_file_atomically(out / "validation.csv",
-                              lambda p: cal.validation.to_csv(p, index=False))
+        write_file_atomically(
+            out / "validation.csv", lambda p: cal.validation.to_csv(p, index=False)
+        )
         write_file_atomically(out / "fit.csv", lambda p: cal.fit.to_csv(p, index=False))
         write_file_atomically(out / "warmup.csv", lambda p: cal.warmup.to_csv(p, index=False))
-        meta = {"targets": str(args.targets), "scenario": str(plan.scenario_path),
-                "fingerprint": plan.fingerprint, "values": cal.values, "initial": cal.initial,
-                "evaluations": cal.evaluations, "wall_seconds": time.perf_counter() - t0,
-                **provenance()}
-        write_text_atomically(out / "manifest.json", json.dumps(meta, indent=2,
-                                                                default=str) + "\n")
+        meta = {
+            "targets": str(args.targets),
+            "scenario": str(plan.scenario_path),
+            "fingerprint": plan.fingerprint,
+            "values": cal.values,
+            "initial": cal.initial,
+            "evaluations": cal.evaluations,
+            "wall_seconds": time.perf_counter() - t0,
+            **provenance(),
+        }
+        write_text_atomically(out / "manifest.json", json.dumps(meta, indent=2, default=str) + "\n")
     from relsim.analysis.facts import headline
 
-    print(f"fitted in {cal.evaluations} candidates: " + ", ".join(
-        f"{k} = {v:g}" for k, v in cal.values.items()))
-    table = cal.validation[["fact", "role", "low", "high", "value", "ci_low", "ci_high",
-                            "verdict"]]
+    print(
+        f"fitted in {cal.evaluations} candidates: "
+        + ", ".join(f"{k} = {v:g}" for k, v in cal.values.items())
+    )
+    table = cal.validation[["fact", "role", "low", "high", "value", "ci_low", "ci_high", "verdict"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"validation on seed {t.validation.seed}: {headline(cal.validation)}")
     for _, w in cal.warmup.iterrows():
-        print(f"  MSER-5, {w['firm']}: latest truncation day {w['truncation_day_max']:g} of a "
-              f"{w['warmup_days']:g}-day warm-up; steady in {w['steady_share']:.0%} of runs")
-    print(f"  written to {out}/ (calibrated.toml, validation.csv, fit.csv, warmup.csv, "
-          f"manifest.json), {time.perf_counter() - t0:.0f} s")
+        print(
+            f"  MSER-5, {w['firm']}: latest truncation day {w['truncation_day_max']:g} of a "
+            f"{w['warmup_days']:g}-day warm-up; steady in {w['steady_share']:.0%} of runs"
+        )
+    print(
+        f"  written to {out}/ (calibrated.toml, validation.csv, fit.csv, warmup.csv, "
+        f"manifest.json), {time.perf_counter() - t0:.0f} s"
+    )
     return 0

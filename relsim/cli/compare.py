@@ -18,15 +18,23 @@ from relsim.cli._common import (
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("compare", help="run scenarios side by side, replicated with common "
-                       "random numbers, and compare their money and dynamics",
-                       description="Run every scenario for the same replications (common "
-                       "random numbers) and compare them; the first is the reference.")
-    p.add_argument("scenarios", nargs="+", help="scenario TOML files or relsim:NAME; the first "
-                   "is the reference the others are compared with")
+    p = sub.add_parser(
+        "compare",
+        help="run scenarios side by side, replicated with common "
+        "random numbers, and compare their money and dynamics",
+        description="Run every scenario for the same replications (common "
+        "random numbers) and compare them; the first is the reference.",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="+",
+        help="scenario TOML files or relsim:NAME; the first "
+        "is the reference the others are compared with",
+    )
     p.add_argument("--reps", type=positive_int, default=10, help="replications per scenario")
-    p.add_argument("--seed", type=non_negative_int, help="root seed (default: the first "
-                   "scenario's)")
+    p.add_argument(
+        "--seed", type=non_negative_int, help="root seed (default: the first scenario's)"
+    )
     add_backend(p)
     add_set(p, "every scenario")
     p.add_argument("--out", help="output folder (default: results/compare/<names>-<digest>)")
@@ -40,8 +48,9 @@ def _precision(study: Any) -> tuple[float, str]:
     from relsim.cli._study import COMPARE_PRINTED, widest_interval
 
     rows = study.summary[study.summary["metric"].isin(COMPARE_PRINTED)]
-    return widest_interval(rows, "mean", "ci_low", "ci_high",
-                           lambda r: f"{r['metric']} of {r['arm']}")
+    return widest_interval(
+        rows, "mean", "ci_low", "ci_high", lambda r: f"{r['metric']} of {r['arm']}"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -63,13 +72,23 @@ def main(args: argparse.Namespace) -> int:
     if len(label) > 80:
         label = f"{arms[0].name}-and-{len(arms) - 1}-more"
     # Different questions (other scenarios after --set, another seed) never share a folder.
-    out = Path(args.out) if args.out else (Path("results") / "compare"
-                                           / f"{label}-{fingerprint(arms, seed)[:8]}")
-    study, failed = run_study(args, arms, args.reps, seed, out, "comparison",
-                              f"Comparison: {label}",
-                              "Each arm's mean and 95% interval over replications, and the "
-                              f"paired difference to '{arms[0].name}'.",
-                              precision_of=_precision)
+    out = (
+        Path(args.out)
+        if args.out
+        else (Path("results") / "compare" / f"{label}-{fingerprint(arms, seed)[:8]}")
+    )
+    study, failed = run_study(
+        args,
+        arms,
+        args.reps,
+        seed,
+        out,
+        "comparison",
+        f"Comparison: {label}",
+        "Each arm's mean and 95% interval over replications, and the "
+        f"paired difference to '{arms[0].name}'.",
+        precision_of=_precision,
+    )
     print_summary(study, COMPARE_PRINTED)
     files = "summary.csv, strategy.csv, replications.parquet, ledgers.parquet, manifest.json"
     print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")

@@ -8,14 +8,20 @@ from typing import Any
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("describe", help="write the model's ODD description for a scenario",
-                       description="Write the ODD protocol description (Grimm et al. 2006, "
-                       "2020) of the model, with the scenario's values, from the code's own "
-                       "registry of submodels.")
-    p.add_argument("scenario", nargs="?", help="scenario TOML or relsim:NAME (default: "
-                   "relsim:baseline)")
-    p.add_argument("--targets", help="targets file whose facts are the patterns (default: "
-                   "the bundled baseline's)")
+    p = sub.add_parser(
+        "describe",
+        help="write the model's ODD description for a scenario",
+        description="Write the ODD protocol description (Grimm et al. 2006, "
+        "2020) of the model, with the scenario's values, from the code's own "
+        "registry of submodels.",
+    )
+    p.add_argument(
+        "scenario", nargs="?", help="scenario TOML or relsim:NAME (default: relsim:baseline)"
+    )
+    p.add_argument(
+        "--targets",
+        help="targets file whose facts are the patterns (default: the bundled baseline's)",
+    )
     p.add_argument("--out", help="write the Markdown to this file instead of the console")
     p.set_defaults(func=main)
 

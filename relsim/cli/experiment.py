@@ -17,22 +17,30 @@ from relsim.cli._common import (
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("experiment", help="run a declared experiment and check its claims",
-                       description="Run an experiment file's arms with common random numbers "
-                       "and judge each claim on its 95% interval: held, not held or "
-                       "inconclusive.")
+    p = sub.add_parser(
+        "experiment",
+        help="run a declared experiment and check its claims",
+        description="Run an experiment file's arms with common random numbers "
+        "and judge each claim on its 95% interval: held, not held or "
+        "inconclusive.",
+    )
     p.add_argument("file", nargs="?", help="experiment TOML (see experiments/)")
-    p.add_argument("--rerun", metavar="DIR", help="rerun the experiment an output folder "
-                   "records (its resolved scenarios, seed and replications) and check that "
-                   "its claims and summary come out exactly the same")
+    p.add_argument(
+        "--rerun",
+        metavar="DIR",
+        help="rerun the experiment an output folder "
+        "records (its resolved scenarios, seed and replications) and check that "
+        "its claims and summary come out exactly the same",
+    )
     p.add_argument("--reps", type=positive_int, help="replications (default: the file's)")
     p.add_argument("--seed", type=non_negative_int, help="root seed (default: the file's)")
     add_backend(p)
     p.add_argument("--out", help="output folder (default: results/<experiment>)")
     add_precision(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
-    p.add_argument("--strict", action="store_true",
-                   help="exit with status 1 unless every claim held")
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 1 unless every claim held"
+    )
     p.set_defaults(func=main)
 
 
@@ -40,8 +48,9 @@ def _precision(study: Any) -> tuple[float, str]:
     """The widest claim interval relative to its value, and which claim it is."""
     from relsim.cli._study import widest_interval
 
-    return widest_interval(study.claims, "value", "ci_low", "ci_high",
-                           lambda r: f"claim '{r['claim']}'")
+    return widest_interval(
+        study.claims, "value", "ci_low", "ci_high", lambda r: f"claim '{r['claim']}'"
+    )
 
 
 def _rerun(args: argparse.Namespace) -> int:
@@ -59,30 +68,47 @@ def _rerun(args: argparse.Namespace) -> int:
     src = Path(args.rerun)
     for name in ("manifest.json", "claims.csv", "summary.csv"):
         if not (src / name).is_file():
-            raise RunDirError(f"{src / name}: missing (expected the output folder of relsim "
-                              "experiment)")
+            raise RunDirError(
+                f"{src / name}: missing (expected the output folder of relsim experiment)"
+            )
     meta = read_json(src / "manifest.json", "manifest")
     try:
         exp = validate(meta["experiment"], Experiment)
-        arms = [Arm(a["name"], validate(a["scenario"], Scenario), a.get("source", ""))
-                for a in meta["arms"]]
+        arms = [
+            Arm(a["name"], validate(a["scenario"], Scenario), a.get("source", ""))
+            for a in meta["arms"]
+        ]
         seed = int(meta["seed"])
         reps = min(int(v) for v in meta["replications_finished"].values())
     except (KeyError, TypeError, ValueError, msgspec.ValidationError) as err:
-        raise RunDirError(f"{src / 'manifest.json'}: not the manifest of a relsim experiment "
-                          f"({err})") from None
+        raise RunDirError(
+            f"{src / 'manifest.json'}: not the manifest of a relsim experiment ({err})"
+        ) from None
     if args.reps is not None or args.seed is not None or args.precision is not None:
-        raise InputError("--rerun: reruns with the recorded seed and replications; drop "
-                         "--reps, --seed and --precision")
+        raise InputError(
+            "--rerun: reruns with the recorded seed and replications; drop "
+            "--reps, --seed and --precision"
+        )
     out = Path(args.out) if args.out else src.with_name(src.name + "-rerun")
     if out.exists():
         # A rerun that found its replications on disk would prove nothing: compute afresh.
-        raise InputError(f"--out {out}: already exists; a rerun computes every replication "
-                         "again, so name a folder that does not exist yet")
-    study, failed = run_study(args, arms, reps, seed, out, "experiment",
-                              f"Experiment: {exp.name} (rerun of {src})", exp.description,
-                              lambda r, lg: evaluate(exp, r, lg), exp.metrics or None,
-                              {"rerun_of": str(src), "experiment": exp.to_dict()})
+        raise InputError(
+            f"--out {out}: already exists; a rerun computes every replication "
+            "again, so name a folder that does not exist yet"
+        )
+    study, failed = run_study(
+        args,
+        arms,
+        reps,
+        seed,
+        out,
+        "experiment",
+        f"Experiment: {exp.name} (rerun of {src})",
+        exp.description,
+        lambda r, lg: evaluate(exp, r, lg),
+        exp.metrics or None,
+        {"rerun_of": str(src), "experiment": exp.to_dict()},
+    )
     if failed:
         return 1
     same = True
@@ -115,19 +141,29 @@ def main(args: argparse.Namespace) -> int:
     reps = exp.replications if args.reps is None else args.reps
     seed = exp.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("results") / exp.name
-    study, failed = run_study(args, arms, reps, seed, out, "experiment",
-                              f"Experiment: {exp.name}", exp.description,
-                              lambda r, lg: evaluate(exp, r, lg), exp.metrics or None,
-                              {"experiment_file": str(args.file),
-                               "experiment": exp.to_dict()}, precision_of=_precision)
+    study, failed = run_study(
+        args,
+        arms,
+        reps,
+        seed,
+        out,
+        "experiment",
+        f"Experiment: {exp.name}",
+        exp.description,
+        lambda r, lg: evaluate(exp, r, lg),
+        exp.metrics or None,
+        {"experiment_file": str(args.file), "experiment": exp.to_dict()},
+        precision_of=_precision,
+    )
     claims = study.claims
-    print_summary(study, exp.metrics or sorted({m for c in exp.claims
-                                                for m in c.metrics_used()}))
+    print_summary(study, exp.metrics or sorted({m for c in exp.claims for m in c.metrics_used()}))
     for _, c in claims.iterrows():
         ci = "" if pd.isna(c["ci_low"]) else f" [{c['ci_low']:.4g}, {c['ci_high']:.4g}]"
         why = f" ({c['why']})" if c["why"] else ""
-        print(f"  claim: {c['claim']}: {c['verdict'].upper()}: {c['value']:.4g}{ci} against "
-              f"[{c['low']:g}, {c['high']:g}]{why}")
+        print(
+            f"  claim: {c['claim']}: {c['verdict'].upper()}: {c['value']:.4g}{ci} against "
+            f"[{c['low']:g}, {c['high']:g}]{why}"
+        )
     print(f"  written to {out}/ (claims.csv, summary.csv, manifest.json, ...)")
     if failed:
         return 1

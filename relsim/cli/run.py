@@ -13,11 +13,18 @@ from relsim.cli._common import add_set, non_negative_int
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("run", help="simulate a scenario and write its run folder",
-                       description="Simulate a scenario (the bundled default when none is "
-                       "given) and write a run folder with its tables, manifest and report.")
-    p.add_argument("scenario", nargs="?", help="scenario TOML, relsim:NAME for a bundled one, "
-                   "or a run's manifest.json to rerun it (default: relsim:baseline)")
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and write its run folder",
+        description="Simulate a scenario (the bundled default when none is "
+        "given) and write a run folder with its tables, manifest and report.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario TOML, relsim:NAME for a bundled one, "
+        "or a run's manifest.json to rerun it (default: relsim:baseline)",
+    )
     p.add_argument("--seed", type=non_negative_int, help="root seed (default: the scenario's)")
     p.add_argument("--out", help="run folder (default: results/runs/<scenario>-seed<N>)")
     add_set(p)
@@ -30,17 +37,21 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
     from relsim.model.causes import CAUSE_LABELS
 
     sc = result.scenario
-    lines = [f"relsim run: scenario '{sc.name}', seed {result.seed}, "
-             f"{sc.simulation.people:,} people, {sc.simulation.days:g} days"]
+    lines = [
+        f"relsim run: scenario '{sc.name}', seed {result.seed}, "
+        f"{sc.simulation.people:,} people, {sc.simulation.days:g} days"
+    ]
     for firm, m in metrics.items():
         lost = m["lost_total"]
         mix = ", ".join(f"{c} {m[f'cause_share_{c}']:.0%}" for c in CAUSE_LABELS) if lost else ""
         focal = " (focal)" if firm == sc.market.focal else ""
-        lines.append(f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "
-                     f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
-                     f"{lost:,.0f} (causes, the calibrated mix: {mix}); revenue "
-                     f"{m['revenue']:,.0f}; profit "
-                     f"{m['profit']:,.0f} (NPV {m['npv']:,.0f})")
+        lines.append(
+            f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "
+            f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
+            f"{lost:,.0f} (causes, the calibrated mix: {mix}); revenue "
+            f"{m['revenue']:,.0f}; profit "
+            f"{m['profit']:,.0f} (NPV {m['npv']:,.0f})"
+        )
     return lines
 
 
@@ -70,18 +81,27 @@ def main(args: argparse.Namespace) -> int:
 
     result = result_of(market, simulated)
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
-    facts = run_facts(result.tables(), result.focal, scenario.simulation.days, scenario,
-                      targets.facts, metrics[result.focal])
-    extra = {"scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
-             "wall_seconds": time.perf_counter() - t0}
+    facts = run_facts(
+        result.tables(),
+        result.focal,
+        scenario.simulation.days,
+        scenario,
+        targets.facts,
+        metrics[result.focal],
+    )
+    extra = {
+        "scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
+        "wall_seconds": time.perf_counter() - t0,
+    }
 
     def fill(tmp: Path) -> None:
         import json
 
         for name, df in result.tables().items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(manifest(result, extra), indent=2,
-                                                      default=str) + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest(result, extra), indent=2, default=str) + "\n", encoding="utf-8"
+        )
         (tmp / "odd.md").write_text(odd_markdown(scenario, targets.facts), encoding="utf-8")
         if not args.no_report:
             from relsim.reporting.run_report import write_run_report
@@ -126,8 +146,9 @@ def _scenario_and_seed(args: argparse.Namespace, load_scenario: Any) -> tuple[An
             raise InputError(f"{manifest_path}: expected a run folder's manifest.json")
         meta = read_manifest(folder)
         seed = meta["seed"] if args.seed is None else args.seed
-        sc = scenario_from_dict(meta["scenario"], str(manifest_path),
-                                [*args.set, f"simulation.seed={seed}"])
+        sc = scenario_from_dict(
+            meta["scenario"], str(manifest_path), [*args.set, f"simulation.seed={seed}"]
+        )
         return sc, seed
     sc = load_scenario(args.scenario, args.set)
     if args.seed is not None and args.seed != sc.simulation.seed:

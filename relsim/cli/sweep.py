@@ -12,13 +12,15 @@ from relsim.cli._common import add_backend, positive_int
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("sweep", help="sweep scenario values over a grid or a sampled design, "
-                       "with replications, resume and sensitivity indices",
-                       description="Run a sweep file's points x replications into a resumable "
-                       "Parquet dataset and compute sensitivity indices.")
+    p = sub.add_parser(
+        "sweep",
+        help="sweep scenario values over a grid or a sampled design, "
+        "with replications, resume and sensitivity indices",
+        description="Run a sweep file's points x replications into a resumable "
+        "Parquet dataset and compute sensitivity indices.",
+    )
     p.add_argument("spec", help="sweep TOML (see experiments/sweeps/)")
-    p.add_argument("--reps", type=positive_int, help="replications per point (default: the "
-                   "file's)")
+    p.add_argument("--reps", type=positive_int, help="replications per point (default: the file's)")
     p.add_argument("--out", help="results folder (default: results/sweeps/<name>)")
     add_backend(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
@@ -40,8 +42,7 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     with open_sweep_store(plan, out) as store:
         for p in store.set_aside:
-            print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed "
-                  "again")
+            print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
         with make_backend(args) as backend:
             bar, on_progress = progress_bar(len(plan.points) * reps, f"sweep on {backend.label}")
             try:
@@ -54,27 +55,37 @@ def main(args: argparse.Namespace) -> int:
                 raise
             bar.close()
             label = backend.label
-        summary = summarise_sweep(plan, out, reps, status,
-                                  extra={"backend": label,
-                                         "wall_seconds": time.perf_counter() - t0})
+        summary = summarise_sweep(
+            plan,
+            out,
+            reps,
+            status,
+            extra={"backend": label, "wall_seconds": time.perf_counter() - t0},
+        )
         if not args.no_report:
             from relsim.reporting.sweep_report import write_sweep_report
 
             write_sweep_report(out / "report.html", plan, summary)
-    print(f"Sweep {sweep.name}: {len(plan.points)} points x {reps} replications "
-          f"({sweep.design.method}, seed {sweep.seed}) on {label}: {status.done} run now, "
-          f"{status.found} found finished, {status.failed} failed, "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"Sweep {sweep.name}: {len(plan.points)} points x {reps} replications "
+        f"({sweep.design.method}, seed {sweep.seed}) on {label}: {status.done} run now, "
+        f"{status.found} found finished, {status.failed} failed, "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     table = sensitivity_table(summary.indices)
     if len(table):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in summary.notes:
         print(f"  note: {note}")
-    files = "metrics/ Parquet dataset, points.parquet, point_means.parquet, sensitivity.csv, " \
-            "manifest.json" + ("" if args.no_report else ", report.html")
+    files = (
+        "metrics/ Parquet dataset, points.parquet, point_means.parquet, sensitivity.csv, "
+        "manifest.json" + ("" if args.no_report else ", report.html")
+    )
     print(f"  written to {out}/ ({files})")
     if status.failed:
-        print(f"relsim: {status.failed} replications failed; their tracebacks are in "
-              f"{out / 'failed'}; rerun to retry them")
+        print(
+            f"relsim: {status.failed} replications failed; their tracebacks are in "
+            f"{out / 'failed'}; rerun to retry them"
+        )
         return 1
     return 0

@@ -10,9 +10,12 @@ from relsim.cli._common import add_set
 
 def register(sub: Any) -> None:
     """Add the command's parser."""
-    p = sub.add_parser("validate", help="check a scenario file and say what is wrong",
-                       description="Validate a scenario file (with its extends chain and any "
-                       "--set overrides) without simulating it.")
+    p = sub.add_parser(
+        "validate",
+        help="check a scenario file and say what is wrong",
+        description="Validate a scenario file (with its extends chain and any "
+        "--set overrides) without simulating it.",
+    )
     p.add_argument("scenario", help="scenario TOML, or relsim:NAME for a bundled one")
     add_set(p)
     p.set_defaults(func=main)
@@ -23,7 +26,9 @@ def main(args: argparse.Namespace) -> int:
     from relsim.config.loading import load_scenario
 
     sc = load_scenario(args.scenario, args.set)
-    print(f"{args.scenario}: valid scenario '{sc.name}' ({sc.simulation.people:,} people, "
-          f"{sc.simulation.days:g} days, firms: {', '.join(sc.firms)}; focal "
-          f"{sc.market.focal})")
+    print(
+        f"{args.scenario}: valid scenario '{sc.name}' ({sc.simulation.people:,} people, "
+        f"{sc.simulation.days:g} days, firms: {', '.join(sc.firms)}; focal "
+        f"{sc.market.focal})"
+    )
     return 0

@@ -48,8 +48,9 @@ def default_scenario_path() -> Path:
     return bundled_dir() / f"{DEFAULT_SCENARIO}.toml"
 
 
-def resolve_reference(ref: str, relative_to: Path | None,
-                      error: type[InputError] = ScenarioError, where: str = "") -> Path:
+def resolve_reference(
+    ref: str, relative_to: Path | None, error: type[InputError] = ScenarioError, where: str = ""
+) -> Path:
     """The file a scenario reference names.
 
     Parameters
@@ -65,11 +66,13 @@ def resolve_reference(ref: str, relative_to: Path | None,
         Prefix of the message (the referring file and key).
     """
     if ref.startswith(BUNDLED_PREFIX):
-        name = ref[len(BUNDLED_PREFIX):]
+        name = ref[len(BUNDLED_PREFIX) :]
         path = bundled_dir() / f"{name}.toml"
         if name not in bundled_names():
-            raise error(f"{where}no bundled scenario '{name}' (bundled: "
-                        f"{', '.join(BUNDLED_PREFIX + n for n in bundled_names())})")
+            raise error(
+                f"{where}no bundled scenario '{name}' (bundled: "
+                f"{', '.join(BUNDLED_PREFIX + n for n in bundled_names())})"
+            )
         return path
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
@@ -79,8 +82,15 @@ def resolve_reference(ref: str, relative_to: Path | None,
     return path
 
 
-_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "text", "bool": "true or false",
-               "object": "a table", "array": "an array", "null": "nothing"}
+_TYPE_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "object": "a table",
+    "array": "an array",
+    "null": "nothing",
+}
 
 
 def _field_type(cls: Any, name: str) -> Any:
@@ -117,8 +127,11 @@ def _locate(data: Any, spec: Any, where: str) -> tuple[str, Any, Any]:
             args = typing.get_args(cls) if cls is not None else ()
             value_type = args[-1] if args else None
             if sub == "..." and isinstance(obj, dict):
-                bad = next((k for k, v in obj.items() if not _converts(v, value_type)),
-                           None) if value_type is not None else None
+                bad = (
+                    next((k for k, v in obj.items() if not _converts(v, value_type)), None)
+                    if value_type is not None
+                    else None
+                )
                 keys.append(str(bad) if bad is not None else "?")
                 obj = obj.get(bad) if bad is not None else None
             else:
@@ -139,8 +152,14 @@ def _converts(value: Any, typ: Any) -> bool:
     return True
 
 
-def format_errors(source: str, err: msgspec.ValidationError, data: Any, spec: Any,
-                  what: str = "scenario", examples: str = "scenarios/baseline.toml") -> str:
+def format_errors(
+    source: str,
+    err: msgspec.ValidationError,
+    data: Any,
+    spec: Any,
+    what: str = "scenario",
+    examples: str = "scenarios/baseline.toml",
+) -> str:
     """A validation error as one line naming the file, the key and what was expected."""
     text = str(err)
     msg, sep, where = text.rpartition(" - at `")
@@ -174,31 +193,36 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def read_toml(path: str | Path, what: str = "scenario",
-              error: type[InputError] = ScenarioError) -> dict[str, Any]:
+def read_toml(
+    path: str | Path, what: str = "scenario", error: type[InputError] = ScenarioError
+) -> dict[str, Any]:
     """A TOML file's data; ``error`` names the file when it is unreadable or not TOML."""
     p = Path(path)
     try:
         if p.is_dir():
             raise error(f"{p}: a folder, not a {what} file")
         if p.stat().st_size > MAX_FILE_BYTES:
-            raise error(f"{p}: {p.stat().st_size:,} bytes; a {what} file is TOML text of a few "
-                        "kilobytes")
+            raise error(
+                f"{p}: {p.stat().st_size:,} bytes; a {what} file is TOML text of a few kilobytes"
+            )
         raw = p.read_bytes()
     except OSError as err:
         raise error(f"{p}: cannot read {what} file ({err.strerror})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise error(f"{p}: not a {what} file: expected UTF-8 TOML text, found byte "
-                    f"0x{raw[err.start]:02x} at position {err.start}") from None
+        raise error(
+            f"{p}: not a {what} file: expected UTF-8 TOML text, found byte "
+            f"0x{raw[err.start]:02x} at position {err.start}"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise error(f"{p}: not valid TOML: {err}") from None
     except RecursionError:
-        raise error(f"{p}: not a usable {what} file: its tables or arrays are nested too "
-                    "deeply") from None
+        raise error(
+            f"{p}: not a usable {what} file: its tables or arrays are nested too deeply"
+        ) from None
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None:
@@ -244,8 +268,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not p.strip() for p in key.split(".")):
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. "
-                            "firms.focal.account_managers=8")
+        raise ScenarioError(
+            f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. "
+            "firms.focal.account_managers=8"
+        )
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -260,15 +286,19 @@ def apply_values(data: dict[str, Any], values: dict[str, Any], source: str) -> d
     data = copy.deepcopy(data)
     for key, value in values.items():
         if not key or any(not p for p in key.split(".")):
-            raise ScenarioError(f"{source}: {key!r}: expected a dotted key such as "
-                                "firms.focal.account_managers")
+            raise ScenarioError(
+                f"{source}: {key!r}: expected a dotted key such as firms.focal.account_managers"
+            )
         _set_dotted(data, key, value, source)
     return data
 
 
-def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>",
-                       overrides: list[str] | None = None,
-                       values: dict[str, Any] | None = None) -> Scenario:
+def scenario_from_dict(
+    data: dict[str, Any],
+    source: str = "<scenario>",
+    overrides: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Scenario:
     """Validate scenario data, after applying ``KEY=VALUE`` overrides and dotted-key values.
 
     Parameters
@@ -334,8 +364,9 @@ def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[s
     if base is None:
         return data
     if not isinstance(base, str) or not base:
-        raise ScenarioError(f"{p}: extends: expected the path of a scenario file or "
-                            f"relsim:NAME, got {base!r}")
+        raise ScenarioError(
+            f"{p}: extends: expected the path of a scenario file or relsim:NAME, got {base!r}"
+        )
     base_path = resolve_reference(base, p.parent, where=f"{p}: extends: ")
     parent = read_scenario_data(base_path, (*_seen, p.resolve()))
     parent.pop("name", None)
@@ -343,8 +374,11 @@ def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[s
     return _deep_merge(parent, data)
 
 
-def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None,
-                  values: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Scenario:
     """Load and validate a scenario file.
 
     Parameters
@@ -374,13 +408,16 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | None = 
     else:
         p = Path(path)
         if not p.exists():
-            raise ScenarioError(f"{p}: no such scenario file (bundled ones: "
-                                f"{', '.join(BUNDLED_PREFIX + n for n in bundled_names())})")
+            raise ScenarioError(
+                f"{p}: no such scenario file (bundled ones: "
+                f"{', '.join(BUNDLED_PREFIX + n for n in bundled_names())})"
+            )
     return scenario_from_dict(read_scenario_data(p), label, overrides, values)
 
 
-def load_model_file(path: str | Path, model: type[M], what: str, examples: str,
-                    error: type[InputError]) -> M:
+def load_model_file(
+    path: str | Path, model: type[M], what: str, examples: str, error: type[InputError]
+) -> M:
     """Read a TOML file into a schema ``model`` (its ``name`` defaults to the file's stem).
 
     Every problem is raised as one ``error`` naming the file, each key and what was expected.

@@ -187,8 +187,10 @@ class Recovery(Spec, kw_only=True, frozen=True):
     def check(self) -> None:
         """A quick resolution recovers at least as often as a slow one."""
         if self.quick < self.slow:
-            raise ValueError("quick: expected quick >= slow (a quick resolution recovers at "
-                             "least as often as a slow one)")
+            raise ValueError(
+                "quick: expected quick >= slow (a quick resolution recovers at "
+                "least as often as a slow one)"
+            )
 
 
 class Promotion(Spec, kw_only=True, frozen=True):
@@ -342,8 +344,10 @@ class Market(Spec, kw_only=True, frozen=True):
         for name, table in self.initial_rung_shares_by_segment.items():
             total = sum(table.as_dict().values())
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"initial_rung_shares_by_segment: {name}: expected shares "
-                                 f"summing to 1, got {total:g}")
+                raise ValueError(
+                    f"initial_rung_shares_by_segment: {name}: expected shares "
+                    f"summing to 1, got {total:g}"
+                )
 
 
 class Scenario(Spec, kw_only=True, frozen=True):
@@ -368,21 +372,28 @@ class Scenario(Spec, kw_only=True, frozen=True):
         for name in self.firms:
             _slug(name, f"firms.{name}")
         if self.market.focal not in self.firms:
-            raise ValueError(f"market.focal: names '{self.market.focal}', expected one of the "
-                             f"firms: {', '.join(self.firms)}")
+            raise ValueError(
+                f"market.focal: names '{self.market.focal}', expected one of the "
+                f"firms: {', '.join(self.firms)}"
+            )
         initial = sum(f.initial_customers for f in self.firms.values())
         if initial > self.simulation.people:
-            raise ValueError(f"firms: initial_customers add up to {initial}, more than "
-                             f"simulation.people = {self.simulation.people}")
+            raise ValueError(
+                f"firms: initial_customers add up to {initial}, more than "
+                f"simulation.people = {self.simulation.people}"
+            )
         unknown = set(self.market.initial_rung_shares_by_segment) - set(self.population.segments)
         if unknown:
-            raise ValueError(f"market.initial_rung_shares_by_segment: no segment "
-                             f"{', '.join(sorted(unknown))} (segments: "
-                             f"{', '.join(self.population.segments)})")
+            raise ValueError(
+                f"market.initial_rung_shares_by_segment: no segment "
+                f"{', '.join(sorted(unknown))} (segments: "
+                f"{', '.join(self.population.segments)})"
+            )
         shares = sum(self.market.initial_rung_shares.as_dict().values())
         if abs(shares - 1.0) > 1e-6:
-            raise ValueError(f"market.initial_rung_shares: expected shares summing to 1, got "
-                             f"{shares:g}")
+            raise ValueError(
+                f"market.initial_rung_shares: expected shares summing to 1, got {shares:g}"
+            )
 
 
 def validate(data: Any, spec: type[Spec]) -> Any:

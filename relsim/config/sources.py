@@ -16,9 +16,15 @@ import msgspec
 from relsim.config.schema import Spec
 
 #: Evidence grades, strongest first.
-GRADES = ("peer-reviewed measurement", "practitioner survey", "vendor-sponsored survey",
-          "consultancy case figures", "textbook/conceptual", "untraced folklore",
-          "modelling assumption")
+GRADES = (
+    "peer-reviewed measurement",
+    "practitioner survey",
+    "vendor-sponsored survey",
+    "consultancy case figures",
+    "textbook/conceptual",
+    "untraced folklore",
+    "modelling assumption",
+)
 
 
 class Source(Spec, kw_only=True, frozen=True):

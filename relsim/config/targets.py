@@ -109,8 +109,10 @@ class Targets(Spec, kw_only=True, frozen=True):
         if self.free and not any(f.role == "calibrated" for f in self.facts):
             raise ValueError("facts: free values need at least one calibrated fact to fit")
         if self.fit.seed == self.validation.seed:
-            raise ValueError("validation: expected a seed other than the fit's, so that "
-                             "validation is out of sample")
+            raise ValueError(
+                "validation: expected a seed other than the fit's, so that "
+                "validation is out of sample"
+            )
         names = [f.name for f in self.facts]
         if len(set(names)) != len(names):
             raise ValueError("facts: names must be distinct")
@@ -131,8 +133,9 @@ class Targets(Spec, kw_only=True, frozen=True):
 
 def load_targets(path: str | Path) -> Targets:
     """Read and validate a targets file; errors name the file and the key."""
-    return load_model_file(path, Targets, "targets file", "scenarios/baseline.targets.toml",
-                           CalibrationError)
+    return load_model_file(
+        path, Targets, "targets file", "scenarios/baseline.targets.toml", CalibrationError
+    )
 
 
 def default_targets_path() -> Path:

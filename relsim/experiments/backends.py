@@ -95,6 +95,7 @@ def _exit_with_parent(parent: int) -> None:
     A worker whose parent was killed (SIGKILL leaves no chance to clean up) would otherwise
     compute on for nobody; it is re-parented, so its parent id changes.
     """
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
@@ -115,8 +116,12 @@ class LocalProcesses(Backend):
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """See :meth:`Backend.submit`."""
@@ -166,23 +171,29 @@ class DaskCluster(Backend):
                 # The workers' statistical profiler walks the running task's stack every
                 # 10 ms; a simulation's stack is deep, so it is off on a cluster started here.
                 with dask.config.set({"distributed.worker.profile.enabled": False}):
-                    self._cluster = LocalCluster(n_workers=n, threads_per_worker=1,
-                                                 processes=True, dashboard_address=None,
-                                                 silence_logs=logging.ERROR)
+                    self._cluster = LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self._client = Client(self._cluster)
                 self.label = f"Dask LocalCluster of {n} workers"
             else:
                 try:
                     self._client = Client(address, timeout="30s")
                 except (OSError, TimeoutError, ValueError) as err:
-                    raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler "
-                                     f"there ({err})") from None
+                    raise InputError(
+                        f"--scheduler {address}: cannot reach a Dask scheduler there ({err})"
+                    ) from None
                 self.label = f"Dask scheduler {address}"
             try:
                 self._client.wait_for_workers(1, timeout=120)
             except (OSError, TimeoutError) as err:
-                raise InputError(f"{self.label}: no worker joined within two minutes "
-                                 f"({type(err).__name__})") from None
+                raise InputError(
+                    f"{self.label}: no worker joined within two minutes ({type(err).__name__})"
+                ) from None
         except BaseException:
             self.close()
             raise
@@ -208,8 +219,9 @@ class DaskCluster(Backend):
             self._cluster.close()
 
 
-def make_backend(workers: int = 1, scheduler: str | None = None,
-                 dask_local: int | None = None) -> Backend:
+def make_backend(
+    workers: int = 1, scheduler: str | None = None, dask_local: int | None = None
+) -> Backend:
     """The backend the command line asked for.
 
     Parameters

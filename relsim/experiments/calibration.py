@@ -110,8 +110,9 @@ def plan_calibration(path: str | Path, scenario: str | None = None) -> Plan:
     check_measures(targets.facts, str(p))
     ref = scenario or targets.scenario
     try:
-        sc_path = resolve_reference(ref, p.parent if scenario is None else None,
-                                    CalibrationError, f"{p}: scenario: ")
+        sc_path = resolve_reference(
+            ref, p.parent if scenario is None else None, CalibrationError, f"{p}: scenario: "
+        )
         base = read_scenario_data(sc_path)
         plan = Plan(targets, p, sc_path, base, _extends_reference(sc_path))
         for f in targets.free:
@@ -147,8 +148,10 @@ def start_values(plan: Plan) -> np.ndarray:
 def values_of(plan: Plan, x: np.ndarray) -> dict[str, float]:
     """Scaled free values back to scenario values (clipped to their bounds)."""
     # Six significant digits: what is fitted is exactly what calibrated.toml will say.
-    return {f.key: float(f"{f.low + min(max(v, 0.0), 1.0) * (f.high - f.low):.6g}")
-            for f, v in zip(plan.targets.free, x, strict=True)}
+    return {
+        f.key: float(f"{f.low + min(max(v, 0.0), 1.0) * (f.high - f.low):.6g}")
+        for f, v in zip(plan.targets.free, x, strict=True)
+    }
 
 
 def loss(plan: Plan, metrics: pd.DataFrame) -> float:
@@ -180,8 +183,9 @@ def _focal_rows(df: pd.DataFrame, focal: str) -> pd.DataFrame:
     return df[df["firm"] == focal].reset_index(drop=True)
 
 
-def stationary_state(plan: Plan, values: dict[str, Any], seed: int, years: float = 10.0,
-                     last_years: float = 3.0) -> dict[str, Any]:
+def stationary_state(
+    plan: Plan, values: dict[str, Any], seed: int, years: float = 10.0, last_years: float = 3.0
+) -> dict[str, Any]:
     """Initial customers and rung shares of the fitted market's steady state.
 
     One long run of the fitted scenario (``years``, no warm-up: the top rungs fill up over
@@ -205,7 +209,8 @@ def stationary_state(plan: Plan, values: dict[str, Any], seed: int, years: float
         return dict(zip(rungs, map(float, sh), strict=True))
 
     out: dict[str, Any] = {
-        "market.initial_rung_shares": shares_of(tail[rungs].to_numpy(dtype=float).sum(axis=0))}
+        "market.initial_rung_shares": shares_of(tail[rungs].to_numpy(dtype=float).sum(axis=0))
+    }
     active = res.customers[res.customers["end_day"].isna()]
     by_segment = {}
     for seg, rows in active.groupby("segment", observed=True):
@@ -218,9 +223,13 @@ def stationary_state(plan: Plan, values: dict[str, Any], seed: int, years: float
     return out
 
 
-def run_calibration(plan: Plan, store: Store, backend: Backend | None = None,
-                    on_progress: Callable[[str, Status], None] | None = None,
-                    log: Callable[[str], None] = print) -> Calibration:
+def run_calibration(
+    plan: Plan,
+    store: Store,
+    backend: Backend | None = None,
+    on_progress: Callable[[str, Status], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> Calibration:
     """Fit, find the steady state and validate (see the module docstring).
 
     Parameters
@@ -263,17 +272,24 @@ def run_calibration(plan: Plan, store: Store, backend: Backend | None = None,
         candidates[unit] = full
         _write_candidates(store, candidates)
         data = plan.scenario(full).to_dict()
-        _run_units(store, {unit: data}, t.fit.seed, t.fit.replications, backend,
-                   lambda s: on_progress("fit", s) if on_progress else None)
-        metrics = _focal_rows(read_table(store.folder, METRICS, [unit], t.fit.replications),
-                              focal)
+        _run_units(
+            store,
+            {unit: data},
+            t.fit.seed,
+            t.fit.replications,
+            backend,
+            lambda s: on_progress("fit", s) if on_progress else None,
+        )
+        metrics = _focal_rows(read_table(store.folder, METRICS, [unit], t.fit.replications), focal)
         value = loss(plan, metrics)
         row = {"evaluation": unit, "round": round_no[0] + 1, **values, "loss": value}
         for f in t.calibrated:
             row[f.measure] = float(metrics[f.measure].mean())
         rows.append(row)
-        log(f"  fit {unit + 1} (round {round_no[0] + 1}): loss {value:.4g} at " + ", ".join(
-            f"{k.rsplit('.', 1)[-1]}={v:.4g}" for k, v in values.items()))
+        log(
+            f"  fit {unit + 1} (round {round_no[0] + 1}): loss {value:.4g} at "
+            + ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" for k, v in values.items())
+        )
         cache[key] = value
         return value
 
@@ -292,13 +308,26 @@ def run_calibration(plan: Plan, store: Store, backend: Backend | None = None,
             # A first simplex spanning a fifth of each range, later ones a twentieth, so the
             # steps are not lost in the noise of the replications.
             step = 0.2 if r == 0 else 0.05
-            simplex = np.vstack([x] + [np.clip(x + step * np.eye(n)[i]
-                                               * (1 if x[i] < 1 - step else -1), 0.0, 1.0)
-                                       for i in range(n)])
+            simplex = np.vstack(
+                [x]
+                + [
+                    np.clip(x + step * np.eye(n)[i] * (1 if x[i] < 1 - step else -1), 0.0, 1.0)
+                    for i in range(n)
+                ]
+            )
             start = len(rows)
-            minimize(evaluate, x, method="Nelder-Mead", bounds=[(0.0, 1.0)] * n,
-                     options={"maxfev": budget[r], "initial_simplex": simplex,
-                              "xatol": 1e-3, "fatol": 1e-3})
+            minimize(
+                evaluate,
+                x,
+                method="Nelder-Mead",
+                bounds=[(0.0, 1.0)] * n,
+                options={
+                    "maxfev": budget[r],
+                    "initial_simplex": simplex,
+                    "xatol": 1e-3,
+                    "fatol": 1e-3,
+                },
+            )
             best = start + int(np.argmin([row["loss"] for row in rows[start:]]))
             values = {k: rows[best][k] for k in values_of(plan, x)}
             x = np.array([(values[f.key] - f.low) / (f.high - f.low) for f in t.free])
@@ -314,8 +343,14 @@ def run_calibration(plan: Plan, store: Store, backend: Backend | None = None,
     for i, v in enumerate(variants, start=1):
         scenarios[VALIDATION_UNITS + i] = plan.scenario({**final, **v}).to_dict()
     _forget_stale(store, scenarios)
-    _run_units(store, scenarios, t.validation.seed, t.validation.replications, backend,
-               lambda s: on_progress("validation", s) if on_progress else None)
+    _run_units(
+        store,
+        scenarios,
+        t.validation.seed,
+        t.validation.replications,
+        backend,
+        lambda s: on_progress("validation", s) if on_progress else None,
+    )
     val = read_table(store.folder, METRICS, list(scenarios), t.validation.replications)
     val = _focal_rows(val, focal)
     base_rows = val[val["unit"] == VALIDATION_UNITS]
@@ -327,16 +362,26 @@ def run_calibration(plan: Plan, store: Store, backend: Backend | None = None,
             var_rows = val[val["unit"] == k]
         judged.append(judge(f, fact_values(f, base_rows, var_rows)))
     all_firms = read_table(store.folder, METRICS, [VALIDATION_UNITS], t.validation.replications)
-    warmup = (all_firms.groupby("firm")
-              .agg(warmup_days=("warmup_days", "first"),
-                   truncation_day_max=("warmup_truncation_day", "max"),
-                   steady_share=("warmup_steady", "mean")).reset_index())
-    return Calibration(values, initial, pd.DataFrame(rows), facts_frame(judged), len(rows),
-                       warmup)
+    warmup = (
+        all_firms.groupby("firm")
+        .agg(
+            warmup_days=("warmup_days", "first"),
+            truncation_day_max=("warmup_truncation_day", "max"),
+            steady_share=("warmup_steady", "mean"),
+        )
+        .reset_index()
+    )
+    return Calibration(values, initial, pd.DataFrame(rows), facts_frame(judged), len(rows), warmup)
 
 
-def _run_units(store: Store, scenarios: dict[int, dict[str, Any]], seed: int, reps: int,
-               backend: Backend | None, on_progress: Callable[[Status], None]) -> Status:
+def _run_units(
+    store: Store,
+    scenarios: dict[int, dict[str, Any]],
+    seed: int,
+    reps: int,
+    backend: Backend | None,
+    on_progress: Callable[[Status], None],
+) -> Status:
     units = sorted(scenarios)
     finished = store.finished()
     todo = [(u, r) for r in range(reps) for u in units if (u, r) not in finished]
@@ -350,11 +395,21 @@ def _run_units(store: Store, scenarios: dict[int, dict[str, Any]], seed: int, re
         tables[METRICS].insert(0, "unit", unit)
         return tables
 
-    status = execute(store, todo, make_call, backend, total=len(units) * reps, found=found,
-                     on_progress=on_progress, decorate=decorate)
+    status = execute(
+        store,
+        todo,
+        make_call,
+        backend,
+        total=len(units) * reps,
+        found=found,
+        on_progress=on_progress,
+        decorate=decorate,
+    )
     if status.failed:
-        raise CalibrationError(f"{status.failed} replications failed; their tracebacks are in "
-                               f"{store.folder / 'failed'}")
+        raise CalibrationError(
+            f"{status.failed} replications failed; their tracebacks are in "
+            f"{store.folder / 'failed'}"
+        )
     return status
 
 
@@ -407,8 +462,10 @@ def _read_json_or_nothing(path: Path) -> dict[str, Any]:
 def _write_candidates(store: Store, candidates: dict[int, dict[str, Any]]) -> None:
     from relsim.storage.atomic import write_text_atomically
 
-    write_text_atomically(store.folder / "candidates.json",
-                          json.dumps({str(k): v for k, v in candidates.items()}, indent=1))
+    write_text_atomically(
+        store.folder / "candidates.json",
+        json.dumps({str(k): v for k, v in candidates.items()}, indent=1),
+    )
 
 
 def _toml_value(v: Any) -> str:
@@ -470,12 +527,15 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
     body += [f"{k} = {_toml_value(v)}" for k, v in cal.initial.items()]
     text = "\n".join(body) + "\n"
     written = written_values(tomllib.loads(text))  # the writer only writes what TOML reads
-    header = [f"# Written by `{command}`.",
-              f"# Targets: {plan.source.name} ({len(t.calibrated)} calibrated facts); fit on "
-              f"seed {t.fit.seed} x {t.fit.replications} replications, {cal.evaluations} "
-              f"candidates in {t.fit.rounds} round(s) of Nelder-Mead;",
-              f"# validated on seed {t.validation.seed} x {t.validation.replications} "
-              "replications (see validation.csv). The initial state is the steady state of a "
-              "ten-year run of the fitted market.",
-              f"# fingerprint {plan.fingerprint}; values digest {values_digest(written)}", ""]
+    header = [
+        f"# Written by `{command}`.",
+        f"# Targets: {plan.source.name} ({len(t.calibrated)} calibrated facts); fit on "
+        f"seed {t.fit.seed} x {t.fit.replications} replications, {cal.evaluations} "
+        f"candidates in {t.fit.rounds} round(s) of Nelder-Mead;",
+        f"# validated on seed {t.validation.seed} x {t.validation.replications} "
+        "replications (see validation.csv). The initial state is the steady state of a "
+        "ten-year run of the fitted market.",
+        f"# fingerprint {plan.fingerprint}; values digest {values_digest(written)}",
+        "",
+    ]
     return "\n".join(header) + "\n" + text

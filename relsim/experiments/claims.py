@@ -38,8 +38,7 @@ from relsim.config.schema import Spec, _slug
 from relsim.errors import ExperimentError, ScenarioError
 from relsim.experiments.comparison import Arm, payback
 
-HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive",
-                                               "not evaluated")
+HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive", "not evaluated")
 
 
 class ArmSpec(Spec, kw_only=True, frozen=True):
@@ -80,15 +79,16 @@ class Claim(Spec, kw_only=True, frozen=True):
         from relsim.config.sources import sources
 
         if self.source not in sources():
-            raise ValueError(f"source: no source '{self.source}' in the sources register "
-                             "(relsim/config/sources.toml)")
+            raise ValueError(
+                f"source: no source '{self.source}' in the sources register "
+                "(relsim/config/sources.toml)"
+            )
         if self.range[0] > self.range[1]:
             raise ValueError("range: expected [low, high] with low <= high")
         if self.kind != "value" and self.against is None:
             raise ValueError(f"against: a '{self.kind}' claim needs the arm to compare with")
         if self.kind == "per_step" and (self.per is None or self.step == 0):
-            raise ValueError("per: a 'per_step' claim needs 'per' (a metric) and a non-zero "
-                             "'step'")
+            raise ValueError("per: a 'per_step' claim needs 'per' (a metric) and a non-zero 'step'")
 
     def metrics_used(self) -> list[str]:
         """The run metrics the claim reads."""
@@ -121,12 +121,15 @@ class Experiment(Spec, kw_only=True, frozen=True):
         for c in self.claims:
             for ref in (c.arm, c.against):
                 if ref is not None and ref not in names:
-                    raise ValueError(f"claims: claim '{c.name}' names no arm '{ref}' "
-                                     f"(arms: {', '.join(names)})")
+                    raise ValueError(
+                        f"claims: claim '{c.name}' names no arm '{ref}' (arms: {', '.join(names)})"
+                    )
             unknown += [f"{m} (claim '{c.name}')" for m in c.metrics_used() if m not in known]
         if unknown:
-            raise ValueError(f"metrics: unknown metric(s) {', '.join(unknown)}; see "
-                             "relsim.analysis.metrics.metric_names()")
+            raise ValueError(
+                f"metrics: unknown metric(s) {', '.join(unknown)}; see "
+                "relsim.analysis.metrics.metric_names()"
+            )
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, list[Arm]]:
@@ -166,8 +169,9 @@ def _per_rep(replications: pd.DataFrame, arm: str, metric: str) -> pd.Series:
     return df.set_index("replication")[metric].astype(float)
 
 
-def evaluate_claim(claim: Claim, replications: pd.DataFrame,
-                   ledgers: pd.DataFrame) -> dict[str, Any]:
+def evaluate_claim(
+    claim: Claim, replications: pd.DataFrame, ledgers: pd.DataFrame
+) -> dict[str, Any]:
     """Evaluate one claim on the finished replications.
 
     Returns
@@ -179,11 +183,19 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
     from relsim.config.sources import source
 
     src = source(claim.source)
-    out: dict[str, Any] = {"claim": claim.name, "role": claim.role, "source": src.short,
-                           "grade": src.grade, "source_id": claim.source, "kind": claim.kind,
-                           "metric": claim.metric, "arm": claim.arm,
-                           "against": claim.against or "", "low": claim.range[0],
-                           "high": claim.range[1]}
+    out: dict[str, Any] = {
+        "claim": claim.name,
+        "role": claim.role,
+        "source": src.short,
+        "grade": src.grade,
+        "source_id": claim.source,
+        "kind": claim.kind,
+        "metric": claim.metric,
+        "arm": claim.arm,
+        "against": claim.against or "",
+        "low": claim.range[0],
+        "high": claim.range[1],
+    }
     try:
         if claim.kind == "payback":
             pb = payback(ledgers, claim.arm, claim.against or "")
@@ -196,9 +208,11 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
             value, lo, hi = mean_ci(own)
             res = _verdict(out, claim, value, lo, hi, own)
             if never:
-                res["why"] = (f"{never} of {len(own)} replications had not paid back by the "
-                              f"end of the run (counted as period {periods + 1:g})"
-                              + (f"; {res['why']}" if res["why"] else ""))
+                res["why"] = (
+                    f"{never} of {len(own)} replications had not paid back by the "
+                    f"end of the run (counted as period {periods + 1:g})"
+                    + (f"; {res['why']}" if res["why"] else "")
+                )
             return res
         x = _per_rep(replications, claim.arm, claim.metric)
         if claim.kind == "value":
@@ -210,8 +224,9 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
             if claim.kind in ("relative", "per_step"):
                 base = float(y[reps].mean())
                 if not base:
-                    raise ExperimentError(f"the mean of '{claim.metric}' in arm "
-                                          f"'{claim.against}' is zero")
+                    raise ExperimentError(
+                        f"the mean of '{claim.metric}' in arm '{claim.against}' is zero"
+                    )
                 v = v / abs(base)
             if claim.kind == "per_step":
                 px = _per_rep(replications, claim.arm, claim.per or "")
@@ -224,19 +239,29 @@ def evaluate_claim(claim: Claim, replications: pd.DataFrame,
                 return _verdict(out, claim, value, lo, hi, resid)
         values = v.to_numpy()
         if not np.isfinite(values).any():
-            raise ExperimentError(f"'{claim.metric}' is undefined in every replication of arm "
-                                  f"'{claim.arm}'")
+            raise ExperimentError(
+                f"'{claim.metric}' is undefined in every replication of arm '{claim.arm}'"
+            )
         value, lo, hi = mean_ci(values)
         return _verdict(out, claim, value, lo, hi, values)
     except ExperimentError as err:
-        out.update({"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0,
-                    "verdict": NOT_EVALUATED, "replications_needed": math.nan,
-                    "why": str(err)})
+        out.update(
+            {
+                "value": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "n": 0,
+                "verdict": NOT_EVALUATED,
+                "replications_needed": math.nan,
+                "why": str(err),
+            }
+        )
         return out
 
 
-def _verdict(out: dict[str, Any], claim: Claim, value: float, lo: float, hi: float,
-             values: np.ndarray) -> dict[str, Any]:
+def _verdict(
+    out: dict[str, Any], claim: Claim, value: float, lo: float, hi: float, values: np.ndarray
+) -> dict[str, Any]:
     low, high = claim.range
     n = int(np.isfinite(values).sum())
     need, why = math.nan, ""
@@ -253,15 +278,26 @@ def _verdict(out: dict[str, Any], claim: Claim, value: float, lo: float, hi: flo
         bounds = [b for b in (low, high) if math.isfinite(b)]
         gap = min(abs(value - b) for b in bounds) if bounds else math.nan
         need = replications_needed(values, gap) if gap > 0 else math.nan
-        why = (f"the interval straddles the range's edge; about {need:.0f} replications "
-               "would decide it" if math.isfinite(need) else
-               "the mean lies on the range's edge: more replications will not decide it")
-    out.update({"value": value, "ci_low": lo, "ci_high": hi, "n": n, "verdict": verdict,
-                "replications_needed": need, "why": why})
+        why = (
+            f"the interval straddles the range's edge; about {need:.0f} replications "
+            "would decide it"
+            if math.isfinite(need)
+            else "the mean lies on the range's edge: more replications will not decide it"
+        )
+    out.update(
+        {
+            "value": value,
+            "ci_low": lo,
+            "ci_high": hi,
+            "n": n,
+            "verdict": verdict,
+            "replications_needed": need,
+            "why": why,
+        }
+    )
     return out
 
 
-def evaluate(exp: Experiment, replications: pd.DataFrame,
-             ledgers: pd.DataFrame) -> pd.DataFrame:
+def evaluate(exp: Experiment, replications: pd.DataFrame, ledgers: pd.DataFrame) -> pd.DataFrame:
     """Evaluate every claim of an experiment; one row per claim."""
     return pd.DataFrame([evaluate_claim(c, replications, ledgers) for c in exp.claims])

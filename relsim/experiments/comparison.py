@@ -47,8 +47,9 @@ def fingerprint(arms: Sequence[Arm], seed: int) -> str:
     return digest({"arms": [[a.name, a.scenario.to_dict()] for a in arms], "seed": seed})
 
 
-def open_store(folder: Path, arms: Sequence[Arm], seed: int, kind: str = "comparison",
-               option: str = "--out") -> Store:
+def open_store(
+    folder: Path, arms: Sequence[Arm], seed: int, kind: str = "comparison", option: str = "--out"
+) -> Store:
     """Open (create or resume) the store of a comparison in ``folder``."""
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
@@ -57,9 +58,14 @@ def open_store(folder: Path, arms: Sequence[Arm], seed: int, kind: str = "compar
     return store.open(arms=names, seed=seed)
 
 
-def run_arms(store: Store, arms: Sequence[Arm], reps: int, seed: int,
-             backend: Backend | None = None,
-             on_progress: Callable[[Status], None] | None = None) -> Status:
+def run_arms(
+    store: Store,
+    arms: Sequence[Arm],
+    reps: int,
+    seed: int,
+    backend: Backend | None = None,
+    on_progress: Callable[[Status], None] | None = None,
+) -> Status:
     """Run ``reps`` replications of every arm into ``store``, skipping those it holds.
 
     Parameters
@@ -94,13 +100,21 @@ def run_arms(store: Store, arms: Sequence[Arm], reps: int, seed: int,
             df.insert(0, "arm", arms[unit].name)
         return tables
 
-    return execute(store, pending_tasks(len(arms), reps, finished), make_call, backend,
-                   total=len(arms) * reps, found=found, on_progress=on_progress,
-                   decorate=decorate)
+    return execute(
+        store,
+        pending_tasks(len(arms), reps, finished),
+        make_call,
+        backend,
+        total=len(arms) * reps,
+        found=found,
+        on_progress=on_progress,
+        decorate=decorate,
+    )
 
 
-def load_replications(folder: Path, arms: Sequence[Arm], reps: int,
-                      focal_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_replications(
+    folder: Path, arms: Sequence[Arm], reps: int, focal_only: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The finished replications' figures and ledgers, in arm and replication order.
 
     Only replications that every arm has finished are kept, so every difference is paired.
@@ -110,8 +124,9 @@ def load_replications(folder: Path, arms: Sequence[Arm], reps: int,
     ledgers = read_table(folder, LEDGER, range(len(arms)), reps)
     if metrics.empty:
         return metrics, ledgers
-    common = set.intersection(*(set(metrics.loc[metrics["arm"] == a.name, "replication"])
-                                for a in arms))
+    common = set.intersection(
+        *(set(metrics.loc[metrics["arm"] == a.name, "replication"]) for a in arms)
+    )
     metrics = metrics[metrics["replication"].isin(common)].reset_index(drop=True)
     ledgers = ledgers[ledgers["replication"].isin(common)].reset_index(drop=True)
     if focal_only:
@@ -123,8 +138,9 @@ def load_replications(folder: Path, arms: Sequence[Arm], reps: int,
     return metrics, ledgers
 
 
-def summarize(replications: pd.DataFrame, baseline: str,
-              metrics: Sequence[str] | None = None) -> pd.DataFrame:
+def summarize(
+    replications: pd.DataFrame, baseline: str, metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Each arm's mean and 95% interval per metric, and its paired difference to ``baseline``.
 
     Differences pair replication *i* of the arm with replication *i* of the baseline (common
@@ -135,9 +151,13 @@ def summarize(replications: pd.DataFrame, baseline: str,
     pandas.DataFrame
         ``arm, metric, n, mean, ci_low, ci_high, diff, diff_low, diff_high, diff_pct``.
     """
-    cols = [c for c in replications.columns if c not in ("arm", "replication")
-            and pd.api.types.is_numeric_dtype(replications[c])
-            and not pd.api.types.is_bool_dtype(replications[c])]
+    cols = [
+        c
+        for c in replications.columns
+        if c not in ("arm", "replication")
+        and pd.api.types.is_numeric_dtype(replications[c])
+        and not pd.api.types.is_bool_dtype(replications[c])
+    ]
     if metrics is not None:
         cols = [c for c in cols if c in set(metrics)]
     base = replications[replications["arm"] == baseline].set_index("replication")
@@ -152,10 +172,20 @@ def summarize(replications: pd.DataFrame, baseline: str,
             else:
                 d = mean_ci((df.loc[paired, col] - base.loc[paired, col]).to_numpy())
             bmean = float(base[col].mean()) if len(base) else math.nan
-            rows.append({"arm": arm, "metric": col, "n": int(df[col].notna().sum()),
-                         "mean": mean, "ci_low": lo, "ci_high": hi,
-                         "diff": d[0], "diff_low": d[1], "diff_high": d[2],
-                         "diff_pct": d[0] / abs(bmean) if bmean else math.nan})
+            rows.append(
+                {
+                    "arm": arm,
+                    "metric": col,
+                    "n": int(df[col].notna().sum()),
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff": d[0],
+                    "diff_low": d[1],
+                    "diff_high": d[2],
+                    "diff_pct": d[0] / abs(bmean) if bmean else math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -173,21 +203,29 @@ def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
         ``paid_back_share`` (the share of replications that paid back within the run) and
         ``path`` (a DataFrame of the mean cumulative difference and its interval).
     """
+
     def cum(name: str) -> pd.DataFrame:
-        df = ledgers[ledgers["arm"] == name].pivot(index="period", columns="replication",
-                                                   values="profit")
+        df = ledgers[ledgers["arm"] == name].pivot(
+            index="period", columns="replication", values="profit"
+        )
         return df.cumsum()
 
     a, b = cum(arm), cum(baseline)
     reps = a.columns.intersection(b.columns)
     diff = a[reps] - b[reps]
-    rows = [dict(zip(("mean", "ci_low", "ci_high"), mean_ci(diff.loc[p].to_numpy()),
-                     strict=True)) for p in diff.index]
+    rows = [
+        dict(zip(("mean", "ci_low", "ci_high"), mean_ci(diff.loc[p].to_numpy()), strict=True))
+        for p in diff.index
+    ]
     path = pd.DataFrame(rows, index=diff.index).reset_index()
     per_rep = np.array([_payback_period(diff[r].to_numpy()) for r in diff.columns])
     share = float(np.isfinite(per_rep).mean()) if len(per_rep) else math.nan
-    return {"periods": _payback_period(path["mean"].to_numpy()), "paid_back_share": share,
-            "path": path, "per_replication": per_rep}
+    return {
+        "periods": _payback_period(path["mean"].to_numpy()),
+        "paid_back_share": share,
+        "path": path,
+        "per_replication": per_rep,
+    }
 
 
 def _payback_period(cumulative: np.ndarray) -> float:

@@ -57,8 +57,9 @@ class Status:
 Call = tuple[Callable[..., dict[str, Any]], tuple[Any, ...]]
 
 
-def pending_tasks(units: int, reps: int, finished: set[tuple[int, int]],
-                  first_rep: int = 0) -> Iterator[tuple[int, int]]:
+def pending_tasks(
+    units: int, reps: int, finished: set[tuple[int, int]], first_rep: int = 0
+) -> Iterator[tuple[int, int]]:
     """The (unit, replication) pairs not yet finished, replication-major.
 
     Replication-major order means an interrupted study holds whole replications of every unit
@@ -70,11 +71,16 @@ def pending_tasks(units: int, reps: int, finished: set[tuple[int, int]],
                 yield unit, rep
 
 
-def execute(store: Store, tasks: Iterable[tuple[int, int]], make_call: Callable[[int, int], Call],
-            backend: Backend | None = None, total: int | None = None, found: int = 0,
-            on_progress: Callable[[Status], None] | None = None,
-            decorate: Callable[[int, int, dict[str, Any]], dict[str, Any]] | None = None,
-            ) -> Status:
+def execute(
+    store: Store,
+    tasks: Iterable[tuple[int, int]],
+    make_call: Callable[[int, int], Call],
+    backend: Backend | None = None,
+    total: int | None = None,
+    found: int = 0,
+    on_progress: Callable[[Status], None] | None = None,
+    decorate: Callable[[int, int, dict[str, Any]], dict[str, Any]] | None = None,
+) -> Status:
     """Run ``tasks`` on ``backend`` and file each result in ``store`` as it arrives.
 
     Parameters
@@ -141,9 +147,10 @@ def execute(store: Store, tasks: Iterable[tuple[int, int]], make_call: Callable[
                 # A worker died (killed, out of memory): every task in flight is lost with it.
                 status.restarts += 1
                 if status.restarts > MAX_RESTARTS:
-                    raise AbortedError(f"worker processes died {status.restarts} times; "
-                                       "finished replications are kept, rerun to resume"
-                                       ) from None
+                    raise AbortedError(
+                        f"worker processes died {status.restarts} times; "
+                        "finished replications are kept, rerun to resume"
+                    ) from None
                 lost = [(unit, rep), *pending.values()]
                 pending.clear()
                 backend.restart()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "all",
-              ledger: bool = True) -> dict[str, Any]:
+def replicate(
+    scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "all", ledger: bool = True
+) -> dict[str, Any]:
     """Simulate replication ``rep`` of a scenario and measure it.
 
     Parameters
@@ -47,8 +48,10 @@ def replicate(scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "
     tables = result.tables()
     focal = sc.market.focal
     names = list(sc.firms) if firms == "all" else [focal]
-    rows = [{"firm": f, "focal": f == focal, **run_metrics(sc, tables, f),
-             **_warmup_columns(result, f)} for f in names]
+    rows = [
+        {"firm": f, "focal": f == focal, **run_metrics(sc, tables, f), **_warmup_columns(result, f)}
+        for f in names
+    ]
     out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
     if ledger:
         frames = []
@@ -64,6 +67,8 @@ def _warmup_columns(result: Any, firm: str) -> dict[str, Any]:
     """The run's warm-up and the latest MSER-5 truncation point of the firm's series."""
     points = result.warmup.points
     own = points[points["firm"] == firm]
-    return {"warmup_days": float(result.warmup.warmup_days),
-            "warmup_truncation_day": float(own["truncation_day"].max()) if len(own) else 0.0,
-            "warmup_steady": bool(own["steady"].all()) if len(own) else True}
+    return {
+        "warmup_days": float(result.warmup.warmup_days),
+        "warmup_truncation_day": float(own["truncation_day"].max()) if len(own) else 0.0,
+        "warmup_steady": bool(own["steady"].all()) if len(own) else True,
+    }

@@ -24,8 +24,11 @@ from relsim.experiments.sweeps import SweepPlan
 COLUMNS = ["output", "factor", "measure", "value", "conf"]
 
 
-def point_means(runs: pd.DataFrame, outputs: Sequence[str], n_points: int,
-                ) -> tuple[pd.DataFrame, list[int]]:
+def point_means(
+    runs: pd.DataFrame,
+    outputs: Sequence[str],
+    n_points: int,
+) -> tuple[pd.DataFrame, list[int]]:
     """Each point's mean of each output over the replications that every point has finished.
 
     Returns
@@ -51,13 +54,17 @@ def _grid_main_effects(plan: SweepPlan, y: np.ndarray) -> list[dict]:
         level_means = pd.Series(y).groupby(plan.design[:, j]).mean()
         counts = pd.Series(plan.design[:, j]).value_counts().sort_index()
         between = float(np.average((level_means - y.mean()) ** 2, weights=counts))
-        rows.append({"factor": f.column, "measure": "S1", "value": between / total,
-                     "conf": math.nan})
+        rows.append(
+            {"factor": f.column, "measure": "S1", "value": between / total, "conf": math.nan}
+        )
     return rows
 
 
-def analyse(plan: SweepPlan, means: pd.DataFrame, outputs: Sequence[str],
-            ) -> tuple[pd.DataFrame, list[str]]:
+def analyse(
+    plan: SweepPlan,
+    means: pd.DataFrame,
+    outputs: Sequence[str],
+) -> tuple[pd.DataFrame, list[str]]:
     """Sensitivity indices of each output with respect to each factor.
 
     Parameters
@@ -79,8 +86,9 @@ def analyse(plan: SweepPlan, means: pd.DataFrame, outputs: Sequence[str],
     """
     n = len(plan.points)
     if len(means) < n:
-        return pd.DataFrame(columns=COLUMNS), [f"only {len(means)} of {n} points have results: "
-                                               "sensitivity needs every point"]
+        return pd.DataFrame(columns=COLUMNS), [
+            f"only {len(means)} of {n} points have results: sensitivity needs every point"
+        ]
     from SALib.analyze import morris, rbd_fast, sobol
 
     method = plan.sweep.design.method
@@ -102,23 +110,43 @@ def analyse(plan: SweepPlan, means: pd.DataFrame, outputs: Sequence[str],
             found = _grid_main_effects(plan, y)
         elif method == "sobol":
             res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-            found = [{"factor": name, "measure": m, "value": float(res[m][j]),
-                      "conf": float(res[f"{m}_conf"][j])}
-                     for j, name in enumerate(problem["names"]) for m in ("S1", "ST")]
+            found = [
+                {
+                    "factor": name,
+                    "measure": m,
+                    "value": float(res[m][j]),
+                    "conf": float(res[f"{m}_conf"][j]),
+                }
+                for j, name in enumerate(problem["names"])
+                for m in ("S1", "ST")
+            ]
         elif method == "morris":
-            res = morris.analyze(problem, plan.design, y, num_levels=plan.sweep.design.levels,
-                                 seed=seed)
-            found = [{"factor": name, "measure": m, "value": float(res[m][j]),
-                      "conf": float(res["mu_star_conf"][j]) if m == "mu_star" else math.nan}
-                     for j, name in enumerate(problem["names"])
-                     for m in ("mu_star", "sigma", "mu")]
+            res = morris.analyze(
+                problem, plan.design, y, num_levels=plan.sweep.design.levels, seed=seed
+            )
+            found = [
+                {
+                    "factor": name,
+                    "measure": m,
+                    "value": float(res[m][j]),
+                    "conf": float(res["mu_star_conf"][j]) if m == "mu_star" else math.nan,
+                }
+                for j, name in enumerate(problem["names"])
+                for m in ("mu_star", "sigma", "mu")
+            ]
         else:
             # RBD-FAST's bootstrap halves the sample and needs 2M harmonics below its size.
             harmonics = max(1, min(10, len(y) // 4 - 1))
             res = rbd_fast.analyze(problem, plan.design, y, M=harmonics, seed=seed)
-            found = [{"factor": name, "measure": "S1", "value": float(res["S1"][j]),
-                      "conf": float(res["S1_conf"][j])}
-                     for j, name in enumerate(problem["names"])]
+            found = [
+                {
+                    "factor": name,
+                    "measure": "S1",
+                    "value": float(res["S1"][j]),
+                    "conf": float(res["S1_conf"][j]),
+                }
+                for j, name in enumerate(problem["names"])
+            ]
         rows += [{"output": out, **r} for r in found]
     return pd.DataFrame(rows, columns=COLUMNS), notes
 
@@ -127,7 +155,8 @@ def sensitivity_table(indices: pd.DataFrame) -> pd.DataFrame:
     """The indices one row per output and factor, a column per measure."""
     if indices.empty:
         return indices
-    wide = indices.pivot_table(index=["output", "factor"], columns="measure", values="value",
-                               sort=False)
+    wide = indices.pivot_table(
+        index=["output", "factor"], columns="measure", values="value", sort=False
+    )
     wide.columns.name = None
     return wide.reset_index()

@@ -55,8 +55,14 @@ class Store:
         How the user named the folder, for messages.
     """
 
-    def __init__(self, folder: str | Path, kind: str, fingerprint: str,
-                 tables: Iterable[str] = (METRICS,), option: str = "--out") -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        kind: str,
+        fingerprint: str,
+        tables: Iterable[str] = (METRICS,),
+        option: str = "--out",
+    ) -> None:
         self.folder = Path(folder)
         self.kind = kind
         self.fingerprint = fingerprint
@@ -90,10 +96,10 @@ class Store:
                     raise OutputError(
                         f"{self.option} {self.folder}: holds the results of a different "
                         f"{self.kind} (fingerprint {old}; this one is {self.fingerprint}): "
-                        "choose another folder, or remove that one yourself")
+                        "choose another folder, or remove that one yourself"
+                    )
             else:
-                write_marker(self.folder, self.kind, fingerprint=self.fingerprint,
-                             **marker_info)
+                write_marker(self.folder, self.kind, fingerprint=self.fingerprint, **marker_info)
             for t in [*self.tables, FAILED]:
                 (self.folder / t).mkdir(exist_ok=True)
             self._clean_partials()
@@ -183,8 +189,12 @@ def _parquet_writer(df: Any) -> Callable[[Path], object]:
     return lambda p: df.to_parquet(p, index=False)
 
 
-def read_table(folder: str | Path, table: str = METRICS, units: Iterable[int] | None = None,
-               reps: int | None = None) -> Any:
+def read_table(
+    folder: str | Path,
+    table: str = METRICS,
+    units: Iterable[int] | None = None,
+    reps: int | None = None,
+) -> Any:
     """One table of every finished replication in a store folder, ordered by unit and rep.
 
     Parameters

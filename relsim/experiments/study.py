@@ -54,25 +54,50 @@ class Study:
     claims: pd.DataFrame | None = None
 
 
-def strategy_table(replications: pd.DataFrame, ledgers: pd.DataFrame,
-                   arms: list[str]) -> pd.DataFrame:
+def strategy_table(
+    replications: pd.DataFrame, ledgers: pd.DataFrame, arms: list[str]
+) -> pd.DataFrame:
     """Payback period and ROI of every arm against the first, paired by replication."""
     rows = []
     for arm in arms[1:]:
         pb = payback(ledgers, arm, arms[0])
         r = roi(replications, arm, arms[0])
-        rows.append({"arm": arm, "against": arms[0], "payback_periods": pb["periods"],
-                     "paid_back_share": pb["paid_back_share"], "roi": r[0],
-                     "roi_low": r[1], "roi_high": r[2]})
-    return pd.DataFrame(rows, columns=["arm", "against", "payback_periods", "paid_back_share",
-                                       "roi", "roi_low", "roi_high"])
+        rows.append(
+            {
+                "arm": arm,
+                "against": arms[0],
+                "payback_periods": pb["periods"],
+                "paid_back_share": pb["paid_back_share"],
+                "roi": r[0],
+                "roi_low": r[1],
+                "roi_high": r[2],
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "arm",
+            "against",
+            "payback_periods",
+            "paid_back_share",
+            "roi",
+            "roi_low",
+            "roi_high",
+        ],
+    )
 
 
-def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
-                description: str = "",
-                claims_fn: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
-                metrics: list[str] | None = None,
-                extra: dict[str, Any] | None = None) -> Study:
+def write_study(
+    out: Path,
+    arms: list[Arm],
+    reps: int,
+    seed: int,
+    title: str,
+    description: str = "",
+    claims_fn: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
+    metrics: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Study:
     """Summarise the finished replications of ``arms`` in ``out`` and write the study files.
 
     Parameters
@@ -100,27 +125,36 @@ def write_study(out: Path, arms: list[Arm], reps: int, seed: int, title: str,
     replications, ledgers = load_replications(out, arms, reps)
     names = [a.name for a in arms]
     if replications.empty:
-        raise NothingFinishedError(f"{out}: no replication finished for every arm; the "
-                                   f"tracebacks of those that failed are in {out / 'failed'}")
+        raise NothingFinishedError(
+            f"{out}: no replication finished for every arm; the "
+            f"tracebacks of those that failed are in {out / 'failed'}"
+        )
     summary = summarize(replications, names[0])
     strategy = strategy_table(replications, ledgers, names)
     claims = claims_fn(replications, ledgers) if claims_fn is not None else None
-    write_file_atomically(out / "replications.parquet",
-                          lambda p: replications.to_parquet(p, index=False))
+    write_file_atomically(
+        out / "replications.parquet", lambda p: replications.to_parquet(p, index=False)
+    )
     write_file_atomically(out / "ledgers.parquet", lambda p: ledgers.to_parquet(p, index=False))
     write_file_atomically(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_file_atomically(out / "strategy.csv", lambda p: strategy.to_csv(p, index=False))
     if claims is not None:
         write_file_atomically(out / "claims.csv", lambda p: claims.to_csv(p, index=False))
     manifest = {
-        "title": title, "description": description, "seed": seed,
-        "replications_requested": reps, "metrics": metrics,
-        "replications_finished": {a: int((replications["arm"] == a).sum()) if len(replications)
-                                  else 0 for a in names},
+        "title": title,
+        "description": description,
+        "seed": seed,
+        "replications_requested": reps,
+        "metrics": metrics,
+        "replications_finished": {
+            a: int((replications["arm"] == a).sum()) if len(replications) else 0 for a in names
+        },
         "fingerprint": fingerprint(arms, seed),
-        "arms": [{"name": a.name, "source": a.source, "scenario": a.scenario.to_dict()}
-                 for a in arms],
-        **provenance(), "summary_seconds": time.perf_counter() - t0,
+        "arms": [
+            {"name": a.name, "source": a.source, "scenario": a.scenario.to_dict()} for a in arms
+        ],
+        **provenance(),
+        "summary_seconds": time.perf_counter() - t0,
         **(extra or {}),
     }
     write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")

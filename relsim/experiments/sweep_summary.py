@@ -33,9 +33,13 @@ class SweepSummary:
     manifest: dict[str, Any]
 
 
-def summarise_sweep(plan: SweepPlan, out: Path, replications: int,
-                    status: Status | None = None,
-                    extra: dict[str, Any] | None = None) -> SweepSummary:
+def summarise_sweep(
+    plan: SweepPlan,
+    out: Path,
+    replications: int,
+    status: Status | None = None,
+    extra: dict[str, Any] | None = None,
+) -> SweepSummary:
     """Write ``point_means.parquet``, ``sensitivity.csv`` and ``manifest.json``.
 
     Parameters
@@ -61,10 +65,15 @@ def summarise_sweep(plan: SweepPlan, out: Path, replications: int,
     runs = read_runs(out, replications)
     means, used = point_means(runs, outputs, len(plan.points))
     indices, notes = analyse(plan, means, outputs)
-    counts = {"points": len(plan.points), "replications": replications,
-              "finished": len(runs), "failed": sum(1 for _ in (out / FAILED).glob("*.txt"))}
-    write_file_atomically(out / "point_means.parquet",
-                          lambda p: means.reset_index().to_parquet(p, index=False))
+    counts = {
+        "points": len(plan.points),
+        "replications": replications,
+        "finished": len(runs),
+        "failed": sum(1 for _ in (out / FAILED).glob("*.txt")),
+    }
+    write_file_atomically(
+        out / "point_means.parquet", lambda p: means.reset_index().to_parquet(p, index=False)
+    )
     write_file_atomically(out / "sensitivity.csv", lambda p: indices.to_csv(p, index=False))
     kept: dict[str, Any] = {}
     if extra is None and (out / MANIFEST).exists():
@@ -73,12 +82,30 @@ def summarise_sweep(plan: SweepPlan, out: Path, replications: int,
             kept = {k: old[k] for k in PROVENANCE_KEYS if k in old}
         except (OSError, ValueError):
             kept = {}
-    meta = {"name": plan.sweep.name, "fingerprint": plan.fingerprint, "source": plan.source,
-            "seed": plan.sweep.seed, "counts": counts, "replications_averaged": used,
-            "notes": notes, **provenance(), **kept,
-            **({} if status is None else {"last_call": {
-                "computed": status.done, "found": status.found, "failed": status.failed,
-                "seconds": round(status.seconds, 3), "worker_restarts": status.restarts}}),
-            **(extra or {})}
+    meta = {
+        "name": plan.sweep.name,
+        "fingerprint": plan.fingerprint,
+        "source": plan.source,
+        "seed": plan.sweep.seed,
+        "counts": counts,
+        "replications_averaged": used,
+        "notes": notes,
+        **provenance(),
+        **kept,
+        **(
+            {}
+            if status is None
+            else {
+                "last_call": {
+                    "computed": status.done,
+                    "found": status.found,
+                    "failed": status.failed,
+                    "seconds": round(status.seconds, 3),
+                    "worker_restarts": status.restarts,
+                }
+            }
+        ),
+        **(extra or {}),
+    }
     write_text_atomically(out / MANIFEST, json.dumps(meta, indent=2, default=str) + "\n")
     return SweepSummary(means, used, indices, notes, counts, meta)

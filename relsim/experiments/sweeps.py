@@ -38,8 +38,14 @@ from relsim.storage.provenance import digest
 
 # The outputs a sweep analyses unless its file says otherwise: money, retention and the mix
 # of causes the customers left for.
-DEFAULT_OUTPUTS = ("profit", "retention_rate", "cause_share_price", "cause_share_neglect",
-                   "cause_share_dissatisfaction", "cause_share_relocation")
+DEFAULT_OUTPUTS = (
+    "profit",
+    "retention_rate",
+    "cause_share_price",
+    "cause_share_neglect",
+    "cause_share_dissatisfaction",
+    "cause_share_relocation",
+)
 
 #: The sweep's own record beside its runs: its spec, fingerprint and base scenario.
 SPEC_FILE = "sweep.json"
@@ -70,8 +76,10 @@ class Factor(Spec, kw_only=True, frozen=True):
     def check(self) -> None:
         """A key and a column name; either values, or a range low < high."""
         if not _KEY.match(self.key):
-            raise ValueError(f"key: expected a dotted scenario key such as "
-                             f"firms.focal.account_managers (got {self.key!r})")
+            raise ValueError(
+                f"key: expected a dotted scenario key such as "
+                f"firms.focal.account_managers (got {self.key!r})"
+            )
         if self.name is not None and not _COLUMN.match(self.name):
             raise ValueError(f"name: expected letters, digits and '_' (got {self.name!r})")
         if self.values is not None:
@@ -82,8 +90,7 @@ class Factor(Spec, kw_only=True, frozen=True):
         elif self.low is None or self.high is None:
             raise ValueError("low: expected values = [...] or both low and high")
         elif not self.low < self.high:
-            raise ValueError(f"low: expected low < high, got low={self.low:g}, "
-                             f"high={self.high:g}")
+            raise ValueError(f"low: expected low < high, got low={self.low:g}, high={self.high:g}")
 
     @property
     def column(self) -> str:
@@ -140,27 +147,37 @@ class Sweep(Spec, kw_only=True, frozen=True):
         for i, f in enumerate(self.factors):
             if self.design.method == "grid":
                 if f.values is None and f.levels is None:
-                    raise ValueError(f"factors: factors[{i}] ({f.key}): a grid needs values = "
-                                     "[...] or levels with low and high")
+                    raise ValueError(
+                        f"factors: factors[{i}] ({f.key}): a grid needs values = "
+                        "[...] or levels with low and high"
+                    )
             elif f.values is not None:
-                raise ValueError(f"factors: factors[{i}] ({f.key}): design "
-                                 f"'{self.design.method}' samples a range: expected low and "
-                                 "high, not values")
+                raise ValueError(
+                    f"factors: factors[{i}] ({f.key}): design "
+                    f"'{self.design.method}' samples a range: expected low and "
+                    "high, not values"
+                )
         unknown = [o for o in self.outputs if o not in set(metric_names())]
         if unknown:
-            raise ValueError(f"outputs: unknown metric(s) {', '.join(unknown)}; see "
-                             "relsim.analysis.metrics.metric_names()")
+            raise ValueError(
+                f"outputs: unknown metric(s) {', '.join(unknown)}; see "
+                "relsim.analysis.metrics.metric_names()"
+            )
         n = self.design.samples
         if self.design.method == "lhs" and n < 8:
-            raise ValueError(f"design: samples: a Latin hypercube for RBD-FAST needs at least 8 "
-                             f"points, got {n}")
+            raise ValueError(
+                f"design: samples: a Latin hypercube for RBD-FAST needs at least 8 points, got {n}"
+            )
         if self.design.method == "sobol" and n & (n - 1):
             raise ValueError(f"design: samples: Sobol' sampling needs a power of 2, got {n}")
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem: factor names and bounds."""
-        return {"num_vars": len(self.factors), "names": [f.column for f in self.factors],
-                "bounds": [[f.low, f.high] for f in self.factors]}
+        return {
+            "num_vars": len(self.factors),
+            "names": [f.column for f in self.factors],
+            "bounds": [[f.low, f.high] for f in self.factors],
+        }
 
     def design_seed(self) -> int:
         """Seed of the design's sampler, derived from the sweep's seed."""
@@ -215,8 +232,15 @@ class SweepPlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that decides the results (not the replication count)."""
-        return digest({"base": self.base, "factors": [f.to_dict() for f in self.sweep.factors],
-                       "design": self.sweep.design.to_dict(), "seed": self.sweep.seed}, 16)
+        return digest(
+            {
+                "base": self.base,
+                "factors": [f.to_dict() for f in self.sweep.factors],
+                "design": self.sweep.design.to_dict(),
+                "seed": self.sweep.seed,
+            },
+            16,
+        )
 
     def values(self, point: int) -> dict[str, Any]:
         """The dotted scenario keys and values of one point."""
@@ -277,7 +301,6 @@ def plan_sweep(sweep: Sweep, path: str | Path) -> SweepPlan:
     return plan
 
 
-
 def open_sweep_store(plan: SweepPlan, folder: str | Path, option: str = "--out") -> Store:
     """Open (create or resume) the store of a sweep and record its spec and points.
 
@@ -287,24 +310,33 @@ def open_sweep_store(plan: SweepPlan, folder: str | Path, option: str = "--out")
         If the folder is not relsim's, holds another sweep, or another process writes it.
     """
     folder = Path(folder)
-    store = Store(folder, "sweep", plan.fingerprint, (METRICS,), option).open(
-        sweep=plan.sweep.name)
-    meta = {"name": plan.sweep.name, "fingerprint": plan.fingerprint, "source": plan.source,
-            "points": len(plan.points), "spec": plan.sweep.to_dict(),
-            "base_scenario": plan.base}
+    store = Store(folder, "sweep", plan.fingerprint, (METRICS,), option).open(sweep=plan.sweep.name)
+    meta = {
+        "name": plan.sweep.name,
+        "fingerprint": plan.fingerprint,
+        "source": plan.source,
+        "points": len(plan.points),
+        "spec": plan.sweep.to_dict(),
+        "base_scenario": plan.base,
+    }
     try:
         write_text_atomically(folder / SPEC_FILE, json.dumps(meta, indent=2) + "\n")
-        write_file_atomically(folder / "points.parquet",
-                              lambda p: plan.points.to_parquet(p, index=False))
+        write_file_atomically(
+            folder / "points.parquet", lambda p: plan.points.to_parquet(p, index=False)
+        )
     except BaseException:
         store.close()
         raise
     return store
 
 
-def run_sweep(plan: SweepPlan, store: Store, backend: Backend | None = None,
-              replications: int | None = None,
-              on_progress: Callable[[Status], None] | None = None) -> Status:
+def run_sweep(
+    plan: SweepPlan,
+    store: Store,
+    backend: Backend | None = None,
+    replications: int | None = None,
+    on_progress: Callable[[Status], None] | None = None,
+) -> Status:
     """Run every replication of every point that ``store`` does not hold yet.
 
     Each replication is one row of ``metrics/``: the point, its factor values, the
@@ -341,8 +373,16 @@ def run_sweep(plan: SweepPlan, store: Store, backend: Backend | None = None,
         metrics = tables[METRICS].drop(columns=["firm", "focal"]).reset_index(drop=True)
         return {METRICS: pd.concat([row, metrics], axis=1)}
 
-    return execute(store, pending_tasks(n, reps, finished), make_call, backend,
-                   total=n * reps, found=found, on_progress=on_progress, decorate=decorate)
+    return execute(
+        store,
+        pending_tasks(n, reps, finished),
+        make_call,
+        backend,
+        total=n * reps,
+        found=found,
+        on_progress=on_progress,
+        decorate=decorate,
+    )
 
 
 def read_runs(folder: str | Path, replications: int | None = None) -> pd.DataFrame:

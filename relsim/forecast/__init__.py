@@ -7,6 +7,17 @@ from relsim.forecast.fitters.gammagamma import fit_gamma_gamma
 from relsim.forecast.fitters.paretonbd import fit_paretonbd
 from relsim.forecast.predict import ForecastResult, accuracy, forecast, forecast_from_summary
 
-__all__ = ["Columns", "ForecastDataError", "ForecastResult", "accuracy", "calibration_holdout",
-           "fit_bgnbd", "fit_gamma_gamma", "fit_paretonbd", "forecast", "forecast_from_summary",
-           "read_transactions", "rfm_summary"]
+__all__ = [
+    "Columns",
+    "ForecastDataError",
+    "ForecastResult",
+    "accuracy",
+    "calibration_holdout",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "fit_paretonbd",
+    "forecast",
+    "forecast_from_summary",
+    "read_transactions",
+    "rfm_summary",
+]

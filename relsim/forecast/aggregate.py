@@ -48,8 +48,9 @@ def ets_forecast(series: pd.Series, horizon: int, alpha: float = 0.05) -> pd.Dat
     """
     y = series.astype(float)
     if len(y) < 10:
-        raise ForecastDataError(f"only {len(y)} weeks of data; at least 10 are needed for an "
-                                "aggregate forecast")
+        raise ForecastDataError(
+            f"only {len(y)} weeks of data; at least 10 are needed for an aggregate forecast"
+        )
     model = ETSModel(y, error="add", trend="add", damped_trend=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat series
@@ -57,15 +58,22 @@ def ets_forecast(series: pd.Series, horizon: int, alpha: float = 0.05) -> pd.Dat
     pred = fit.get_prediction(start=len(y), end=len(y) + horizon - 1)
     frame = pred.summary_frame(alpha=alpha)
     # purchases and revenue cannot go below zero: the additive-error interval is cut there
-    return pd.DataFrame({"mean": frame["mean"].to_numpy(),
-                         "pi_lower": np.maximum(frame["pi_lower"].to_numpy(), 0.0),
-                         "pi_upper": frame["pi_upper"].to_numpy()},
-                        index=pd.date_range(y.index[-1] + pd.Timedelta(weeks=1),
-                                            periods=horizon, freq="W"))
+    return pd.DataFrame(
+        {
+            "mean": frame["mean"].to_numpy(),
+            "pi_lower": np.maximum(frame["pi_lower"].to_numpy(), 0.0),
+            "pi_upper": frame["pi_upper"].to_numpy(),
+        },
+        index=pd.date_range(y.index[-1] + pd.Timedelta(weeks=1), periods=horizon, freq="W"),
+    )
 
 
-def frequency_glm(customers: pd.DataFrame, covariates: list[str], count: str = "purchases",
-                  exposure: str = "exposure"):
+def frequency_glm(
+    customers: pd.DataFrame,
+    covariates: list[str],
+    count: str = "purchases",
+    exposure: str = "exposure",
+):
     """Negative binomial regression of purchase counts on covariates, exposure as offset.
 
     Parameters
@@ -91,8 +99,9 @@ def frequency_glm(customers: pd.DataFrame, covariates: list[str], count: str = "
             data[c] = data[c].cat.remove_unused_categories()
     if len(data) < len(covariates) + 5:
         raise ForecastDataError("too few customers for a frequency regression")
-    terms = " + ".join(f"C({c})" if not pd.api.types.is_numeric_dtype(data[c]) else c
-                       for c in covariates)
+    terms = " + ".join(
+        f"C({c})" if not pd.api.types.is_numeric_dtype(data[c]) else c for c in covariates
+    )
     model = smf.negativebinomial(f"{count} ~ {terms}", data, offset=np.log(data[exposure]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -121,11 +130,10 @@ def defection_curves(customers: pd.DataFrame, horizon_days: float) -> pd.DataFra
     status = np.where(customers["cause"].isna(), 0, causes.cat.codes.to_numpy() + 1)
     km = SurvfuncRight(duration, (status > 0).astype(int))
     grid = np.linspace(0, float(duration.max()), 200)
-    out = pd.DataFrame({"day": grid,
-                        "survival": np.interp(grid, km.surv_times, km.surv_prob, left=1.0)})
+    out = pd.DataFrame(
+        {"day": grid, "survival": np.interp(grid, km.surv_times, km.surv_prob, left=1.0)}
+    )
     ci = CumIncidenceRight(duration, status)
     for k, label in enumerate(labels):
         out[f"incidence_{label}"] = np.interp(grid, ci.times, ci.cinc[k], left=0.0)
     return out
-
-

@@ -30,9 +30,14 @@ class Columns:
     amount: str | None = "amount"
 
 
-def read_transactions(source: str | Path, columns: Columns = Columns(),
-                      date_format: str | None = None, firm: str | None = None,
-                      sep: str = ",", header: bool = True) -> pd.DataFrame:
+def read_transactions(
+    source: str | Path,
+    columns: Columns = Columns(),
+    date_format: str | None = None,
+    firm: str | None = None,
+    sep: str = ",",
+    header: bool = True,
+) -> pd.DataFrame:
     """Read transactions from a run directory, a CSV file or a Parquet file.
 
     Parameters
@@ -68,8 +73,9 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
 
         run_file = path / "transactions.parquet"
         if not run_file.exists():
-            raise ForecastDataError(f"{name}: a folder, but not a relsim run "
-                                    "(no transactions.parquet)")
+            raise ForecastDataError(
+                f"{name}: a folder, but not a relsim run (no transactions.parquet)"
+            )
         meta = read_manifest(path)
         df = read_table(path, "transactions", ["customer_id", "firm", "date", "amount"])
         name = str(run_file)
@@ -95,8 +101,12 @@ def read_transactions(source: str | Path, columns: Columns = Columns(),
     return clean_transactions(df, columns, date_format, name)
 
 
-def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
-                       date_format: str | None = None, source: str = "<data>") -> pd.DataFrame:
+def clean_transactions(
+    df: pd.DataFrame,
+    columns: Columns = Columns(),
+    date_format: str | None = None,
+    source: str = "<data>",
+) -> pd.DataFrame:
     """Validate a transactions DataFrame and return it in the standard column names.
 
     Parameters
@@ -118,9 +128,11 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
     wanted = [columns.customer, columns.date] + ([columns.amount] if columns.amount else [])
     missing = [c for c in wanted if c not in df.columns]
     if missing:
-        raise ForecastDataError(f"{source}: missing column(s) {', '.join(missing)}; it has "
-                                f"{', '.join(map(str, df.columns))} (name the columns with "
-                                "--customer-col/--date-col/--amount-col)")
+        raise ForecastDataError(
+            f"{source}: missing column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, df.columns))} (name the columns with "
+            "--customer-col/--date-col/--amount-col)"
+        )
     if len(df) == 0:
         raise ForecastDataError(f"{source}: no transactions")
     out = pd.DataFrame({"customer_id": df[columns.customer].astype(str).str.strip()})
@@ -134,16 +146,19 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
             with warnings.catch_warnings():
                 # "Could not infer format": then the dates are read one by one, as wanted.
                 warnings.simplefilter("ignore", UserWarning)
-                parsed = pd.to_datetime(text, format=date_format, errors="coerce",
-                                        utc=bool(has_offset))
+                parsed = pd.to_datetime(
+                    text, format=date_format, errors="coerce", utc=bool(has_offset)
+                )
                 missed = parsed.isna() & text.ne("")
                 if date_format is None and missed.any():
                     # pandas guesses one format from the first dates; read the rest one by one.
-                    parsed[missed] = pd.to_datetime(text[missed], format="mixed",
-                                                    errors="coerce", utc=bool(has_offset))
+                    parsed[missed] = pd.to_datetime(
+                        text[missed], format="mixed", errors="coerce", utc=bool(has_offset)
+                    )
         except (ValueError, TypeError, OverflowError) as err:
-            raise ForecastDataError(f"{source}: column '{columns.date}': cannot read the dates "
-                                    f"({err})") from None
+            raise ForecastDataError(
+                f"{source}: column '{columns.date}': cannot read the dates ({err})"
+            ) from None
         if has_offset:
             parsed = parsed.dt.tz_localize(None)
         bad = parsed.isna()
@@ -152,8 +167,12 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
             raise ForecastDataError(
                 f"{source}: column '{columns.date}': {int(bad.sum())} unparseable date(s), the "
                 f"first {dates.iloc[i]!r} in row {i + 1}"
-                + (f" (expected format {date_format})" if date_format else
-                   " (give the format with --date-format, e.g. %Y%m%d)"))
+                + (
+                    f" (expected format {date_format})"
+                    if date_format
+                    else " (give the format with --date-format, e.g. %Y%m%d)"
+                )
+            )
         dates = parsed
     elif isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -165,13 +184,18 @@ def clean_transactions(df: pd.DataFrame, columns: Columns = Columns(),
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise ForecastDataError(
                 f"{source}: column '{columns.amount}': {int(bad.sum())} value(s) not a "
-                f"non-negative number, the first {df[columns.amount].iloc[i]!r} in row {i + 1}")
+                f"non-negative number, the first {df[columns.amount].iloc[i]!r} in row {i + 1}"
+            )
         out["amount"] = amount.to_numpy(dtype=float)
     return out.reset_index(drop=True)
 
 
-def rfm_summary(transactions: pd.DataFrame, observation_end: pd.Timestamp | str,
-                unit: str = "weeks", source: str = "<data>") -> pd.DataFrame:
+def rfm_summary(
+    transactions: pd.DataFrame,
+    observation_end: pd.Timestamp | str,
+    unit: str = "weeks",
+    source: str = "<data>",
+) -> pd.DataFrame:
     """Summarise each customer's transactions up to ``observation_end`` as RFM statistics.
 
     Purchases on the same day are one transaction. ``frequency`` is the number of repeat
@@ -204,17 +228,22 @@ def rfm_summary(transactions: pd.DataFrame, observation_end: pd.Timestamp | str,
     day = tx["date"].dt.normalize()
     daily = tx.assign(day=day)
     agg = {"amount": "sum"} if "amount" in tx.columns else {}
-    daily = daily.groupby(["customer_id", "day"], sort=True).agg(agg) if agg else \
-        daily.groupby(["customer_id", "day"], sort=True).size().to_frame("n")
+    daily = (
+        daily.groupby(["customer_id", "day"], sort=True).agg(agg)
+        if agg
+        else daily.groupby(["customer_id", "day"], sort=True).size().to_frame("n")
+    )
     daily = daily.reset_index()
     g = daily.groupby("customer_id", sort=True)
     first, last = g["day"].min(), g["day"].max()
     per = UNITS[unit]
-    out = pd.DataFrame({
-        "frequency": (g.size() - 1).astype(np.int64),
-        "recency": (last - first).dt.days / per,
-        "T": (end.normalize() - first).dt.days / per,
-    })
+    out = pd.DataFrame(
+        {
+            "frequency": (g.size() - 1).astype(np.int64),
+            "recency": (last - first).dt.days / per,
+            "T": (end.normalize() - first).dt.days / per,
+        }
+    )
     if "amount" in daily.columns:
         repeat = daily[daily.groupby("customer_id").cumcount() > 0]
         mean = repeat.groupby("customer_id")["amount"].mean()
@@ -223,9 +252,13 @@ def rfm_summary(transactions: pd.DataFrame, observation_end: pd.Timestamp | str,
     return out
 
 
-def calibration_holdout(transactions: pd.DataFrame, calibration_end: pd.Timestamp | str,
-                        holdout_end: pd.Timestamp | str | None = None, unit: str = "weeks",
-                        source: str = "<data>") -> pd.DataFrame:
+def calibration_holdout(
+    transactions: pd.DataFrame,
+    calibration_end: pd.Timestamp | str,
+    holdout_end: pd.Timestamp | str | None = None,
+    unit: str = "weeks",
+    source: str = "<data>",
+) -> pd.DataFrame:
     """RFM summary of a calibration period plus what each customer did in the holdout.
 
     Customers are those who bought in the calibration period. Columns are those of
@@ -242,16 +275,19 @@ def calibration_holdout(transactions: pd.DataFrame, calibration_end: pd.Timestam
     if not first <= cal_end < last:
         raise ForecastDataError(
             f"{source}: calibration end {cal_end.date()} is outside the data, which runs from "
-            f"{first.date()} to {last.date()} (it must leave some data for the holdout)")
+            f"{first.date()} to {last.date()} (it must leave some data for the holdout)"
+        )
     hold_end = last.normalize() if holdout_end is None else pd.Timestamp(holdout_end)
     cal = rfm_summary(transactions, cal_end, unit, source)
-    hold = transactions[(transactions["date"] > cal_end + pd.Timedelta(days=1) - pd.Timedelta(1))
-                        & (transactions["date"] <= hold_end + pd.Timedelta(days=1)
-                           - pd.Timedelta(1))]
+    hold = transactions[
+        (transactions["date"] > cal_end + pd.Timedelta(days=1) - pd.Timedelta(1))
+        & (transactions["date"] <= hold_end + pd.Timedelta(days=1) - pd.Timedelta(1))
+    ]
     hold = hold[hold["customer_id"].isin(cal.index)]
     days = hold.assign(day=hold["date"].dt.normalize())
     per_day = days.groupby(["customer_id", "day"]).agg(
-        amount=("amount", "sum") if "amount" in days.columns else ("day", "size"))
+        amount=("amount", "sum") if "amount" in days.columns else ("day", "size")
+    )
     g = per_day.groupby("customer_id")
     cal["frequency_holdout"] = g.size().reindex(cal.index, fill_value=0).astype(np.int64)
     if "amount" in transactions.columns:
@@ -278,6 +314,7 @@ def check_summary(summary: pd.DataFrame, source: str = "<data>") -> pd.DataFrame
     if (summary["recency"] > summary["T"] + 1e-9).any():
         raise ForecastDataError(f"{source}: recency exceeds T for some customers")
     if (summary["frequency"] == 0).all():
-        raise ForecastDataError(f"{source}: no customer made a repeat purchase; purchase "
-                                "frequency cannot be estimated")
+        raise ForecastDataError(
+            f"{source}: no customer made a repeat purchase; purchase frequency cannot be estimated"
+        )
     return summary

@@ -56,8 +56,13 @@ class ForecastOutputs:
     calibration_end: Any = None
 
 
-def prepare_outputs(result: ForecastResult, transactions: pd.DataFrame | None, source: Path,
-                    calibration_end: Any = None, firm: str | None = None) -> ForecastOutputs:
+def prepare_outputs(
+    result: ForecastResult,
+    transactions: pd.DataFrame | None,
+    source: Path,
+    calibration_end: Any = None,
+    firm: str | None = None,
+) -> ForecastOutputs:
     """Compute the accuracy, aggregate forecasts and, for a run folder, the simulation's truth.
 
     From a relsim run folder this adds a negative binomial regression of purchases on segment,
@@ -69,12 +74,17 @@ def prepare_outputs(result: ForecastResult, transactions: pd.DataFrame | None, s
     if is_run and calibration_end is not None:
         truth = simulation_truth(source, calibration_end, firm)
     track = tracking(result, transactions) if transactions is not None else None
-    out = ForecastOutputs(result, result.parameters(), accuracy(result, truth, track),
-                          tracking=track, source=str(source), calibration_end=calibration_end)
+    out = ForecastOutputs(
+        result,
+        result.parameters(),
+        accuracy(result, truth, track),
+        tracking=track,
+        source=str(source),
+        calibration_end=calibration_end,
+    )
     if transactions is not None:
         weekly = weekly_series(transactions)
-        weeks = max(int(round(result.horizon if result.unit == "weeks"
-                              else result.horizon / 7)), 1)
+        weeks = max(int(round(result.horizon if result.unit == "weeks" else result.horizon / 7)), 1)
         for col in weekly.columns:
             try:
                 out.aggregates[col] = (weekly, ets_forecast(weekly[col], weeks))
@@ -94,8 +104,9 @@ def prepare_outputs(result: ForecastResult, transactions: pd.DataFrame | None, s
         except ForecastDataError:
             glm = None  # too few customers for a regression; the forecasts still stand
         if glm is not None:
-            out.covariates = pd.DataFrame({"estimate": glm.params, "std_error": glm.bse,
-                                           "rate_ratio": np.exp(glm.params)}).rename_axis("term")
+            out.covariates = pd.DataFrame(
+                {"estimate": glm.params, "std_error": glm.bse, "rate_ratio": np.exp(glm.params)}
+            ).rename_axis("term")
         # Survival from the start of a relationship: only those begun in the window, whose
         # whole course was observed (the others are left-truncated).
         out.defection_curves = defection_curves(own[own["start_day"] >= 0], days)

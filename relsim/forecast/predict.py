@@ -22,8 +22,10 @@ MODELS = (*FREQUENCY_MODELS, "gammagamma")
 
 def expected_purchases(model: str, params, t, summary: pd.DataFrame) -> np.ndarray:
     """Conditional expected purchases in the next ``t`` time units for each customer."""
-    fn = {"bgnbd": bgnbd.conditional_expected_purchases,
-          "paretonbd": paretonbd.conditional_expected_purchases}[model]
+    fn = {
+        "bgnbd": bgnbd.conditional_expected_purchases,
+        "paretonbd": paretonbd.conditional_expected_purchases,
+    }[model]
     return fn(np.asarray(params), t, summary["frequency"], summary["recency"], summary["T"])
 
 
@@ -32,12 +34,21 @@ def probability_alive(model: str, params, summary: pd.DataFrame) -> np.ndarray:
     p = np.asarray(params)
     if model == "bgnbd":
         return bgnbd.probability_alive(p, summary["frequency"], summary["recency"], summary["T"])
-    return paretonbd.ParetoNBDModel(summary["frequency"], summary["recency"],
-                                    summary["T"]).probability_alive(p)
+    return paretonbd.ParetoNBDModel(
+        summary["frequency"], summary["recency"], summary["T"]
+    ).probability_alive(p)
 
 
-def clv(model: str, params, summary: pd.DataFrame, spend: np.ndarray, horizon: float,
-        margin: float, discount_rate: float, step: float) -> np.ndarray:
+def clv(
+    model: str,
+    params,
+    summary: pd.DataFrame,
+    spend: np.ndarray,
+    horizon: float,
+    margin: float,
+    discount_rate: float,
+    step: float,
+) -> np.ndarray:
     """Discounted expected margin over ``horizon``, in steps of ``step`` time units.
 
     ``discount_rate`` is per step; each step's expected purchases (a difference of
@@ -67,16 +78,33 @@ class ForecastResult:
         for name, res in self.fits.items():
             ci = np.asarray(res.conf_int())
             for i, p in enumerate(res.model.param_names):
-                rows.append({"model": name, "parameter": p, "estimate": res.params[i],
-                             "std_error": res.bse[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
-                             "loglik": res.llf, "aic": res.aic, "bic": res.bic,
-                             "converged": res.mle_retvals["converged"]})
+                rows.append(
+                    {
+                        "model": name,
+                        "parameter": p,
+                        "estimate": res.params[i],
+                        "std_error": res.bse[i],
+                        "ci_low": ci[i, 0],
+                        "ci_high": ci[i, 1],
+                        "loglik": res.llf,
+                        "aic": res.aic,
+                        "bic": res.bic,
+                        "converged": res.mle_retvals["converged"],
+                    }
+                )
         return pd.DataFrame(rows)
 
 
-def forecast(transactions: pd.DataFrame, calibration_end=None, horizon: float | None = None,
-             unit: str = "weeks", models: tuple[str, ...] = MODELS, margin: float = 0.3,
-             discount_rate: float = 0.01, source: str = "<data>") -> ForecastResult:
+def forecast(
+    transactions: pd.DataFrame,
+    calibration_end=None,
+    horizon: float | None = None,
+    unit: str = "weeks",
+    models: tuple[str, ...] = MODELS,
+    margin: float = 0.3,
+    discount_rate: float = 0.01,
+    source: str = "<data>",
+) -> ForecastResult:
     """Fit buy-till-you-die models and forecast each customer.
 
     Parameters
@@ -111,14 +139,21 @@ def forecast(transactions: pd.DataFrame, calibration_end=None, horizon: float | 
         summary = calibration_holdout(transactions, calibration_end, unit=unit, source=source)
         has_holdout = True
         horizon = horizon or float(summary["duration_holdout"].iloc[0])
-    return forecast_from_summary(summary, horizon, unit, models, margin, discount_rate,
-                                 has_holdout, source)
+    return forecast_from_summary(
+        summary, horizon, unit, models, margin, discount_rate, has_holdout, source
+    )
 
 
-def forecast_from_summary(summary: pd.DataFrame, horizon: float, unit: str = "weeks",
-                          models: tuple[str, ...] = MODELS, margin: float = 0.3,
-                          discount_rate: float = 0.01, has_holdout: bool = False,
-                          source: str = "<data>") -> ForecastResult:
+def forecast_from_summary(
+    summary: pd.DataFrame,
+    horizon: float,
+    unit: str = "weeks",
+    models: tuple[str, ...] = MODELS,
+    margin: float = 0.3,
+    discount_rate: float = 0.01,
+    has_holdout: bool = False,
+    source: str = "<data>",
+) -> ForecastResult:
     """Fit and forecast from an RFM summary; see :func:`forecast`.
 
     The summary has ``frequency``, ``recency``, ``T`` and optionally ``monetary_value`` and
@@ -126,8 +161,9 @@ def forecast_from_summary(summary: pd.DataFrame, horizon: float, unit: str = "we
     """
     unknown = [m for m in models if m not in MODELS]
     if unknown:
-        raise ForecastDataError(f"--model: unknown model(s) {', '.join(unknown)}; expected "
-                                f"{', '.join(MODELS)}")
+        raise ForecastDataError(
+            f"--model: unknown model(s) {', '.join(unknown)}; expected {', '.join(MODELS)}"
+        )
     check_summary(summary, source)
     result = ForecastResult(summary=summary, horizon=horizon, unit=unit, has_holdout=has_holdout)
     out = pd.DataFrame(index=summary.index)
@@ -138,9 +174,9 @@ def forecast_from_summary(summary: pd.DataFrame, horizon: float, unit: str = "we
     if "gammagamma" in models and "monetary_value" in summary.columns:
         gg = gammagamma.fit_gamma_gamma(summary)
         result.fits["gammagamma"] = gg
-        spend = gammagamma.conditional_expected_spend(np.asarray(gg.params),
-                                                      summary["frequency"],
-                                                      summary["monetary_value"])
+        spend = gammagamma.conditional_expected_spend(
+            np.asarray(gg.params), summary["frequency"], summary["monetary_value"]
+        )
         out["expected_spend"] = spend
     step = 4.0 if unit == "weeks" else 28.0
     for name in models:
@@ -151,8 +187,9 @@ def forecast_from_summary(summary: pd.DataFrame, horizon: float, unit: str = "we
         out[f"{name}_expected_purchases"] = expected_purchases(name, res.params, horizon, summary)
         out[f"{name}_p_alive"] = probability_alive(name, res.params, summary)
         if spend is not None:
-            out[f"{name}_clv"] = clv(name, res.params, summary, spend, horizon, margin,
-                                     discount_rate, step)
+            out[f"{name}_clv"] = clv(
+                name, res.params, summary, spend, horizon, margin, discount_rate, step
+            )
     result.customers = out
     return result
 
@@ -175,16 +212,19 @@ def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame
     2005, Figure 2); after the calibration end it is a forecast of the holdout.
     """
     cohort = transactions[transactions["customer_id"].isin(result.summary.index)]
-    days = cohort.assign(day=cohort["date"].dt.normalize()).drop_duplicates(
-        ["customer_id", "day"]).sort_values("day")
+    days = (
+        cohort.assign(day=cohort["date"].dt.normalize())
+        .drop_duplicates(["customer_id", "day"])
+        .sort_values("day")
+    )
     first = days.groupby("customer_id")["day"].transform("min")
     repeats = days.loc[days["day"] > first, "day"]
     starts = days.groupby("customer_id")["day"].min()
     grid = pd.date_range(starts.min(), days["day"].max(), freq="7D")
     per = 7.0 if result.unit == "weeks" else 1.0
-    out = pd.DataFrame({"date": grid,
-                        "actual": np.searchsorted(repeats.to_numpy(), grid.to_numpy(),
-                                                  side="right")})
+    out = pd.DataFrame(
+        {"date": grid, "actual": np.searchsorted(repeats.to_numpy(), grid.to_numpy(), side="right")}
+    )
     age = (grid.to_numpy()[:, None] - starts.to_numpy()[None, :]) / np.timedelta64(1, "D") / per
     for name, res in result.fits.items():
         if name in FREQUENCY_MODELS:
@@ -193,8 +233,9 @@ def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None,
-             track: pd.DataFrame | None = None) -> pd.DataFrame:
+def accuracy(
+    result: ForecastResult, truth: pd.DataFrame | None = None, track: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Holdout accuracy of each frequency model, and against the simulation's truth if given.
 
     Parameters
@@ -222,29 +263,53 @@ def accuracy(result: ForecastResult, truth: pd.DataFrame | None = None,
             err = pred - cust["frequency_holdout"]
             rows += [
                 {"model": name, "measure": "mae_purchases", "value": float(err.abs().mean())},
-                {"model": name, "measure": "rmse_purchases",
-                 "value": float(np.sqrt((err ** 2).mean()))},
+                {
+                    "model": name,
+                    "measure": "rmse_purchases",
+                    "value": float(np.sqrt((err**2).mean())),
+                },
                 {"model": name, "measure": "total_predicted", "value": float(pred.sum())},
-                {"model": name, "measure": "total_actual",
-                 "value": float(cust["frequency_holdout"].sum())},
+                {
+                    "model": name,
+                    "measure": "total_actual",
+                    "value": float(cust["frequency_holdout"].sum()),
+                },
             ]
         if truth is not None:
             t = truth.reindex(cust.index)
             p_alive = cust[f"{name}_p_alive"]
             alive = t["alive"].astype(float)
-            rows.append({"model": name, "measure": "brier_p_alive_vs_truth",
-                         "value": float(((p_alive - alive) ** 2).mean())})
-            rows.append({"model": name, "measure": "share_alive_predicted",
-                         "value": float(p_alive.mean())})
-            rows.append({"model": name, "measure": "share_alive_true",
-                         "value": float(alive.mean())})
+            rows.append(
+                {
+                    "model": name,
+                    "measure": "brier_p_alive_vs_truth",
+                    "value": float(((p_alive - alive) ** 2).mean()),
+                }
+            )
+            rows.append(
+                {"model": name, "measure": "share_alive_predicted", "value": float(p_alive.mean())}
+            )
+            rows.append(
+                {"model": name, "measure": "share_alive_true", "value": float(alive.mean())}
+            )
             # does the model rank people by how often they really buy?
             rank = pred.rank().corr(t["true_purchases_per_year"].rank())
-            rows.append({"model": name, "measure": "rank_correlation_with_true_rate",
-                         "value": float(rank)})
+            rows.append(
+                {"model": name, "measure": "rank_correlation_with_true_rate", "value": float(rank)}
+            )
         if track is not None and name in track.columns:
-            rows.append({"model": name, "measure": "cumulative_purchases_predicted",
-                         "value": float(track[name].iloc[-1])})
-            rows.append({"model": name, "measure": "cumulative_purchases_actual",
-                         "value": float(track["actual"].iloc[-1])})
+            rows.append(
+                {
+                    "model": name,
+                    "measure": "cumulative_purchases_predicted",
+                    "value": float(track[name].iloc[-1]),
+                }
+            )
+            rows.append(
+                {
+                    "model": name,
+                    "measure": "cumulative_purchases_actual",
+                    "value": float(track["actual"].iloc[-1]),
+                }
+            )
     return pd.DataFrame(rows, columns=["model", "measure", "value"])

@@ -27,6 +27,6 @@ def simulation_truth(run_dir: str | Path, calibration_end, firm: str | None = No
     cust = cust[cust["firm"].astype(str) == firm]
     alive = (cust["start_day"] <= day) & (cust["end_day"].isna() | (cust["end_day"] > day))
     cust = cust.assign(alive=alive, customer_id=cust["customer_id"].astype(str))
-    return cust.groupby("customer_id").agg(alive=("alive", "any"),
-                                           true_purchases_per_year=("true_purchases_per_year",
-                                                                    "first"))
+    return cust.groupby("customer_id").agg(
+        alive=("alive", "any"), true_purchases_per_year=("true_purchases_per_year", "first")
+    )

@@ -62,8 +62,9 @@ def neglect_hazard_fraction(days_since_attention: float, ramp_days: float) -> fl
     return x if x < 1.0 else 1.0
 
 
-def neglect_wait(days_since_attention: float, ceiling: float, ramp_days: float,
-                 exposure: float) -> float:
+def neglect_wait(
+    days_since_attention: float, ceiling: float, ramp_days: float, exposure: float
+) -> float:
     """Days until the neglect hazard accumulates ``exposure``, if no attention comes first.
 
     Inverts the cumulative hazard of ``ceiling * min(tau / ramp_days, 1)`` from the current

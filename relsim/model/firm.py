@@ -66,10 +66,12 @@ class Firm:
         # The partnership programme strengthens its members' bond and referrals.
         ps = strategy.partnership
         members = int(Rung[ps.from_rung.upper()])
-        self.bond = tuple(b * (ps.bond_factor if r >= members else 1.0)
-                          for r, b in enumerate(mr.bond))
-        self.referrals = tuple(x * (ps.referral_factor if r >= members else 1.0)
-                               for r, x in enumerate(mr.referrals))
+        self.bond = tuple(
+            b * (ps.bond_factor if r >= members else 1.0) for r, b in enumerate(mr.bond)
+        )
+        self.referrals = tuple(
+            x * (ps.referral_factor if r >= members else 1.0) for r, x in enumerate(mr.referrals)
+        )
         # Trial: the budget buys reach at the cost that wins one customer per
         # cost_per_acquisition when nobody holds a coupon.
         self.trial_logit = pop.trial_logit
@@ -104,8 +106,7 @@ class Firm:
 
     def trial_probability(self, person: Person, depth: float) -> float:
         """Chance that a reached prospect buys, with an offer of ``depth`` off."""
-        return logistic(self.trial_logit + self.coupon_response * person.price_sensitivity
-                        * depth)
+        return logistic(self.trial_logit + self.coupon_response * person.price_sensitivity * depth)
 
     def draw_lapsed(self, k: int, rng: np.random.Generator, pool: Pool) -> list[Person]:
         """Take up to ``k`` former customers who are still in the pool, each offered once."""

@@ -33,8 +33,9 @@ RELATIONSHIP_RUNGS: tuple[Rung, ...] = tuple(r for r in Rung if r is not Rung.PR
 RUNG_LABELS: tuple[str, ...] = tuple(r.label for r in Rung)
 # The scenario schema names the rungs in its per-rung tables; the two must agree.
 if tuple(r.label for r in RELATIONSHIP_RUNGS) != RUNG_KEYS:  # pragma: no cover
-    raise ImportError(f"the ladder {RUNG_LABELS[1:]} and the scenario schema {RUNG_KEYS} "
-                      "name different rungs")
+    raise ImportError(
+        f"the ladder {RUNG_LABELS[1:]} and the scenario schema {RUNG_KEYS} name different rungs"
+    )
 
 
 def per_rung(table: dict[str, float], default: float = 0.0) -> tuple[float, ...]:

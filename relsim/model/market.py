@@ -70,13 +70,17 @@ class Market:
         )
         self.pool = Pool()
         self.relationships: list[Relationship] = []
-        self.firms = [Firm(i, name, st, self)
-                      for i, (name, st) in enumerate(scenario.firms.items())]
+        self.firms = [
+            Firm(i, name, st, self) for i, (name, st) in enumerate(scenario.firms.items())
+        ]
         for firm in self.firms:
             # Largest relative saving a rival's offer can ever show against this firm's list
             # price: the bound the price-comparison thinning works against (-inf: no rival).
-            floors = [f.rates.price_index * (1.0 - f.rates.promo_depth)
-                      for f in self.firms if f is not firm]
+            floors = [
+                f.rates.price_index * (1.0 - f.rates.promo_depth)
+                for f in self.firms
+                if f is not firm
+            ]
             firm.max_saving = 1.0 - min(floors) / firm.rates.price_index if floors else -math.inf
 
     # -- people -----------------------------------------------------------------------------
@@ -92,10 +96,17 @@ class Market:
 
     # -- relationships ----------------------------------------------------------------------
 
-    def start_relationship(self, person: Person, firm: Firm, channel: Channel, now: float,
-                           rung: int = Rung.CUSTOMER, last_attention: float | None = None,
-                           first_contact: float | None = None,
-                           offer: float = 0.0) -> Relationship:
+    def start_relationship(
+        self,
+        person: Person,
+        firm: Firm,
+        channel: Channel,
+        now: float,
+        rung: int = Rung.CUSTOMER,
+        last_attention: float | None = None,
+        first_contact: float | None = None,
+        offer: float = 0.0,
+    ) -> Relationship:
         """Make ``person`` a customer of ``firm``; a new customer buys for the first time now.
 
         ``offer`` is the discount a coupon or win-back offer gave on that first purchase.
@@ -110,8 +121,9 @@ class Market:
         person.rel = rel
         firm.active_by_rung[rung] += 1
         firm.acquired[channel] += 1
-        self.log.event(now, person.id, rel.id, firm.index, EventKind.ACQUIRED,
-                       rung_to=rung, channel=channel)
+        self.log.event(
+            now, person.id, rel.id, firm.index, EventKind.ACQUIRED, rung_to=rung, channel=channel
+        )
         if channel != Channel.INITIAL:
             self.log.purchase(rel.id, now, rung, False, offer)
         self._open_segment(rel, now)
@@ -194,12 +206,20 @@ class Market:
         """How many grievances ``rel`` still remembers at ``now``; faded ones are logged."""
         pending = rel.grievances
         while pending and pending[0] <= now:
-            self.log.event(pending.pop(0), rel.person.id, rel.id, rel.firm.index,
-                           EventKind.GRIEVANCE_FADED, rel.rung, rel.rung)
+            self.log.event(
+                pending.pop(0),
+                rel.person.id,
+                rel.id,
+                rel.firm.index,
+                EventKind.GRIEVANCE_FADED,
+                rel.rung,
+                rel.rung,
+            )
         return len(pending)
 
-    def complaint_outcome(self, rel: Relationship, now: float, days_to_resolve: float,
-                          grievance: float) -> None:
+    def complaint_outcome(
+        self, rel: Relationship, now: float, days_to_resolve: float, grievance: float
+    ) -> None:
         """A complaint was resolved after ``days_to_resolve`` days, or given up on (``inf``).
 
         Handling may undo the grievance behind it (:func:`relsim.model.staff.recovery_probability`:
@@ -209,8 +229,13 @@ class Market:
         """
         r8 = self.rates
         resolved = not math.isinf(days_to_resolve)
-        p = recovery_probability(days_to_resolve, r8.recovery_quick, r8.recovery_slow,
-                                 r8.recovery_abandoned, r8.recovery_quick_days)
+        p = recovery_probability(
+            days_to_resolve,
+            r8.recovery_quick,
+            r8.recovery_slow,
+            r8.recovery_abandoned,
+            r8.recovery_quick_days,
+        )
         pid, firm = rel.person.id, rel.firm.index
         kind = EventKind.COMPLAINT_RESOLVED if resolved else EventKind.COMPLAINT_ABANDONED
         self.log.event(now, pid, rel.id, firm, kind, rel.rung, rel.rung)
@@ -226,8 +251,11 @@ class Market:
         rel.last_attention = now
         rung = rel.rung
         self.log.event(now, rel.person.id, rel.id, rel.firm.index, EventKind.CONTACT, rung, rung)
-        if (Rung.CLIENT <= rung < Rung.PARTNER and self.grievances_now(rel, now) == 0
-                and self.service_stream.uniform() < self.rates.promote_on_attention[rung]):
+        if (
+            Rung.CLIENT <= rung < Rung.PARTNER
+            and self.grievances_now(rel, now) == 0
+            and self.service_stream.uniform() < self.rates.promote_on_attention[rung]
+        ):
             self.set_rung(rel, rung + 1, now, enrol=False)
         self._reenrol(rel)
 
@@ -244,8 +272,13 @@ class Market:
             return None, 0.0
         own = rel.firm.rates.price_for(rel.rung, now)
         r8 = self.rates
-        p = price_switch_probability((own - best_price) / own, rel.person.price_sensitivity,
-                                     r8.price_barrier[rel.rung], r8.price_intercept, r8.price_slope)
+        p = price_switch_probability(
+            (own - best_price) / own,
+            rel.person.price_sensitivity,
+            r8.price_barrier[rel.rung],
+            r8.price_intercept,
+            r8.price_slope,
+        )
         return best, p
 
     def reference_price_lapse(self, rel: Relationship, now: float) -> None:
@@ -273,8 +306,11 @@ class Market:
         if len(others) == 1:
             return others[0]
         r8, sens = self.rates, rel.person.price_sensitivity
-        utility = [-r8.price_slope * sens * f.rates.offer_price(now)
-                   - r8.rival_service_weight * f.rates.failure_prob for f in others]
+        utility = [
+            -r8.price_slope * sens * f.rates.offer_price(now)
+            - r8.rival_service_weight * f.rates.failure_prob
+            for f in others
+        ]
         top = max(utility)
         weights = [math.exp(u - top) for u in utility]
         x = uniform() * sum(weights)
@@ -284,8 +320,14 @@ class Market:
                 return f
         return others[-1]
 
-    def defect(self, rel: Relationship, cause: Cause, now: float,
-               to_firm: Firm | None = None, look: bool = True) -> None:
+    def defect(
+        self,
+        rel: Relationship,
+        cause: Cause,
+        now: float,
+        to_firm: Firm | None = None,
+        look: bool = True,
+    ) -> None:
         """End a relationship for ``cause`` and send the person where that cause takes them.
 
         ``to_firm`` is where a price defector goes; with ``look`` a defector without one may
@@ -300,8 +342,16 @@ class Market:
         self._close_segment(rel, now)
         firm.active_by_rung[rel.rung] -= 1
         firm.lost[cause] += 1
-        self.log.event(now, person.id, rel.id, firm.index, EventKind.DEFECTED, rel.rung,
-                       Rung.PROSPECT, cause=cause)
+        self.log.event(
+            now,
+            person.id,
+            rel.id,
+            firm.index,
+            EventKind.DEFECTED,
+            rel.rung,
+            Rung.PROSPECT,
+            cause=cause,
+        )
         person.rel = None
         if cause in LEAVES_MARKET:
             self._leave_market(person, now, cause)
@@ -346,13 +396,20 @@ class Market:
                 person = people[order[k]]
                 k += 1
                 cdf = cdfs[person.segment]
-                rung = rungs[min(int(np.searchsorted(cdf, u[j] * cdf[-1], side="right")),
-                                 len(rungs) - 1)]
+                rung = rungs[
+                    min(int(np.searchsorted(cdf, u[j] * cdf[-1], side="right")), len(rungs) - 1)
+                ]
                 cadence = firm.cadence(person, rung)
                 span = cadence if cadence > 0.0 else 30.0
-                self.start_relationship(person, firm, Channel.INITIAL, 0.0, rung,
-                                        last_attention=-lag[j] * span,
-                                        first_contact=phase[j] * span)
+                self.start_relationship(
+                    person,
+                    firm,
+                    Channel.INITIAL,
+                    0.0,
+                    rung,
+                    last_attention=-lag[j] * span,
+                    first_contact=phase[j] * span,
+                )
         for i in order[k:].tolist():
             self.pool.add(people[i])
 
@@ -361,10 +418,24 @@ class Market:
         for f in self.firms:
             team, desk = f.team, f.desk
             self.log.snapshots.append(
-                (now, f.index, *f.active_by_rung[1:], *f.acquired, *f.lost,
-                 team.served, team.spare_served, team.delay_sum, desk.filed, desk.resolved,
-                 desk.abandoned, desk.wait_sum, desk.resolution_sum, f.reached, f.offers,
-                 len(self.pool))
+                (
+                    now,
+                    f.index,
+                    *f.active_by_rung[1:],
+                    *f.acquired,
+                    *f.lost,
+                    team.served,
+                    team.spare_served,
+                    team.delay_sum,
+                    desk.filed,
+                    desk.resolved,
+                    desk.abandoned,
+                    desk.wait_sum,
+                    desk.resolution_sum,
+                    f.reached,
+                    f.offers,
+                    len(self.pool),
+                )
             )
 
     def _acquire(self, firm: Firm, now: float, step: float) -> None:
@@ -399,8 +470,9 @@ class Market:
         for person, u in zip(targets, rng.random(len(targets)).tolist(), strict=True):
             if u < firm.trial_probability(person, fr.win_back_depth):
                 self.pool.remove(person)
-                self.start_relationship(person, firm, Channel.WIN_BACK, now,
-                                        offer=fr.win_back_depth)
+                self.start_relationship(
+                    person, firm, Channel.WIN_BACK, now, offer=fr.win_back_depth
+                )
 
     def _daily(self, days: float, on_day: Callable[[float], None] | None):
         env, rng, pool, r8 = self.env, self.acquisition_rng, self.pool, self.rates

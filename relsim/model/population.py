@@ -89,8 +89,16 @@ class PersonFactory:
         sens = rng.gamma(spec.price_sensitivity_shape, 1.0 / spec.price_sensitivity_shape, n)
         m, c = spec.complaint_propensity_mean, spec.complaint_propensity_concentration
         complain = rng.beta(m * c, (1.0 - m) * c, n)
-        rows = list(zip(seg.tolist(), rate.tolist(), basket.tolist(), sens.tolist(),
-                        complain.tolist(), strict=True))
+        rows = list(
+            zip(
+                seg.tolist(),
+                rate.tolist(),
+                basket.tolist(),
+                sens.tolist(),
+                complain.tolist(),
+                strict=True,
+            )
+        )
         rows.reverse()  # handed out with pop(), in drawing order
         self._rows = rows
 

@@ -88,8 +88,18 @@ class RunLog:
         # daily snapshots per firm (see Market.snapshot)
         self.snapshots: list[tuple] = []
 
-    def event(self, t: float, person: int, rel: int, firm: int, kind: int,
-              rung_from: int = -1, rung_to: int = -1, cause: int = -1, channel: int = -1) -> None:
+    def event(
+        self,
+        t: float,
+        person: int,
+        rel: int,
+        firm: int,
+        kind: int,
+        rung_from: int = -1,
+        rung_to: int = -1,
+        cause: int = -1,
+        channel: int = -1,
+    ) -> None:
         """Append one state-change event."""
         self.ev_time.append(t)
         self.ev_person.append(person)

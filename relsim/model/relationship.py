@@ -64,8 +64,16 @@ class Relationship:
         "offer",
     )
 
-    def __init__(self, rid: int, person: Person, firm: Firm, start: float, channel: int,
-                 rung: int, returning: bool) -> None:
+    def __init__(
+        self,
+        rid: int,
+        person: Person,
+        firm: Firm,
+        start: float,
+        channel: int,
+        rung: int,
+        returning: bool,
+    ) -> None:
         self.id = rid
         self.person = person
         self.firm = firm
@@ -113,9 +121,11 @@ def life(m: Market, rel: Relationship):
     neg_by_rung = [r8.neglect_max * b for b in bond]
     occasions = r8.price_occasions
     pmax_by_rung = [
-        price_switch_probability(firm.max_saving, person.price_sensitivity, barrier,
-                                 r8.price_intercept, r8.price_slope)
-        if firm.max_saving > -math.inf else 0.0
+        price_switch_probability(
+            firm.max_saving, person.price_sensitivity, barrier, r8.price_intercept, r8.price_slope
+        )
+        if firm.max_saving > -math.inf
+        else 0.0
         for barrier in r8.price_barrier
     ]
     dis0, dis1 = r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
@@ -126,9 +136,17 @@ def life(m: Market, rel: Relationship):
     # paid, their reference price (Winer 1986; Kalyanaram & Winer 1995): the full price looks
     # dear by the offer's depth, and the comparison can end the relationship over price.
     saving = r8.reference_price_weight * rel.offer
-    lapse = (price_switch_probability(saving, person.price_sensitivity,
-                                      r8.price_barrier[customer], r8.price_intercept,
-                                      r8.price_slope) if saving > 0.0 else 0.0)
+    lapse = (
+        price_switch_probability(
+            saving,
+            person.price_sensitivity,
+            r8.price_barrier[customer],
+            r8.price_intercept,
+            r8.price_slope,
+        )
+        if saving > 0.0
+        else 0.0
+    )
     log1p = math.log1p
     inf = math.inf
     while True:
@@ -157,8 +175,7 @@ def life(m: Market, rel: Relationship):
             # Drawn for the hazard at tau + neglect on the planned rung; a contact since then
             # lowered it (thinning: keep with probability actual / planned).
             planned = neg_ceiling * neglect_hazard_fraction(tau + neglect, ramp)
-            actual = neg_by_rung[now_rung] * neglect_hazard_fraction(now - rel.last_attention,
-                                                                     ramp)
+            actual = neg_by_rung[now_rung] * neglect_hazard_fraction(now - rel.last_attention, ramp)
             if uniform() * planned < actual:
                 m.defect(rel, Cause.NEGLECT, now)
                 return

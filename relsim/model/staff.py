@@ -99,8 +99,10 @@ class AccountTeam:
         Every enrolment leaves the previous one's entries behind; they are skipped when met,
         but queues the team never empties would otherwise grow for the whole run.
         """
-        def live(heap: list[tuple[float, int, Relationship]]) -> list[tuple[float, int,
-                                                                         Relationship]]:
+
+        def live(
+            heap: list[tuple[float, int, Relationship]],
+        ) -> list[tuple[float, int, Relationship]]:
             kept = [e for e in heap if e[2].active and e[2].contact_ticket == e[1]]
             heapq.heapify(kept)
             return kept
@@ -229,12 +231,12 @@ class ServiceDesk:
             self.abandoned += 1
             self.wait_sum += env.now - filed
         if rel.active:
-            m.complaint_outcome(rel, env.now, env.now - filed if resolved else math.inf,
-                                grievance)
+            m.complaint_outcome(rel, env.now, env.now - filed if resolved else math.inf, grievance)
 
 
-def recovery_probability(days_to_resolve: float, quick: float, slow: float, abandoned: float,
-                         quick_days: float) -> float:
+def recovery_probability(
+    days_to_resolve: float, quick: float, slow: float, abandoned: float, quick_days: float
+) -> float:
     """Chance that handling a complaint undoes the grievance behind it.
 
     ``slow + (quick - slow) exp(-t / quick_days)`` for a complaint resolved after ``t`` days,

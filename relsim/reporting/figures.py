@@ -18,8 +18,13 @@ from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 
 TEMPLATE = "plotly_white"
-CAUSE_COLOURS = {"price": "#e76f51", "neglect": "#f4a261", "dissatisfaction": "#e9c46a",
-                 "relocation": "#8d99ae", "other": "#b5b5b5"}
+CAUSE_COLOURS = {
+    "price": "#e76f51",
+    "neglect": "#f4a261",
+    "dissatisfaction": "#e9c46a",
+    "relocation": "#8d99ae",
+    "other": "#b5b5b5",
+}
 RUNG_COLOURS = ("#cfe8e4", "#8fd0c4", "#2a9d8f", "#21867a", "#264653")
 
 
@@ -28,31 +33,58 @@ def ladder_figure(ts: pd.DataFrame, firm: str) -> go.Figure:
     own = ts[ts["firm"] == firm]
     fig = go.Figure()
     for r, colour in zip(RELATIONSHIP_RUNGS, RUNG_COLOURS, strict=True):
-        fig.add_trace(go.Scatter(x=own["date"], y=own[r.label], name=r.label, stackgroup="one",
-                                 mode="lines", line={"width": 0.5, "color": colour}))
-    fig.update_layout(title=f"{firm}: customers on each rung of the ladder",
-                      yaxis_title="customers", hovermode="x unified", template=TEMPLATE)
+        fig.add_trace(
+            go.Scatter(
+                x=own["date"],
+                y=own[r.label],
+                name=r.label,
+                stackgroup="one",
+                mode="lines",
+                line={"width": 0.5, "color": colour},
+            )
+        )
+    fig.update_layout(
+        title=f"{firm}: customers on each rung of the ladder",
+        yaxis_title="customers",
+        hovermode="x unified",
+        template=TEMPLATE,
+    )
     return fig
 
 
 def bucket_figure(ts: pd.DataFrame, firm: str, freq: str = "W") -> go.Figure:
     """The leaky bucket: inflow (up) against outflow by cause (down), and the stock."""
     own = ts[ts["firm"] == firm].iloc[1:]  # row 0 holds the initial customers
-    acq = [c for c in own.columns if c.startswith("acquired_") and not c.endswith("to_date")
-           and c != "acquired_initial"]
+    acq = [
+        c
+        for c in own.columns
+        if c.startswith("acquired_") and not c.endswith("to_date") and c != "acquired_initial"
+    ]
     per = own.set_index("date").resample(freq).sum(numeric_only=True)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=per.index, y=per[acq].sum(axis=1), name="won",
-                         marker_color="#2a9d8f"))
+    fig.add_trace(go.Bar(x=per.index, y=per[acq].sum(axis=1), name="won", marker_color="#2a9d8f"))
     for cause in CAUSE_LABELS:
-        fig.add_trace(go.Bar(x=per.index, y=-per[f"lost_{cause}"], name=f"lost: {cause}",
-                             marker_color=CAUSE_COLOURS.get(cause)))
-    fig.add_trace(go.Scatter(x=own["date"], y=own["active"], name="customers", mode="lines",
-                             line={"color": "black"}), secondary_y=True)
+        fig.add_trace(
+            go.Bar(
+                x=per.index,
+                y=-per[f"lost_{cause}"],
+                name=f"lost: {cause}",
+                marker_color=CAUSE_COLOURS.get(cause),
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=own["date"], y=own["active"], name="customers", mode="lines", line={"color": "black"}
+        ),
+        secondary_y=True,
+    )
     unit = {"W": "week", "MS": "month", "M": "month"}.get(freq, freq)
-    fig.update_layout(barmode="relative", hovermode="x unified", template=TEMPLATE,
-                      title=f"{firm}: the leaky bucket, customers won and lost by cause per "
-                      f"{unit}")
+    fig.update_layout(
+        barmode="relative",
+        hovermode="x unified",
+        template=TEMPLATE,
+        title=f"{firm}: the leaky bucket, customers won and lost by cause per {unit}",
+    )
     fig.update_yaxes(title_text=f"per {unit} (lost below zero)", secondary_y=False)
     fig.update_yaxes(title_text="customers", secondary_y=True, rangemode="tozero")
     return fig
@@ -63,11 +95,20 @@ def cause_mix_figure(customers: pd.DataFrame, firm: str) -> go.Figure:
     ended = customers[(customers["firm"] == firm) & customers["cause"].notna()]
     counts = ended["cause"].value_counts().reindex(CAUSE_LABELS, fill_value=0)
     share = counts / max(1, counts.sum())
-    fig = go.Figure(go.Bar(x=counts.index, y=counts.to_numpy(),
-                           text=[f"{s:.0%}" for s in share], textposition="outside",
-                           marker_color=[CAUSE_COLOURS.get(c) for c in counts.index]))
-    fig.update_layout(title=f"{firm}: why customers left ({int(counts.sum())} defections)",
-                      yaxis_title="relationships ended", template=TEMPLATE)
+    fig = go.Figure(
+        go.Bar(
+            x=counts.index,
+            y=counts.to_numpy(),
+            text=[f"{s:.0%}" for s in share],
+            textposition="outside",
+            marker_color=[CAUSE_COLOURS.get(c) for c in counts.index],
+        )
+    )
+    fig.update_layout(
+        title=f"{firm}: why customers left ({int(counts.sum())} defections)",
+        yaxis_title="relationships ended",
+        template=TEMPLATE,
+    )
     return fig
 
 
@@ -77,8 +118,9 @@ def lorenz_points(transactions: pd.DataFrame, firm: str) -> pd.DataFrame:
     rev = np.sort(rev.to_numpy())[::-1]
     n = len(rev)
     cum = np.concatenate([[0.0], np.cumsum(rev)])
-    return pd.DataFrame({"buyers": np.arange(n + 1) / max(1, n),
-                         "revenue": cum / max(float(rev.sum()), 1e-12)})
+    return pd.DataFrame(
+        {"buyers": np.arange(n + 1) / max(1, n), "revenue": cum / max(float(rev.sum()), 1e-12)}
+    )
 
 
 def lorenz_figure(transactions: pd.DataFrame, firm: str) -> go.Figure:
@@ -86,30 +128,69 @@ def lorenz_figure(transactions: pd.DataFrame, firm: str) -> go.Figure:
     pts = lorenz_points(transactions, firm)
     at20 = float(np.interp(0.2, pts["buyers"], pts["revenue"]))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=pts["buyers"], y=pts["revenue"], mode="lines",
-                             name="revenue", line={"color": "#264653"}))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="equal spend",
-                             line={"dash": "dot", "color": "#999"}))
-    fig.add_trace(go.Scatter(x=[0.2], y=[at20], mode="markers+text", name="top 20%",
-                             text=[f"top 20% of buyers: {at20:.0%} of revenue"],
-                             textposition="bottom right", marker={"size": 11,
-                                                                  "color": "#e76f51"}))
-    fig.update_layout(title=f"{firm}: concentration of revenue (the 20/80 rule)",
-                      xaxis={"title": "share of buyers, largest first", "tickformat": ".0%"},
-                      yaxis={"title": "share of revenue", "tickformat": ".0%"},
-                      template=TEMPLATE)
+    fig.add_trace(
+        go.Scatter(
+            x=pts["buyers"],
+            y=pts["revenue"],
+            mode="lines",
+            name="revenue",
+            line={"color": "#264653"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="equal spend",
+            line={"dash": "dot", "color": "#999"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0.2],
+            y=[at20],
+            mode="markers+text",
+            name="top 20%",
+            text=[f"top 20% of buyers: {at20:.0%} of revenue"],
+            textposition="bottom right",
+            marker={"size": 11, "color": "#e76f51"},
+        )
+    )
+    fig.update_layout(
+        title=f"{firm}: concentration of revenue (the 20/80 rule)",
+        xaxis={"title": "share of buyers, largest first", "tickformat": ".0%"},
+        yaxis={"title": "share of revenue", "tickformat": ".0%"},
+        template=TEMPLATE,
+    )
     return fig
 
 
 def value_frequency_figure(groups: pd.DataFrame) -> go.Figure:
     """The four value-by-frequency groups: share of buyers against share of revenue."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=groups["group"], y=groups["share_of_buyers"], name="share of buyers",
-                         marker_color="#8d99ae"))
-    fig.add_trace(go.Bar(x=groups["group"], y=groups["share_of_revenue"],
-                         name="share of revenue", marker_color="#2a9d8f"))
-    fig.update_layout(title="Buyers by value and frequency (lecture notes, Table 7.2)",
-                      barmode="group", yaxis_tickformat=".0%", template=TEMPLATE)
+    fig.add_trace(
+        go.Bar(
+            x=groups["group"],
+            y=groups["share_of_buyers"],
+            name="share of buyers",
+            marker_color="#8d99ae",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=groups["group"],
+            y=groups["share_of_revenue"],
+            name="share of revenue",
+            marker_color="#2a9d8f",
+        )
+    )
+    fig.update_layout(
+        title="Buyers by value and frequency (lecture notes, Table 7.2)",
+        barmode="group",
+        yaxis_tickformat=".0%",
+        template=TEMPLATE,
+    )
     return fig
 
 
@@ -118,25 +199,52 @@ def clv_figure(clv: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     lo, hi = np.nanpercentile(clv["clv"], [1, 99]) if len(clv) else (0, 1)
     for ch, df in clv.groupby("channel"):
-        fig.add_trace(go.Histogram(x=df["clv"].clip(lo, hi), name=str(ch), opacity=0.7,
-                                   xbins={"start": lo, "end": hi, "size": (hi - lo) / 60}))
-    fig.update_layout(barmode="overlay", template=TEMPLATE,
-                      title="Realised customer lifetime value per relationship (discounted "
-                      "margin less the relationship's own costs; 1st-99th percentile)",
-                      xaxis_title="CLV", yaxis_title="relationships")
+        fig.add_trace(
+            go.Histogram(
+                x=df["clv"].clip(lo, hi),
+                name=str(ch),
+                opacity=0.7,
+                xbins={"start": lo, "end": hi, "size": (hi - lo) / 60},
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        template=TEMPLATE,
+        title="Realised customer lifetime value per relationship (discounted "
+        "margin less the relationship's own costs; 1st-99th percentile)",
+        xaxis_title="CLV",
+        yaxis_title="relationships",
+    )
     return fig
 
 
 def money_figure(ledger: pd.DataFrame, firm: str, period: str) -> go.Figure:
     """Gross margin, each cost line (Table 7.3) and profit per period."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=ledger["period"], y=ledger["gross_margin"], name="gross margin",
-                         marker_color="#2a9d8f"))
+    fig.add_trace(
+        go.Bar(
+            x=ledger["period"],
+            y=ledger["gross_margin"],
+            name="gross margin",
+            marker_color="#2a9d8f",
+        )
+    )
     for line in COST_LINES:
         if ledger[line].abs().sum() > 0:
             fig.add_trace(go.Bar(x=ledger["period"], y=-ledger[line], name=line))
-    fig.add_trace(go.Scatter(x=ledger["period"], y=ledger["profit"], name="profit",
-                             mode="lines+markers", line={"color": "black"}))
-    fig.update_layout(barmode="relative", hovermode="x unified", template=TEMPLATE,
-                      title=f"{firm}: margin, cost lines (Table 7.3) and profit per {period}")
+    fig.add_trace(
+        go.Scatter(
+            x=ledger["period"],
+            y=ledger["profit"],
+            name="profit",
+            mode="lines+markers",
+            line={"color": "black"},
+        )
+    )
+    fig.update_layout(
+        barmode="relative",
+        hovermode="x unified",
+        template=TEMPLATE,
+        title=f"{firm}: margin, cost lines (Table 7.3) and profit per {period}",
+    )
     return fig

@@ -43,16 +43,21 @@ def page_html(title: str, parts: Sequence[Part]) -> str:
     body, inlined = [], False
     for part in parts:
         if isinstance(part, go.Figure):
-            body.append(part.to_html(full_html=False, include_plotlyjs=not inlined,
-                                     config={"displaylogo": False}))
+            body.append(
+                part.to_html(
+                    full_html=False, include_plotlyjs=not inlined, config={"displaylogo": False}
+                )
+            )
             inlined = True
         elif isinstance(part, pd.DataFrame):
             body.append(table_html(part))
         else:
             body.append(part)
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>relsim: {html.escape(title)}</title><style>{STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>relsim: {html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 def write_page(path: Path, title: str, parts: Sequence[Part]) -> None:

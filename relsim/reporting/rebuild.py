@@ -28,8 +28,9 @@ def _rebuild_run(d: Path) -> None:
     try:
         sc = validate(meta["scenario"], Scenario)
     except (msgspec.ValidationError, ValueError) as err:
-        raise RunDirError(f"{d / MANIFEST}: its scenario does not validate "
-                          f"({str(err).splitlines()[0]})") from None
+        raise RunDirError(
+            f"{d / MANIFEST}: its scenario does not validate ({str(err).splitlines()[0]})"
+        ) from None
     write_tables_report(tables, sc, int(meta["seed"]), d / "report.html")
 
 
@@ -52,8 +53,11 @@ def _rebuild_study(d: Path) -> None:
     try:
         summary = pd.read_csv(d / "summary.csv")
         strategy = pd.read_csv(d / "strategy.csv")
-        claims = pd.read_csv(d / "claims.csv", keep_default_na=False,
-                             na_values=[""]) if (d / "claims.csv").exists() else None
+        claims = (
+            pd.read_csv(d / "claims.csv", keep_default_na=False, na_values=[""])
+            if (d / "claims.csv").exists()
+            else None
+        )
     except (OSError, ValueError) as err:
         raise RunDirError(f"{d}: cannot read its summary files ({err})") from None
     need = {"arm", "replication"}
@@ -61,8 +65,9 @@ def _rebuild_study(d: Path) -> None:
         raise RunDirError(f"{d}: replications.parquet or ledgers.parquet lacks its columns")
     if claims is not None and "why" in claims.columns:
         claims["why"] = claims["why"].fillna("")
-    arms = [a["name"] for a in meta.get("arms", []) if isinstance(a, dict) and "name" in a] \
-        or list(dict.fromkeys(replications["arm"]))
+    arms = [a["name"] for a in meta.get("arms", []) if isinstance(a, dict) and "name" in a] or list(
+        dict.fromkeys(replications["arm"])
+    )
     write_study_report(Study(d, arms, replications, ledgers, summary, strategy, meta, claims))
 
 
@@ -78,14 +83,22 @@ def _rebuild_sweep(d: Path) -> None:
     try:
         sweep = validate(meta["spec"], Sweep)
     except (KeyError, ValueError, msgspec.ValidationError) as err:
-        raise RunDirError(f"{d / SPEC_FILE}: not a sweep record relsim can read "
-                          f"({str(err).splitlines()[0]})") from None
+        raise RunDirError(
+            f"{d / SPEC_FILE}: not a sweep record relsim can read ({str(err).splitlines()[0]})"
+        ) from None
     design = draw_design(sweep)
-    plan = SweepPlan(sweep, meta.get("source", ""), meta.get("base_scenario", {}), design,
-                     point_values(sweep, design))
+    plan = SweepPlan(
+        sweep,
+        meta.get("source", ""),
+        meta.get("base_scenario", {}),
+        design,
+        point_values(sweep, design),
+    )
     if plan.fingerprint != meta.get("fingerprint"):
-        raise RunDirError(f"{d / SPEC_FILE}: the design drawn now differs from the one the "
-                          "runs were made with (another SALib version?)")
+        raise RunDirError(
+            f"{d / SPEC_FILE}: the design drawn now differs from the one the "
+            "runs were made with (another SALib version?)"
+        )
     reps = sweep.replications
     if (d / MANIFEST).exists():
         reps = read_json(d / MANIFEST, "manifest").get("counts", {}).get("replications", reps)
@@ -115,8 +128,10 @@ def rebuild_report(path: str | Path) -> Path:
     """
     d = Path(path)
     if not d.is_dir():
-        raise RunDirError(f"{d}: not a folder (expected the results folder of relsim run, "
-                          "compare, experiment or sweep)")
+        raise RunDirError(
+            f"{d}: not a folder (expected the results folder of relsim run, "
+            "compare, experiment or sweep)"
+        )
     kind = (read_marker(d) or {}).get("kind")
     if kind is None:  # a folder of relsim 0.1, before markers: recognised by its files
         if (d / "sweep.json").exists():
@@ -125,11 +140,17 @@ def rebuild_report(path: str | Path) -> Path:
             kind = "comparison"
         elif (d / MANIFEST).exists() and (d / "timeseries.parquet").exists():
             kind = "run"
-    rebuild = {"sweep": _rebuild_sweep, "comparison": _rebuild_study,
-               "experiment": _rebuild_study, "run": _rebuild_run}.get(kind or "")
+    rebuild = {
+        "sweep": _rebuild_sweep,
+        "comparison": _rebuild_study,
+        "experiment": _rebuild_study,
+        "run": _rebuild_run,
+    }.get(kind or "")
     if rebuild is None:
-        raise RunDirError(f"{d}: no report to rebuild (expected the folder of relsim run, "
-                          f"compare, experiment or sweep{'' if kind is None else ', not ' + kind})")
+        raise RunDirError(
+            f"{d}: no report to rebuild (expected the folder of relsim run, "
+            f"compare, experiment or sweep{'' if kind is None else ', not ' + kind})"
+        )
     with FolderLock(d):  # refused if another relsim process is writing the folder
         rebuild(d)
     return d / "report.html"

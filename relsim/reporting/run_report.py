@@ -33,8 +33,9 @@ from relsim.reporting.figures import (
 from relsim.reporting.page import Part, write_page
 
 
-def write_run_report(result: SimulationResult, path: Path,
-                     facts: pd.DataFrame | None = None) -> None:
+def write_run_report(
+    result: SimulationResult, path: Path, facts: pd.DataFrame | None = None
+) -> None:
     """Write the HTML report of one run.
 
     Parameters
@@ -49,8 +50,13 @@ def write_run_report(result: SimulationResult, path: Path,
     write_tables_report(result.tables(), result.scenario, result.seed, path, facts)
 
 
-def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int,
-                        path: Path, facts_table: pd.DataFrame | None = None) -> None:
+def write_tables_report(
+    tables: dict[str, pd.DataFrame],
+    sc: Scenario,
+    seed: int,
+    path: Path,
+    facts_table: pd.DataFrame | None = None,
+) -> None:
     """Write the HTML report of one run from its tables (also what ``relsim report`` does).
 
     Parameters
@@ -70,8 +76,7 @@ def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int
     ts, tx, cu = tables["timeseries"], tables["transactions"], tables["customers"]
     days = sc.simulation.days
     if facts_table is None:
-        facts_table = run_facts(tables, firm, days, sc,
-                                load_targets(default_targets_path()).facts)
+        facts_table = run_facts(tables, firm, days, sc, load_targets(default_targets_path()).facts)
     facts = display_table(facts_table)
     ledger = period_ledger(daily_ledger(sc, tables, firm), sc.economics.period)
     groups = value_frequency_groups(tx, firm, days)
@@ -89,14 +94,19 @@ def write_tables_report(tables: dict[str, pd.DataFrame], sc: Scenario, seed: int
         "<i>predicted</i> one is evidence for the mechanisms. The grade says how far the source "
         "can be trusted; <i>folklore</i> has no primary study. One run gives a point; "
         f"<code>relsim calibrate</code> judges intervals. {html.escape(headline(facts_table))}."
-        "</p>", facts,
+        "</p>",
+        facts,
         "<h2>The ladder and the leaky bucket</h2>",
-        ladder_figure(ts, firm), bucket_figure(ts, firm), cause_mix_figure(cu, firm),
-        "<h2>Who brings the revenue</h2>", lorenz_figure(tx, firm),
+        ladder_figure(ts, firm),
+        bucket_figure(ts, firm),
+        cause_mix_figure(cu, firm),
+        "<h2>Who brings the revenue</h2>",
+        lorenz_figure(tx, firm),
         value_frequency_figure(groups),
-        "<p class='note'>Split at the medians of purchases per month and mean purchase "
-        "value.</p>", shown.round(2),
-        "<h2>Money</h2>", money_figure(ledger, firm, sc.economics.period),
+        "<p class='note'>Split at the medians of purchases per month and mean purchase value.</p>",
+        shown.round(2),
+        "<h2>Money</h2>",
+        money_figure(ledger, firm, sc.economics.period),
         clv_figure(realised_clv(sc, tables, firm)),
     ]
     write_page(path, f"relsim run: {sc.name}, seed {seed}", parts)

@@ -22,20 +22,48 @@ from relsim.experiments.study import Study
 from relsim.model.causes import CAUSE_LABELS
 from relsim.reporting.page import Part, write_page
 
-HEADLINE = ("profit", "npv", "revenue", "total_costs", "customers_end", "retention_rate",
-            "cost_per_acquired", "cost_per_retained_customer_year",
-            "acquisition_retention_cost_ratio", "clv_new", "repeat_purchase_rate",
-            "tenure_existing_days", "trial_rate")
-COLOURS = ("#264653", "#e76f51", "#2a9d8f", "#e9c46a", "#8d99ae", "#6a4c93", "#f4a261",
-           "#1982c4")
+HEADLINE = (
+    "profit",
+    "npv",
+    "revenue",
+    "total_costs",
+    "customers_end",
+    "retention_rate",
+    "cost_per_acquired",
+    "cost_per_retained_customer_year",
+    "acquisition_retention_cost_ratio",
+    "clv_new",
+    "repeat_purchase_rate",
+    "tenure_existing_days",
+    "trial_rate",
+)
+COLOURS = ("#264653", "#e76f51", "#2a9d8f", "#e9c46a", "#8d99ae", "#6a4c93", "#f4a261", "#1982c4")
 
 
 def _band(fig: go.Figure, x, mean, lo, hi, name: str, colour: str) -> None:
-    fig.add_trace(go.Scatter(x=list(x) + list(x)[::-1], y=list(hi) + list(lo)[::-1],
-                             fill="toself", fillcolor=colour, opacity=0.2, line={"width": 0},
-                             hoverinfo="skip", showlegend=False, legendgroup=name))
-    fig.add_trace(go.Scatter(x=list(x), y=list(mean), name=name, mode="lines",
-                             line={"color": colour}, legendgroup=name))
+    fig.add_trace(
+        go.Scatter(
+            x=list(x) + list(x)[::-1],
+            y=list(hi) + list(lo)[::-1],
+            fill="toself",
+            fillcolor=colour,
+            opacity=0.2,
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=list(x),
+            y=list(mean),
+            name=name,
+            mode="lines",
+            line={"color": colour},
+            legendgroup=name,
+        )
+    )
 
 
 def _over_time(ledgers: pd.DataFrame, column: str, title: str, ytitle: str) -> go.Figure:
@@ -58,24 +86,35 @@ def _payback_figure(ledgers: pd.DataFrame, arms: list[str]) -> go.Figure:
         hi = path["ci_high"].fillna(path["mean"])
         _band(fig, path["period"], path["mean"], lo, hi, arm, COLOURS[i % len(COLOURS)])
     fig.add_hline(y=0, line={"color": "black", "width": 1})
-    fig.update_layout(title=f"Cumulative profit against {arms[0]} (paired by replication, 95% "
-                      "band): payback where it crosses zero for good",
-                      yaxis_title="cumulative profit difference", hovermode="x unified")
+    fig.update_layout(
+        title=f"Cumulative profit against {arms[0]} (paired by replication, 95% "
+        "band): payback where it crosses zero for good",
+        yaxis_title="cumulative profit difference",
+        hovermode="x unified",
+    )
     return fig
 
 
 def _causes_figure(replications: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for i, (arm, df) in enumerate(replications.groupby("arm", sort=False)):
-        stats = [mean_ci(df[f"defections_{c}_per_customer_year"].to_numpy())
-                 for c in CAUSE_LABELS]
+        stats = [mean_ci(df[f"defections_{c}_per_customer_year"].to_numpy()) for c in CAUSE_LABELS]
         mean = [s[0] for s in stats]
         err = [0.0 if np.isnan(s[2]) else s[2] - s[0] for s in stats]
-        fig.add_trace(go.Bar(x=list(CAUSE_LABELS), y=mean, name=arm,
-                             error_y={"type": "data", "array": err},
-                             marker_color=COLOURS[i % len(COLOURS)]))
-    fig.update_layout(title="Defections per customer-year by cause (95% intervals)",
-                      barmode="group", yaxis_title="defections per customer-year")
+        fig.add_trace(
+            go.Bar(
+                x=list(CAUSE_LABELS),
+                y=mean,
+                name=arm,
+                error_y={"type": "data", "array": err},
+                marker_color=COLOURS[i % len(COLOURS)],
+            )
+        )
+    fig.update_layout(
+        title="Defections per customer-year by cause (95% intervals)",
+        barmode="group",
+        yaxis_title="defections per customer-year",
+    )
     return fig
 
 
@@ -85,8 +124,11 @@ def _costs_figure(replications: pd.DataFrame) -> go.Figure:
     for line in COST_LINES:
         if means[line].abs().sum() > 0:
             fig.add_trace(go.Bar(x=means.index, y=means[line], name=line))
-    fig.update_layout(title="Where the money goes: cost lines over the run (mean of "
-                      "replications)", barmode="stack", yaxis_title="cost")
+    fig.update_layout(
+        title="Where the money goes: cost lines over the run (mean of replications)",
+        barmode="stack",
+        yaxis_title="cost",
+    )
     return fig
 
 
@@ -102,13 +144,27 @@ def summary_table(summary: pd.DataFrame, metrics: tuple[str, ...] | list[str]) -
     """Headline metrics as text: mean [95% interval] and the paired difference to the first arm."""
     rows = []
     for _, r in summary[summary["metric"].isin(metrics)].iterrows():
-        diff = ("" if np.isnan(r["diff"]) else
-                f"{_fmt(r['diff'])} [{_fmt(r['diff_low'])}, {_fmt(r['diff_high'])}]")
+        diff = (
+            ""
+            if np.isnan(r["diff"])
+            else f"{_fmt(r['diff'])} [{_fmt(r['diff_low'])}, {_fmt(r['diff_high'])}]"
+        )
         # A figure with no cases (no win-backs, say) is undefined, not zero or blank.
-        mean = ("undefined" if pd.isna(r["mean"]) else _fmt(r["mean"]) if pd.isna(r["ci_low"])
-                else f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
-        rows.append({"metric": r["metric"], "arm": r["arm"], "mean [95% CI]": mean,
-                     "difference to first arm [95% CI]": diff})
+        mean = (
+            "undefined"
+            if pd.isna(r["mean"])
+            else _fmt(r["mean"])
+            if pd.isna(r["ci_low"])
+            else f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+        )
+        rows.append(
+            {
+                "metric": r["metric"],
+                "arm": r["arm"],
+                "mean [95% CI]": mean,
+                "difference to first arm [95% CI]": diff,
+            }
+        )
     df = pd.DataFrame(rows)
     if df.empty:
         return df
@@ -122,11 +178,17 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     for _, c in claims.iterrows():
         ci = "" if pd.isna(c["ci_low"]) else f" [{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]"
         value = "" if pd.isna(c["value"]) else f"{_fmt(c['value'])}{ci}"
-        rows.append({"claim": c["claim"], "role": c.get("role", ""),
-                     "source": f"{c['source']} ({c.get('grade', '')})",
-                     "claimed range": f"{_fmt(c['low'])} to {_fmt(c['high'])}",
-                     "measured, mean [95% CI]": value, "verdict": c["verdict"],
-                     "note": c.get("why", "") if isinstance(c.get("why", ""), str) else ""})
+        rows.append(
+            {
+                "claim": c["claim"],
+                "role": c.get("role", ""),
+                "source": f"{c['source']} ({c.get('grade', '')})",
+                "claimed range": f"{_fmt(c['low'])} to {_fmt(c['high'])}",
+                "measured, mean [95% CI]": value,
+                "verdict": c["verdict"],
+                "note": c.get("why", "") if isinstance(c.get("why", ""), str) else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -134,17 +196,31 @@ def write_study_report(study: Study) -> Path:
     """Write ``report.html`` of a study from what ``write_study`` wrote; returns its path."""
     path = study.out / "report.html"
     m = study.manifest
-    write_comparison_report(path, m.get("title", study.out.name), m.get("description", ""),
-                            study.replications, study.ledgers, study.summary, study.arms,
-                            study.claims, m.get("metrics"))
+    write_comparison_report(
+        path,
+        m.get("title", study.out.name),
+        m.get("description", ""),
+        study.replications,
+        study.ledgers,
+        study.summary,
+        study.arms,
+        study.claims,
+        m.get("metrics"),
+    )
     return path
 
 
-def write_comparison_report(path: Path, title: str, description: str,
-                            replications: pd.DataFrame, ledgers: pd.DataFrame,
-                            summary: pd.DataFrame, arms: list[str],
-                            claims: pd.DataFrame | None = None,
-                            metrics: list[str] | None = None) -> None:
+def write_comparison_report(
+    path: Path,
+    title: str,
+    description: str,
+    replications: pd.DataFrame,
+    ledgers: pd.DataFrame,
+    summary: pd.DataFrame,
+    arms: list[str],
+    claims: pd.DataFrame | None = None,
+    metrics: list[str] | None = None,
+) -> None:
     """Write ``report.html`` for a comparison or an experiment.
 
     Parameters
@@ -165,20 +241,21 @@ def write_comparison_report(path: Path, title: str, description: str,
     shown = tuple(metrics) if metrics else HEADLINE
     figs: list[go.Figure] = [
         _over_time(ledgers, "profit", "Profit per period (mean and 95% band)", "profit"),
-        _over_time(ledgers, "total_costs", "Costs per period, all lines (mean and 95% band)",
-                   "costs"),
-        _over_time(ledgers, "customers", "Customers (mean per period, 95% band)",
-                   "customers")]
+        _over_time(
+            ledgers, "total_costs", "Costs per period, all lines (mean and 95% band)", "costs"
+        ),
+        _over_time(ledgers, "customers", "Customers (mean per period, 95% band)", "customers"),
+    ]
     if len(arms) > 1:
         figs.append(_payback_figure(ledgers, arms))
     figs += [_causes_figure(replications), _costs_figure(replications)]
     n = replications.groupby("arm")["replication"].nunique()
-    listed = ", ".join(f"<b>{html.escape(a)}</b> ({int(n.get(a, 0))} replications)"
-                       for a in arms)
+    listed = ", ".join(f"<b>{html.escape(a)}</b> ({int(n.get(a, 0))} replications)" for a in arms)
     parts: list[Part] = [
         f"<p>{html.escape(description)}</p>",
         f"<p>Arms: {listed}. Replication <i>i</i> of every arm shares its random streams "
-        "(common random numbers), so differences are paired.</p>"]
+        "(common random numbers), so differences are paired.</p>",
+    ]
     if claims is not None and len(claims):
         parts += ["<h2>Claims</h2>", claims_table(claims)]
     parts += ["<h2>Summary</h2>", summary_table(summary, shown), *figs]

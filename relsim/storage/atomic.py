@@ -24,9 +24,13 @@ PARTIAL = ".relsim-partial"
 #: Suffix of a folder being replaced, for the moment between two renames.
 OLD = ".relsim-old"
 
-_DISK = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted",
-         errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
-         errno.EPERM: "permission denied"}
+_DISK = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
 
 
 def _tag(name: str) -> str:
@@ -85,8 +89,9 @@ def remove_partials(final: Path) -> int:
 def output_error(path: Path, err: OSError) -> OutputError:
     """An :class:`OutputError` that says plainly why ``path`` could not be written."""
     why = _DISK.get(err.errno or 0, err.strerror or str(err))
-    return OutputError(f"{path}: cannot write ({why}); finished work is kept, nothing "
-                       "half-written is left")
+    return OutputError(
+        f"{path}: cannot write ({why}); finished work is kept, nothing half-written is left"
+    )
 
 
 def fsync_path(path: Path) -> None:

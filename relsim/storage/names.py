@@ -11,8 +11,10 @@ import re
 
 MAX_LENGTH = 64
 SLUG = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_LENGTH - 1}}}$")
-SLUG_RULE = (f"a name of at most {MAX_LENGTH} letters, digits, '_', '.' or '-', starting with "
-             "a letter or digit")
+SLUG_RULE = (
+    f"a name of at most {MAX_LENGTH} letters, digits, '_', '.' or '-', starting with "
+    "a letter or digit"
+)
 
 
 def check_slug(value: str) -> str:

@@ -40,8 +40,12 @@ def marker_text(kind: str, **info: Any) -> str:
     """The content of a marker file for a folder of ``kind`` results."""
     from relsim._version import __version__
 
-    data = {"relsim": __version__, "kind": kind, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            **info}
+    data = {
+        "relsim": __version__,
+        "kind": kind,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **info,
+    }
     return json.dumps(data, indent=2, default=str) + "\n"
 
 
@@ -84,22 +88,29 @@ def check_output(out: str | Path, kind: str, option: str = "--out") -> bool:
     if not p.exists() and not p.is_symlink():
         return False
     if not p.is_dir():
-        raise OutputError(f"{option} {p}: a file is there, not a folder; relsim writes its "
-                          "results into a folder of its own: choose another path")
+        raise OutputError(
+            f"{option} {p}: a file is there, not a folder; relsim writes its "
+            "results into a folder of its own: choose another path"
+        )
     if _is_cwd_or_above(p):
-        raise OutputError(f"{option} {p}: the current folder (or one above it); relsim "
-                          "writes its results into a folder of its own: name a new one")
+        raise OutputError(
+            f"{option} {p}: the current folder (or one above it); relsim "
+            "writes its results into a folder of its own: name a new one"
+        )
     marker = read_marker(p)
     if marker is None:
         if any(p.iterdir()):
             raise OutputError(
                 f"{option} {p}: the folder exists and relsim did not write it (it has no "
                 f"{MARKER} marker), so relsim will not touch it: choose another path, or move "
-                "that folder away yourself")
+                "that folder away yourself"
+            )
         return False
     if marker.get("kind") != kind:
-        raise OutputError(f"{option} {p}: holds relsim {marker.get('kind')} results, not "
-                          f"{kind} results: choose another path")
+        raise OutputError(
+            f"{option} {p}: holds relsim {marker.get('kind')} results, not "
+            f"{kind} results: choose another path"
+        )
     return True
 
 
@@ -131,9 +142,11 @@ class FolderLock:
             raise output_error(self.path, err) from None
         if not _try_lock(fd):
             os.close(fd)
-            raise OutputError(f"{self.folder}: another relsim process is writing it now "
-                              f"(lock {self.path}); wait for it to finish, or choose another "
-                              "output folder")
+            raise OutputError(
+                f"{self.folder}: another relsim process is writing it now "
+                f"(lock {self.path}); wait for it to finish, or choose another "
+                "output folder"
+            )
         self._fd = fd
         return self
 
@@ -147,8 +160,12 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         return self.acquire()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()
 
 
@@ -179,8 +196,9 @@ except ImportError:  # pragma: no cover - Windows
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 
-def write_owned_dir(out: str | Path, kind: str, fill: Any, option: str = "--out",
-                    **marker_info: Any) -> Path:
+def write_owned_dir(
+    out: str | Path, kind: str, fill: Any, option: str = "--out", **marker_info: Any
+) -> Path:
     """Write a results folder of ``kind`` as a whole, replacing an earlier one of relsim's.
 
     The folder is checked (:func:`check_output`), created empty with its marker if new,

@@ -11,8 +11,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("relsim", "simpy", "numpy", "pandas", "pyarrow", "msgspec", "scipy",
-            "statsmodels", "plotly", "SALib")
+PACKAGES = (
+    "relsim",
+    "simpy",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "msgspec",
+    "scipy",
+    "statsmodels",
+    "plotly",
+    "SALib",
+)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -36,11 +46,20 @@ def git_commit() -> str | None:
     if not (src / ".git").exists():
         return None
     try:
-        head = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+dirty" if dirty else "") if head else None
@@ -59,5 +78,4 @@ def command_line() -> list[str]:
 
 def provenance() -> dict[str, object]:
     """What every manifest records about how a result was made."""
-    return {"command": command_line(), "git_commit": git_commit(),
-            "versions": package_versions()}
+    return {"command": command_line(), "git_commit": git_commit(), "versions": package_versions()}

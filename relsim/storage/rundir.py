@@ -19,11 +19,29 @@ MANIFEST = "manifest.json"
 TABLES = ("transactions", "events", "customers", "timeseries")
 #: Columns each table must have for relsim's analyses.
 REQUIRED_COLUMNS = {
-    "transactions": ("customer_id", "firm", "date", "amount", "relationship_id", "day", "rung",
-                     "failed"),
+    "transactions": (
+        "customer_id",
+        "firm",
+        "date",
+        "amount",
+        "relationship_id",
+        "day",
+        "rung",
+        "failed",
+    ),
     "events": ("day", "customer_id", "relationship_id", "firm", "event", "cause", "channel"),
-    "customers": ("relationship_id", "customer_id", "firm", "start_day", "end_day", "channel",
-                  "cause", "purchases", "revenue", "complaints"),
+    "customers": (
+        "relationship_id",
+        "customer_id",
+        "firm",
+        "start_day",
+        "end_day",
+        "channel",
+        "cause",
+        "purchases",
+        "revenue",
+        "complaints",
+    ),
     "timeseries": ("day", "date", "firm", "active", "contacts"),
 }
 
@@ -54,14 +72,20 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """
     mpath = Path(path) / MANIFEST
     if not mpath.exists():
-        raise RunDirError(f"{mpath}: missing (is {Path(path)} a run folder written by "
-                          "`relsim run`?)")
+        raise RunDirError(
+            f"{mpath}: missing (is {Path(path)} a run folder written by `relsim run`?)"
+        )
     meta = read_json(mpath, "manifest")
     sc = meta.get("scenario")
-    if not isinstance(sc, dict) or not isinstance(sc.get("market"), dict) \
-            or not isinstance(sc.get("firms"), dict) or not isinstance(sc.get("simulation"), dict):
-        raise RunDirError(f"{mpath}: 'scenario' must hold the run's scenario (with market, "
-                          "firms and simulation)")
+    if (
+        not isinstance(sc, dict)
+        or not isinstance(sc.get("market"), dict)
+        or not isinstance(sc.get("firms"), dict)
+        or not isinstance(sc.get("simulation"), dict)
+    ):
+        raise RunDirError(
+            f"{mpath}: 'scenario' must hold the run's scenario (with market, firms and simulation)"
+        )
     if not isinstance(meta.get("seed"), int) or isinstance(meta.get("seed"), bool):
         raise RunDirError(f"{mpath}: 'seed' must be an integer")
     focal = sc["market"].get("focal")
@@ -85,8 +109,10 @@ def read_table(path: Path, name: str, columns: list[str] | None = None) -> Any:
     except FileNotFoundError:
         raise RunDirError(f"{f}: missing table '{name}'") from None
     except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        raise RunDirError(f"{f}: cannot read table '{name}' ({type(err).__name__}: "
-                          f"{str(err).splitlines()[0] if str(err) else ''})") from None
+        raise RunDirError(
+            f"{f}: cannot read table '{name}' ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
     need = [c for c in REQUIRED_COLUMNS.get(name, ()) if columns is None or c in columns]
     missing = [c for c in need if c not in df.columns]
     if missing:

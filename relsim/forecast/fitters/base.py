@@ -42,8 +42,9 @@ class BTYDModel(GenericLikelihoodModel):
 
     def __init__(self, *stats, **kwds) -> None:
         columns = [np.asarray(c, dtype=float) for c in stats]
-        uniq, inverse, counts = np.unique(np.column_stack(columns), axis=0,
-                                          return_inverse=True, return_counts=True)
+        uniq, inverse, counts = np.unique(
+            np.column_stack(columns), axis=0, return_inverse=True, return_counts=True
+        )
         self._stats = tuple(uniq[:, j] for j in range(uniq.shape[1]))
         self._inverse = inverse.ravel()
         self._weights = counts.astype(float)
@@ -76,8 +77,9 @@ class BTYDModel(GenericLikelihoodModel):
         h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
         return 0.5 * (h + h.T)
 
-    def fit(self, start_params=None, maxiter: int = 2000, disp: bool = False,
-            **kwargs) -> GenericLikelihoodModelResults:
+    def fit(
+        self, start_params=None, maxiter: int = 2000, disp: bool = False, **kwargs
+    ) -> GenericLikelihoodModelResults:
         """Maximum-likelihood fit.
 
         Parameters
@@ -110,22 +112,34 @@ class BTYDModel(GenericLikelihoodModel):
             # gradient in log space: d/dtheta = p * d/dp; scaled per customer for the optimiser
             return -ll / n, -((g_rows @ self._weights) * p) / n
 
-        res = optimize.minimize(objective, np.log(start), jac=True, method="L-BFGS-B",
-                                options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-14})
+        res = optimize.minimize(
+            objective,
+            np.log(start),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-14},
+        )
         params = np.exp(res.x)
         with warnings.catch_warnings():
             # statsmodels only builds the results here (maxiter=0), so its own
             # "failed to converge" warning does not apply; convergence is judged below.
             warnings.simplefilter("ignore", SMConvergenceWarning)
-            fitted = super().fit(start_params=params, method="newton", maxiter=0, disp=False,
-                                 **kwargs)
+            fitted = super().fit(
+                start_params=params, method="newton", maxiter=0, disp=False, **kwargs
+            )
         grad_norm = float(np.max(np.abs(self.score(params) * params))) / n
         converged = bool(res.success or grad_norm < 1e-6)
-        fitted.mle_retvals = {"converged": converged, "iterations": int(res.nit),
-                              "message": str(res.message), "gradient_max": grad_norm}
+        fitted.mle_retvals = {
+            "converged": converged,
+            "iterations": int(res.nit),
+            "message": str(res.message),
+            "gradient_max": grad_norm,
+        }
         fitted.mle_settings = {"optimizer": "L-BFGS-B on log parameters"}
         if not converged:
-            warnings.warn(f"{type(self).__name__} did not converge: {res.message}",
-                          ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"{type(self).__name__} did not converge: {res.message}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return fitted
-

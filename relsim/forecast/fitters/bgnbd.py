@@ -36,8 +36,9 @@ class BetaGeoModel(BTYDModel):
         alive = betaln(a, b + x) - betaln(a, b) - (r + x) * log_at
         repeat = x > 0
         xs = np.where(repeat, x, 1.0)  # keeps the dropped-out term finite where it is unused
-        dropped = np.where(repeat, betaln(a + 1, b + xs - 1) - betaln(a, b)
-                           - (r + x) * log_atx, -np.inf)
+        dropped = np.where(
+            repeat, betaln(a + 1, b + xs - 1) - betaln(a, b) - (r + x) * log_atx, -np.inf
+        )
         total = np.logaddexp(alive, dropped)
         ll = common + total
         if not grad:
@@ -48,8 +49,9 @@ class BetaGeoModel(BTYDModel):
         d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w * log_at - v * log_atx
         d_alpha = r / alpha - (r + x) * (w / (alpha + T) + v / (alpha + tx))
         d_a = w * (dab - dabx) + v * (digamma(a + 1) - dabx - digamma(a) + dab)
-        d_b = w * (digamma(b + x) - dabx - digamma(b) + dab) \
-            + v * (digamma(b + xs - 1) - dabx - digamma(b) + dab)
+        d_b = w * (digamma(b + x) - dabx - digamma(b) + dab) + v * (
+            digamma(b + xs - 1) - dabx - digamma(b) + dab
+        )
         return ll, np.vstack([d_r, d_alpha, d_a, d_b])
 
 
@@ -59,8 +61,7 @@ def probability_alive(params, frequency, recency, T) -> np.ndarray:
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
     xs = np.where(x > 0, x, 1.0)
-    log_ratio = (np.log(a) - np.log(b + xs - 1)
-                 + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+    log_ratio = np.log(a) - np.log(b + xs - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
     return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
 
 

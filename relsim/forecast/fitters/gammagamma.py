@@ -34,8 +34,10 @@ class GammaGammaModel(BTYDModel):
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
         if (x <= 0).any() or (m <= 0).any():
-            raise ForecastDataError("Gamma-Gamma needs customers with at least one repeat "
-                                    "transaction and a positive mean value")
+            raise ForecastDataError(
+                "Gamma-Gamma needs customers with at least one repeat "
+                "transaction and a positive mean value"
+            )
         super().__init__(x, m, **kwds)
 
     def _evaluate(self, params, stats, grad):
@@ -46,8 +48,15 @@ class GammaGammaModel(BTYDModel):
         log_big = np.log(g + m * x)
         log_m, log_x = np.log(m), np.log(x)
         dpq = digamma(px + q) if grad else None
-        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-              + (px - 1) * log_m + px * log_x - (px + q) * log_big)
+        ll = (
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(g)
+            + (px - 1) * log_m
+            + px * log_x
+            - (px + q) * log_big
+        )
         if not grad:
             return ll, None
         d_p = x * (dpq - digamma(px) + log_m + log_x - log_big)

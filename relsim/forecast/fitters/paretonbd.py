@@ -71,18 +71,25 @@ class ParetoNBDModel(BTYDModel):
         wa = np.exp(log_alive - bracket)  # share of the bracket from "alive at T"
         wq = np.exp(np.log(s) + log_q - bracket[:, None])  # shares of each quadrature node
         xs = x[:, None]
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) \
-            - wa * np.log(alpha + T) - (wq * log_a).sum(axis=1)
-        d_alpha = r / alpha - wa * (r + x) / (alpha + T) \
-            - (wq * (r + xs) / (alpha + tau)).sum(axis=1)
+        d_r = (
+            digamma(r + x)
+            - digamma(r)
+            + np.log(alpha)
+            - wa * np.log(alpha + T)
+            - (wq * log_a).sum(axis=1)
+        )
+        d_alpha = (
+            r / alpha - wa * (r + x) / (alpha + T) - (wq * (r + xs) / (alpha + tau)).sum(axis=1)
+        )
         d_s = np.log(beta) - wa * np.log(beta + T) + (wq * (1.0 / s - log_b)).sum(axis=1)
         d_beta = s / beta - wa * s / (beta + T) - (wq * (s + 1) / (beta + tau)).sum(axis=1)
         return ll, np.vstack([d_r, d_alpha, d_s, d_beta])
 
     def probability_alive(self, params) -> np.ndarray:
         """P(alive at T | x, t_x, T) for the model's customers."""
-        log_alive, *_, bracket = self._parts(np.asarray(params, dtype=float),
-                                             (self.x, self.tx, self.T))
+        log_alive, *_, bracket = self._parts(
+            np.asarray(params, dtype=float), (self.x, self.tx, self.T)
+        )
         return np.exp(log_alive - bracket)
 
 
