@@ -108,7 +108,8 @@ def test_let_go_tier_gets_no_contacts_and_hold_tier_gets_more():
         }
     )
     tiers = _contacts_by_tier(sc)
-    assert len(tiers["let_go"]) > 50 and (tiers["let_go"] == 0).all()
+    # enough let-go customers that a contact policy leaking into the tier would show
+    assert len(tiers["let_go"]) >= 30 and (tiers["let_go"] == 0).all()
     assert tiers["hold"].mean() > 1.5 * tiers["middle"].mean()
 
 

@@ -398,7 +398,9 @@ def test_an_unexpected_error_is_reported_as_a_bug_with_its_traceback_in_a_file(c
 
     monkeypatch.setattr("relsim.config.loading.load_scenario", broken)
     assert main(["validate", "relsim:baseline"]) == 1
-    line = one_line_error(capsys)
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
+    assert len(lines) == 1, lines
+    line = lines[0]
     assert "internal error (a bug in relsim" in line and "something relsim did not" in line
     path = line.split("the full traceback is in ")[1].split(";")[0]
     assert "Traceback" in Path(path).read_text()

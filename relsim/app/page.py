@@ -209,6 +209,7 @@ def key_figures(m: dict[str, float]) -> list[tuple[str, str]]:
             f"{m['lost_neglect']:,.0f} / {m['lost_price']:,.0f} / {m['lost_dissatisfaction']:,.0f}",
         ),
         ("account managers busy", f"{m['account_manager_utilisation']:.0%}"),
+        ("contacts per customer a year", f"{m['contacts_per_customer_year']:.1f}"),
     ]
 
 

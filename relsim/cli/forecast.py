@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from relsim.cli._common import date, positive_float, share
+from relsim.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -65,6 +66,10 @@ def register(sub: Any) -> None:
     p.set_defaults(func=main)
 
 
+# A century: beyond it a customer's expected purchases no longer change, and dates overflow.
+MAX_HORIZON_DAYS = 36500
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     from relsim.forecast.data import Columns, read_transactions
@@ -86,6 +91,11 @@ def main(args: argparse.Namespace) -> int:
             Path("results")
             / "forecasts"
             / f"{slugify(source.stem or source.name, 'forecast')}-{key}"
+        )
+    if args.horizon and args.horizon * (7 if args.unit == "weeks" else 1) > MAX_HORIZON_DAYS:
+        raise InputError(
+            f"--horizon: expected at most {MAX_HORIZON_DAYS // 365} years in --unit "
+            f"{args.unit}, got {args.horizon:g}"
         )
     check_output(out, "forecast")
     models = tuple(args.model) if args.model else ("bgnbd", "paretonbd", "gammagamma")

@@ -19,6 +19,9 @@ import pandas as pd
 from relsim.errors import ForecastDataError
 
 UNITS = {"days": 1.0, "weeks": 7.0}
+# The years a transaction date may fall in (the forecast adds its horizon to the last one).
+FIRST_DATE = pd.Timestamp("1900-01-01")
+LAST_DATE = pd.Timestamp("2199-12-31")
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,17 @@ def clean_transactions(
         dates = parsed
     elif isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
-    out["date"] = pd.to_datetime(dates).to_numpy()
+    dates = pd.Series(pd.to_datetime(dates), index=df.index)
+    # Outside these years a date is a typo, and pandas' nanosecond dates end in 2262.
+    far = dates.notna() & ((dates < FIRST_DATE) | (dates > LAST_DATE))
+    if far.any():
+        i = int(np.flatnonzero(far.to_numpy())[0])
+        raise ForecastDataError(
+            f"{source}: column '{columns.date}': {int(far.sum())} date(s) outside "
+            f"{FIRST_DATE.year} to {LAST_DATE.year}, the first {df[columns.date].iloc[i]!r} "
+            f"in row {i + 1}"
+        )
+    out["date"] = dates.to_numpy(dtype="datetime64[ns]")
     if columns.amount:
         amount = pd.to_numeric(df[columns.amount], errors="coerce")
         bad = amount.isna() | (amount < 0) | ~np.isfinite(amount)
