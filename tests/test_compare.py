@@ -15,6 +15,7 @@ from relsim.experiments.comparison import (
     Arm,
     load_replications,
     open_store,
+    pairwise_differences,
     payback,
     roi,
     run_arms,
@@ -151,3 +152,74 @@ def test_a_folder_of_a_changed_question_is_refused_not_mixed(tmp_path, arms):
         run(arms[:1], 1, 8, tmp_path / "c")  # another seed
     # the same question resumes: nothing to compute
     assert run(arms[:1], 1, 7, tmp_path / "c").found == 1
+
+
+def test_arms_on_the_command_line_collect_their_values_by_name():
+    from relsim.cli.compare import arm_overrides
+    from relsim.errors import InputError
+
+    got = arm_overrides(
+        ["hire:firms.focal.account_managers=5", "spend:x.y=1", "hire:firms.focal.cadence=2"]
+    )
+    assert got == {
+        "hire": ["firms.focal.account_managers=5", "firms.focal.cadence=2"],
+        "spend": ["x.y=1"],
+    }
+    for bad in ["noname", "a=b:c=1", "../x:a=1", "ok:novalue"]:
+        with pytest.raises(InputError, match=r"--arm|expected KEY=VALUE"):
+            arm_overrides([bad])
+
+
+def test_every_ordered_pair_is_the_mirror_of_its_reverse():
+    reps = pd.DataFrame(
+        {
+            "arm": ["a"] * 4 + ["b"] * 4,
+            "firm": ["f", "f", "g", "g"] * 2,
+            "replication": [0, 1, 0, 1] * 2,
+            "x": [1.0, 2.0, 5.0, 6.0, 4.0, 7.0, 5.0, 9.0],
+        }
+    )
+    d = pairwise_differences(reps, ["a", "b"]).set_index(["arm", "against", "firm", "metric"])
+    ab, ba = d.loc[("a", "b", "f", "x")], d.loc[("b", "a", "f", "x")]
+    assert ab["mean"] == pytest.approx(-4.0)  # (1-4 + 2-7) / 2
+    assert (ab["mean"], ab["ci_low"], ab["ci_high"]) == pytest.approx(
+        (-ba["mean"], -ba["ci_high"], -ba["ci_low"])
+    )
+    assert d.loc[("b", "a", "g", "x"), "mean"] == pytest.approx(1.5)  # (0 + 3) / 2
+
+
+def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path):
+    from relsim.cli import main
+
+    base = tmp_path / "base.toml"
+    base.write_text(
+        'extends = "relsim:baseline"\nname = "base"\n'
+        + "".join(f"{k} = {v}\n" for k, v in TINY.items())
+    )
+    out = tmp_path / "cmp"
+    argv = ["compare", str(base), "--arm", "same:firms.focal.price_index=1.0"]
+    argv += ["--arm", "hire:firms.focal.account_managers=6", "--reps", "3", "--out", str(out)]
+    assert main([*argv, "--no-report"]) == 0
+    d = pd.read_csv(out / "differences.csv")
+    assert set(zip(d["arm"], d["against"], strict=True)) == {
+        (a, b) for a in ("base", "same", "hire") for b in ("base", "same", "hire") if a != b
+    }
+    assert set(d["firm"]) == {"focal", "rival"}
+    # An arm that changes nothing meets the same people and the same luck as the base:
+    # with common random numbers every difference is exactly zero.
+    same = d[(d["arm"] == "same") & (d["against"] == "base")]
+    assert (same["mean"].fillna(0) == 0).all()
+    # Where the lost customers went adds up to all that were lost, for every firm; in a
+    # market of two firms the focal firm's losses to the rival are the rival's switchers
+    # (counted from the other firm's acquisitions, a different table).
+    reps = pd.read_parquet(out / "replications.parquet")
+    allf, _ = load_replications(
+        out, [Arm(n, tiny()) for n in ("base", "same", "hire")], 3, focal_only=False
+    )
+    parts = allf["lost_to_rivals"] + allf["lost_out_of_market"] + allf["lost_to_pool"]
+    assert (parts == allf["lost_total"]).all()
+    focal = allf[allf["firm"] == "focal"].set_index(["arm", "replication"])
+    rival = allf[allf["firm"] == "rival"].set_index(["arm", "replication"])
+    assert (focal["lost_to_rival"] == rival["acquired_switch"]).all()
+    assert (focal["lost_to_rival"] == focal["lost_to_rivals"]).all()
+    assert len(reps) == 9

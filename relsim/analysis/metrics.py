@@ -25,7 +25,7 @@ from relsim.analysis.economics import (
 )
 from relsim.analysis.facts import FACT_MEASURES, fact_measures
 from relsim.config.schema import Scenario
-from relsim.model.causes import Cause
+from relsim.model.causes import LEAVES_MARKET, Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.model.rates import YEAR
 from relsim.model.records import Channel
@@ -91,6 +91,44 @@ def _existing(customers: pd.DataFrame) -> pd.Series:
     if "existing" in customers.columns:
         return customers["existing"].astype(bool)
     return customers["start_day"] <= 0.0
+
+
+def lost_destinations(customers: pd.DataFrame, firm: str, horizon: float) -> dict[str, float]:
+    """Where the customers a firm lost in the measured window went.
+
+    A relationship that ended for a cause that takes the person out of the market
+    (relocation, other exits) went *out of the market*; one followed the same day by the same
+    person's relationship with another firm, won by switching, went *to that rival*; the rest
+    went *back to the pool* of prospects, whom any firm may win later.
+
+    Returns
+    -------
+    dict of str to float
+        ``lost_to_rivals``, ``lost_out_of_market``, ``lost_to_pool`` (they add up to the
+        relationships ended in the window) and ``lost_to_<firm>`` for every other firm.
+    """
+    end = customers["end_day"]
+    ended = customers[(customers["firm"] == firm) & (end >= 0) & (end <= horizon)]
+    leaves = {c.label for c in LEAVES_MARKET}
+    out = ended["cause"].astype(str).isin(leaves)
+    # The next relationship of the same person, when it began by switching on the day of the end.
+    switched = customers[customers["channel"].astype(str) == Channel.SWITCH.label]
+    switched = switched.drop_duplicates(["customer_id", "start_day"])
+    nxt = ended[["customer_id", "end_day"]].merge(
+        switched[["customer_id", "start_day", "firm"]].rename(columns={"firm": "to"}),
+        left_on=["customer_id", "end_day"],
+        right_on=["customer_id", "start_day"],
+        how="left",
+    )
+    to = nxt["to"].astype(object).where(~out.to_numpy())
+    m = {
+        "lost_out_of_market": float(out.sum()),
+        "lost_to_rivals": float(to.notna().sum()),
+        "lost_to_pool": float((~out.to_numpy() & to.isna().to_numpy()).sum()),
+    }
+    for other in sorted(set(customers["firm"].astype(str)) - {firm}):
+        m[f"lost_to_{other}"] = float((to == other).sum())
+    return m
 
 
 def run_metrics(
@@ -214,6 +252,7 @@ def run_metrics(
             for k in range(3)
         ]
         m[f"second_purchase_rate_{ch.label}_stratified"] = float(np.mean(rates))
+    m.update(lost_destinations(tables["customers"], firm, horizon))
     initial = cu[existing]
     tenure = initial["end_day"].fillna(horizon).clip(upper=horizon)
     m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan

@@ -14,6 +14,7 @@ from relsim.cli._common import (
     positive_int,
     precision_note,
 )
+from relsim.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -23,13 +24,25 @@ def register(sub: Any) -> None:
         help="run scenarios side by side, replicated with common "
         "random numbers, and compare their money and dynamics",
         description="Run every scenario for the same replications (common "
-        "random numbers) and compare them; the first is the reference.",
+        "random numbers) and compare them; the first is the reference. An arm can also be "
+        "the first scenario with some values changed: --arm NAME:KEY=VALUE (repeat it with "
+        "the same NAME to change several values of one arm), e.g. "
+        "relsim compare relsim:baseline --arm hire:firms.focal.account_managers=5 "
+        "--arm spend:firms.focal.acquisition_budget_per_year=200000",
     )
     p.add_argument(
         "scenarios",
         nargs="+",
         help="scenario TOML files or relsim:NAME; the first "
         "is the reference the others are compared with",
+    )
+    p.add_argument(
+        "--arm",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="an arm made from the first scenario with KEY set to VALUE (repeatable; the "
+        "same NAME collects several values)",
     )
     p.add_argument("--reps", type=positive_int, default=10, help="replications per scenario")
     p.add_argument(
@@ -41,6 +54,30 @@ def register(sub: Any) -> None:
     add_precision(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=main)
+
+
+def arm_overrides(specs: list[str]) -> dict[str, list[str]]:
+    """Group ``NAME:KEY=VALUE`` options by arm name, in the order the names first appear.
+
+    Raises
+    ------
+    InputError
+        When an option lacks the ``NAME:`` part, the name is not a slug or the rest is not
+        ``KEY=VALUE``.
+    """
+    from relsim.config.loading import parse_override
+    from relsim.storage.names import SLUG, SLUG_RULE
+
+    arms: dict[str, list[str]] = {}
+    for spec in specs:
+        name, sep, rest = spec.partition(":")
+        if not sep or "=" in name:
+            raise InputError(f"--arm {spec}: expected NAME:KEY=VALUE")
+        if not SLUG.match(name):
+            raise InputError(f"--arm {spec}: the name must be {SLUG_RULE}")
+        parse_override(rest)  # a clear message now, before any scenario is read
+        arms.setdefault(name, []).append(rest)
+    return arms
 
 
 def _precision(study: Any) -> tuple[float, str]:
@@ -67,6 +104,12 @@ def main(args: argparse.Namespace) -> int:
         while name in {a.name for a in arms}:
             name, k = f"{sc.name}-{k}", k + 1
         arms.append(Arm(name, sc, str(path)))
+    for name, overrides in arm_overrides(args.arm).items():
+        if name in {a.name for a in arms}:
+            raise InputError(f"--arm {name}: an arm of that name exists already; choose another")
+        # the first scenario with this arm's values, under the arm's name
+        sc = load_scenario(args.scenarios[0], [*args.set, *overrides, f'name="{name}"'])
+        arms.append(Arm(name, sc, f"{args.scenarios[0]} with {' '.join(overrides)}"))
     seed = arms[0].scenario.simulation.seed if args.seed is None else args.seed
     label = "-vs-".join(a.name for a in arms)
     if len(label) > 80:
@@ -90,6 +133,9 @@ def main(args: argparse.Namespace) -> int:
         precision_of=_precision,
     )
     print_summary(study, COMPARE_PRINTED)
-    files = "summary.csv, strategy.csv, replications.parquet, ledgers.parquet, manifest.json"
+    files = (
+        "summary.csv, differences.csv, strategy.csv, replications.parquet, ledgers.parquet, "
+        "manifest.json"
+    )
     print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")
     return 1 if failed else 0

@@ -189,6 +189,56 @@ def summarize(
     return pd.DataFrame(rows)
 
 
+def pairwise_differences(replications: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
+    """Paired differences for every ordered pair of arms, every firm and every metric.
+
+    ``replications`` holds one row per arm, replication and firm (``firm`` column). For arms
+    *a* and *b* the difference of a metric is the mean over replications of *a*'s value minus
+    *b*'s in the same replication (common random numbers), with its 95% interval; a firm is
+    compared wherever both arms have it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``arm, against, firm, metric, n, mean, ci_low, ci_high``.
+    """
+    cols = [
+        c
+        for c in replications.columns
+        if c not in ("arm", "replication", "firm", "focal")
+        and pd.api.types.is_numeric_dtype(replications[c])
+        and not pd.api.types.is_bool_dtype(replications[c])
+    ]
+    wide = replications.set_index(["arm", "firm", "replication"])[cols].sort_index()
+    rows = []
+    for firm in pd.unique(replications["firm"]):
+        for a in arms:
+            for b in arms:
+                if a == b or (a, firm) not in wide.index or (b, firm) not in wide.index:
+                    continue
+                da, db = wide.loc[(a, firm)], wide.loc[(b, firm)]
+                reps = da.index.intersection(db.index)
+                diff = da.loc[reps] - db.loc[reps]
+                for col in cols:
+                    x = diff[col].dropna().to_numpy()
+                    mean, lo, hi = mean_ci(x)
+                    rows.append(
+                        {
+                            "arm": a,
+                            "against": b,
+                            "firm": firm,
+                            "metric": col,
+                            "n": len(x),
+                            "mean": mean,
+                            "ci_low": lo,
+                            "ci_high": hi,
+                        }
+                    )
+    return pd.DataFrame(
+        rows, columns=["arm", "against", "firm", "metric", "n", "mean", "ci_low", "ci_high"]
+    )
+
+
 def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
     """When an arm's extra spending has paid for itself against the baseline.
 

@@ -4,10 +4,11 @@
 :func:`relsim.experiments.comparison.run_arms`; then :func:`write_study` stacks the finished
 replications into ``replications.parquet`` (one row per arm and replication, the focal firm's
 figures) and ``ledgers.parquet`` (one row per arm, replication and period), and writes
-``summary.csv`` (means, intervals, paired differences), ``strategy.csv`` (payback and ROI of
-each arm against the first), ``claims.csv`` for an experiment and ``manifest.json``, each
-through a temporary file renamed into place. The report is drawn from these files by
-:mod:`relsim.reporting.study_report`.
+``summary.csv`` (means, intervals, paired differences to the first arm), ``differences.csv``
+(paired differences for every ordered pair of arms and every firm), ``strategy.csv``
+(payback and ROI of each arm against the first), ``claims.csv`` for an experiment and
+``manifest.json``, each through a temporary file renamed into place. The report is drawn
+from these files by :mod:`relsim.reporting.study_report`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from relsim.experiments.comparison import (
     Arm,
     fingerprint,
     load_replications,
+    pairwise_differences,
     payback,
     roi,
     summarize,
@@ -130,6 +132,8 @@ def write_study(
             f"tracebacks of those that failed are in {out / 'failed'}"
         )
     summary = summarize(replications, names[0])
+    all_firms, _ = load_replications(out, arms, reps, focal_only=False)
+    differences = pairwise_differences(all_firms, names)
     strategy = strategy_table(replications, ledgers, names)
     claims = claims_fn(replications, ledgers) if claims_fn is not None else None
     write_file_atomically(
@@ -138,6 +142,7 @@ def write_study(
     write_file_atomically(out / "ledgers.parquet", lambda p: ledgers.to_parquet(p, index=False))
     write_file_atomically(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     write_file_atomically(out / "strategy.csv", lambda p: strategy.to_csv(p, index=False))
+    write_file_atomically(out / "differences.csv", lambda p: differences.to_csv(p, index=False))
     if claims is not None:
         write_file_atomically(out / "claims.csv", lambda p: claims.to_csv(p, index=False))
     manifest = {
