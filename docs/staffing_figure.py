@@ -119,18 +119,10 @@ def main() -> None:
     page = Path(tempfile.mkdtemp()) / "staffing.html"
     write_page(page, "staffing curves", [fig])
     from playwright.sync_api import sync_playwright
+    from screenshots import FLAGS  # the browser flags of docs/screenshots.py
 
-    flags = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         tab = b.new_page(viewport={"width": 1440, "height": 840})
         tab.goto(page.resolve().as_uri())
         tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
