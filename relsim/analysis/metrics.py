@@ -23,6 +23,7 @@ from relsim.analysis.economics import (
     npv,
     realised_clv,
 )
+from relsim.analysis.equity import EQUITY_MEASURES, customer_equity
 from relsim.analysis.facts import FACT_MEASURES, fact_measures
 from relsim.config.schema import Scenario
 from relsim.model.causes import LEAVES_MARKET, Cause
@@ -272,6 +273,10 @@ def run_metrics(
     for r in RELATIONSHIP_RUNGS:
         m[f"customers_end_{r.label}"] = float(last[r.label])
     m.update(fact_measures(tables, firm, horizon))
+    m.update(customer_equity(scenario, tables, firm))
+    # The default objective of comparisons: profit so far plus the value of the base left.
+    m["profit_plus_equity"] = m["profit"] + m["customer_equity"]
+    m["npv_plus_equity"] = m["npv"] + m["customer_equity_npv"]
     return m
 
 
@@ -341,4 +346,5 @@ def metric_names() -> list[str]:
     names += [f"clv_{ch.label}" for ch in Channel]
     names += [f"customers_end_{r.label}" for r in RELATIONSHIP_RUNGS]
     names += list(FACT_MEASURES)
+    names += [*EQUITY_MEASURES, "profit_plus_equity", "npv_plus_equity"]
     return names

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from relsim.cli._common import interrupted_in_store, make_backend, progress_bar
 
 #: Metrics ``relsim compare`` prints.
 COMPARE_PRINTED = (
+    "profit_plus_equity",
     "profit",
+    "customer_equity",
     "npv",
     "revenue",
     "customers_end",
@@ -40,6 +40,7 @@ def run_study(
     metrics: list[str] | None = None,
     extra: dict[str, Any] | None = None,
     precision_of: Any = None,
+    objective: Any = None,
 ) -> Any:
     """Run the arms into the store at ``out``, then write the study's files and report.
 
@@ -76,7 +77,9 @@ def run_study(
                 done, found, failed = done + status.done, found or status.found, status.failed
                 if target is None or status.failed:
                     break
-                study = write_study(out, arms, n, seed, title, description, claims_fn, metrics, {})
+                study = write_study(
+                    out, arms, n, seed, title, description, claims_fn, metrics, {}, objective
+                )
                 worst, where = precision_of(study)
                 if worst <= target:
                     first_ok = n if first_ok is None else first_ok
@@ -105,7 +108,9 @@ def run_study(
             "replications_rule": stop_note or None,
             **(extra or {}),
         }
-        study = write_study(out, arms, reps, seed, title, description, claims_fn, metrics, extra)
+        study = write_study(
+            out, arms, reps, seed, title, description, claims_fn, metrics, extra, objective
+        )
         # The model's description for a reviewer, with the reference arm's values.
         from relsim.config.targets import default_targets_path, load_targets
         from relsim.reporting.odd import odd_markdown
@@ -149,22 +154,19 @@ def widest_interval(rows: Any, value: str, low: str, high: str, label: Any) -> t
     return worst, where
 
 
-def print_summary(study: Any, metrics: tuple[str, ...] | list[str]) -> None:
-    """The console table of a study: each arm's means and paired differences."""
+def print_summary(study: Any, metrics: tuple[str, ...] | list[str], verdict: bool = True) -> None:
+    """The console report of a study: the verdict, its reasons, investments, then the table."""
+    from relsim.experiments.verdict import mechanism_table
     from relsim.reporting.study_report import summary_table
+    from relsim.reporting.verdict_text import investment_lines, mechanism_text, verdict_lines
 
+    if verdict and len(study.arms) > 1:
+        print("\n".join(verdict_lines(study.ranking, study.objective)))
+        mech = mechanism_table(study.summary, study.arms)
+        if len(mech):
+            print("Why (the mechanisms behind the differences, mean per replication):")
+            print("\n".join("  " + line for line in mechanism_text(mech).splitlines()))
+        print("\n".join(investment_lines(study.investments, study.arms[0], study.objective)))
     table = summary_table(study.summary, metrics)
     if len(table):
         print(table.to_string(index=False))
-    for _, r in study.strategy.iterrows():
-        pb = (
-            f"pays back in period {r['payback_periods']:g}"
-            if pd.notna(r["payback_periods"])
-            else "does not pay back within the run"
-        )
-        roi = (
-            ""
-            if pd.isna(r["roi"])
-            else (f"; ROI {r['roi']:.2f} [{r['roi_low']:.2f}, {r['roi_high']:.2f}]")
-        )
-        print(f"  {r['arm']} against {r['against']}: {pb}{roi}")

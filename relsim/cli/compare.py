@@ -46,6 +46,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--reps", type=positive_int, default=10, help="replications per scenario")
     p.add_argument(
+        "--objective",
+        default="profit_plus_equity",
+        metavar="METRIC[:min]",
+        help="what the arms are ranked by (default: profit_plus_equity, the profit over the "
+        "run plus the equity of the customers left at its end; add :min when lower is "
+        "better, e.g. churn_per_customer_year:min)",
+    )
+    p.add_argument(
         "--seed", type=non_negative_int, help="root seed (default: the first scenario's)"
     )
     add_backend(p)
@@ -92,11 +100,14 @@ def _precision(study: Any) -> tuple[float, str]:
 
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
+    from relsim.analysis.metrics import metric_names
     from relsim.cli._study import COMPARE_PRINTED, print_summary, run_study
     from relsim.config.loading import load_scenario
     from relsim.experiments.comparison import Arm, fingerprint
+    from relsim.experiments.verdict import Objective
 
     precision_note(args)
+    objective = Objective.parse(args.objective, metric_names())
     arms: list[Arm] = []
     for path in args.scenarios:
         sc = load_scenario(path, args.set)
@@ -131,11 +142,12 @@ def main(args: argparse.Namespace) -> int:
         "Each arm's mean and 95% interval over replications, and the "
         f"paired difference to '{arms[0].name}'.",
         precision_of=_precision,
+        objective=objective,
     )
     print_summary(study, COMPARE_PRINTED)
     files = (
-        "summary.csv, differences.csv, strategy.csv, replications.parquet, ledgers.parquet, "
-        "manifest.json"
+        "ranking.csv, investments.csv, summary.csv, differences.csv, replications.parquet, "
+        "ledgers.parquet, manifest.json, odd.md"
     )
     print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")
     return 1 if failed else 0

@@ -156,7 +156,11 @@ def main(args: argparse.Namespace) -> int:
         precision_of=_precision,
     )
     claims = study.claims
-    print_summary(study, exp.metrics or sorted({m for c in exp.claims for m in c.metrics_used()}))
+    print_summary(
+        study,
+        exp.metrics or sorted({m for c in exp.claims for m in c.metrics_used()}),
+        verdict=False,
+    )
     for _, c in claims.iterrows():
         ci = "" if pd.isna(c["ci_low"]) else f" [{c['ci_low']:.4g}, {c['ci_high']:.4g}]"
         why = f" ({c['why']})" if c["why"] else ""

@@ -5,9 +5,11 @@
 replications into ``replications.parquet`` (one row per arm and replication, the focal firm's
 figures) and ``ledgers.parquet`` (one row per arm, replication and period), and writes
 ``summary.csv`` (means, intervals, paired differences to the first arm), ``differences.csv``
-(paired differences for every ordered pair of arms and every firm), ``strategy.csv``
-(payback and ROI of each arm against the first), ``claims.csv`` for an experiment and
-``manifest.json``, each through a temporary file renamed into place. The report is drawn
+(paired differences for every ordered pair of arms and every firm), ``ranking.csv`` (the arms
+ranked on the objective, with the probability of being best and how many replications would
+separate those not yet separated), ``investments.csv`` (payback and ROI of the arms that spend
+more on the levers than the first), ``claims.csv`` for an experiment and ``manifest.json``,
+each through a temporary file renamed into place. The report is drawn
 from these files by :mod:`relsim.reporting.study_report`.
 """
 
@@ -28,10 +30,9 @@ from relsim.experiments.comparison import (
     fingerprint,
     load_replications,
     pairwise_differences,
-    payback,
-    roi,
     summarize,
 )
+from relsim.experiments.verdict import DEFAULT_OBJECTIVE, Objective, investments, ranking
 from relsim.storage.atomic import write_file_atomically, write_text_atomically
 from relsim.storage.provenance import provenance
 
@@ -51,42 +52,11 @@ class Study:
     replications: pd.DataFrame
     ledgers: pd.DataFrame
     summary: pd.DataFrame
-    strategy: pd.DataFrame
+    ranking: pd.DataFrame
+    investments: pd.DataFrame
     manifest: dict[str, Any]
     claims: pd.DataFrame | None = None
-
-
-def strategy_table(
-    replications: pd.DataFrame, ledgers: pd.DataFrame, arms: list[str]
-) -> pd.DataFrame:
-    """Payback period and ROI of every arm against the first, paired by replication."""
-    rows = []
-    for arm in arms[1:]:
-        pb = payback(ledgers, arm, arms[0])
-        r = roi(replications, arm, arms[0])
-        rows.append(
-            {
-                "arm": arm,
-                "against": arms[0],
-                "payback_periods": pb["periods"],
-                "paid_back_share": pb["paid_back_share"],
-                "roi": r[0],
-                "roi_low": r[1],
-                "roi_high": r[2],
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "arm",
-            "against",
-            "payback_periods",
-            "paid_back_share",
-            "roi",
-            "roi_low",
-            "roi_high",
-        ],
-    )
+    objective: Objective = Objective(DEFAULT_OBJECTIVE)
 
 
 def write_study(
@@ -99,6 +69,7 @@ def write_study(
     claims_fn: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
     metrics: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    objective: Objective | None = None,
 ) -> Study:
     """Summarise the finished replications of ``arms`` in ``out`` and write the study files.
 
@@ -118,6 +89,8 @@ def write_study(
         Metrics the report's summary shows.
     extra : dict, optional
         More manifest entries.
+    objective : Objective, optional
+        What the arms are ranked by (default: profit plus customer equity).
 
     Returns
     -------
@@ -134,14 +107,17 @@ def write_study(
     summary = summarize(replications, names[0])
     all_firms, _ = load_replications(out, arms, reps, focal_only=False)
     differences = pairwise_differences(all_firms, names)
-    strategy = strategy_table(replications, ledgers, names)
+    objective = objective or Objective(DEFAULT_OBJECTIVE)
+    ranked = ranking(replications, names, objective)
+    invest = investments(replications, ledgers, names, objective)
     claims = claims_fn(replications, ledgers) if claims_fn is not None else None
     write_file_atomically(
         out / "replications.parquet", lambda p: replications.to_parquet(p, index=False)
     )
     write_file_atomically(out / "ledgers.parquet", lambda p: ledgers.to_parquet(p, index=False))
     write_file_atomically(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    write_file_atomically(out / "strategy.csv", lambda p: strategy.to_csv(p, index=False))
+    write_file_atomically(out / "ranking.csv", lambda p: ranked.to_csv(p, index=False))
+    write_file_atomically(out / "investments.csv", lambda p: invest.to_csv(p, index=False))
     write_file_atomically(out / "differences.csv", lambda p: differences.to_csv(p, index=False))
     if claims is not None:
         write_file_atomically(out / "claims.csv", lambda p: claims.to_csv(p, index=False))
@@ -151,6 +127,7 @@ def write_study(
         "seed": seed,
         "replications_requested": reps,
         "metrics": metrics,
+        "objective": str(objective),
         "replications_finished": {
             a: int((replications["arm"] == a).sum()) if len(replications) else 0 for a in names
         },
@@ -163,4 +140,6 @@ def write_study(
         **(extra or {}),
     }
     write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
-    return Study(out, names, replications, ledgers, summary, strategy, manifest, claims)
+    return Study(
+        out, names, replications, ledgers, summary, ranked, invest, manifest, claims, objective
+    )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from relsim.errors import RunDirError
+from relsim.errors import InputError, RunDirError
+from relsim.experiments.verdict import DEFAULT_OBJECTIVE, Objective
 from relsim.storage.ownership import FolderLock, read_marker
 from relsim.storage.rundir import MANIFEST, read_json, read_run
 
@@ -45,6 +46,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _rebuild_study(d: Path) -> None:
     from relsim.experiments.study import Study
+    from relsim.experiments.verdict import investments, ranking
     from relsim.reporting.study_report import write_study_report
 
     meta = read_json(d / MANIFEST, "manifest")
@@ -52,7 +54,6 @@ def _rebuild_study(d: Path) -> None:
     ledgers = _read_parquet(d / "ledgers.parquet")
     try:
         summary = pd.read_csv(d / "summary.csv")
-        strategy = pd.read_csv(d / "strategy.csv")
         claims = (
             pd.read_csv(d / "claims.csv", keep_default_na=False, na_values=[""])
             if (d / "claims.csv").exists()
@@ -68,7 +69,25 @@ def _rebuild_study(d: Path) -> None:
     arms = [a["name"] for a in meta.get("arms", []) if isinstance(a, dict) and "name" in a] or list(
         dict.fromkeys(replications["arm"])
     )
-    write_study_report(Study(d, arms, replications, ledgers, summary, strategy, meta, claims))
+    # The verdict is recomputed from the replications, on the objective the study recorded.
+    objective = _objective(meta, replications, d)
+    ranked = ranking(replications, arms, objective)
+    invest = investments(replications, ledgers, arms, objective)
+    write_study_report(
+        Study(d, arms, replications, ledgers, summary, ranked, invest, meta, claims, objective)
+    )
+
+
+def _objective(meta: dict, replications: pd.DataFrame, d: Path) -> Objective:
+    """The objective a study recorded (profit plus equity for studies from before it did)."""
+    text = str(meta.get("objective") or DEFAULT_OBJECTIVE)
+    try:
+        return Objective.parse(text, list(replications.columns))
+    except InputError:
+        fallback = DEFAULT_OBJECTIVE if DEFAULT_OBJECTIVE in replications.columns else "profit"
+        if fallback not in replications.columns:
+            raise RunDirError(f"{d}: replications.parquet has no {text} to rank by") from None
+        return Objective(fallback)
 
 
 def _rebuild_sweep(d: Path) -> None:

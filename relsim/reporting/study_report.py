@@ -1,9 +1,12 @@
 """Self-contained HTML report of a comparison or experiment (plotly, works offline).
 
 It reads only the stacked replications and ledgers that :mod:`relsim.experiments.comparison`
-wrote: profit, costs and customers over time with their 95% bands, the cumulative paired
-profit difference against the first arm (where payback shows), the defection rate by cause,
-the cost lines, the summary table and, for an experiment, the claims with their verdicts.
+wrote. A comparison's report opens with the verdict: the arms ranked on the objective with
+their intervals and probability of being best, the mechanism figures behind the differences
+and, for arms that spend more, payback and ROI. Then profit, costs and customers over time
+with their 95% bands, the cumulative paired profit difference against the first arm (where
+payback shows), the defection rate by cause, the cost lines, the summary table and, for an
+experiment, the claims with their verdicts.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from relsim.analysis.economics import COST_LINES
 from relsim.analysis.statistics import mean_ci
 from relsim.experiments.comparison import payback
 from relsim.experiments.study import Study
+from relsim.experiments.verdict import Objective, mechanism_table
 from relsim.model.causes import CAUSE_LABELS
 from relsim.reporting.page import Part, write_page
 
 HEADLINE = (
+    "profit_plus_equity",
     "profit",
+    "customer_equity",
     "npv",
     "revenue",
     "total_costs",
@@ -192,6 +198,69 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _objective_figure(ranking: pd.DataFrame, objective: Objective) -> go.Figure:
+    """The arms' means of the objective with their 95% intervals, best first."""
+    err_hi = (ranking["ci_high"] - ranking["mean"]).fillna(0.0)
+    err_lo = (ranking["mean"] - ranking["ci_low"]).fillna(0.0)
+    fig = go.Figure(
+        go.Scatter(
+            x=ranking["mean"],
+            y=ranking["arm"],
+            mode="markers",
+            marker={"size": 11, "color": COLOURS[0]},
+            error_x={"type": "data", "array": err_hi, "arrayminus": err_lo},
+            text=[f"best in {p:.0%} of replications" for p in ranking["p_best"]],
+            hovertemplate="%{y}: %{x:,.0f}<br>%{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{objective.metric} by arm: mean and 95% interval over replications",
+        xaxis_title=f"{objective.metric} (money)",
+        yaxis={"autorange": "reversed", "title": "arm, best first"},
+        height=160 + 50 * len(ranking),
+    )
+    return fig
+
+
+def verdict_parts(study: Study) -> list[Part]:
+    """The report's opening section: ranking, reasons, investments (empty for one arm)."""
+    from relsim.reporting.verdict_text import investment_lines, verdict_lines
+
+    if len(study.arms) < 2 or study.ranking.empty:
+        return []
+    lines = verdict_lines(study.ranking, study.objective)
+    parts: list[Part] = [
+        "<h2>Verdict</h2>",
+        f"<p>{html.escape(lines[0])}</p>",
+        "<ol>"
+        + "".join(
+            f"<li>{html.escape(x.split('. ', 1)[1])}</li>"
+            for x in lines[1:]
+            if x.strip()[:1].isdigit()
+        )
+        + "</ol>",
+    ]
+    parts += [
+        f'<p class="note">{html.escape(x.strip())}</p>'
+        for x in lines[1:]
+        if not x.strip()[:1].isdigit()
+    ]
+    parts.append(_objective_figure(study.ranking, study.objective))
+    mech = mechanism_table(study.summary, study.arms)
+    if len(mech):
+        parts += [
+            "<h3>Why: the mechanisms behind the differences (mean per replication)</h3>",
+            mech.map(_fmt).rename_axis("figure").reset_index(),
+        ]
+    inv = investment_lines(study.investments, study.arms[0], study.objective)
+    parts += ["<h3>Investments</h3>", f"<p>{html.escape(inv[0])}</p>"]
+    if len(inv) > 1:
+        parts.append(
+            "<ul>" + "".join(f"<li>{html.escape(x.strip())}</li>" for x in inv[1:]) + "</ul>"
+        )
+    return parts
+
+
 def write_study_report(study: Study) -> Path:
     """Write ``report.html`` of a study from what ``write_study`` wrote; returns its path."""
     path = study.out / "report.html"
@@ -206,6 +275,7 @@ def write_study_report(study: Study) -> Path:
         study.arms,
         study.claims,
         m.get("metrics"),
+        verdict_parts(study) if study.claims is None else [],
     )
     return path
 
@@ -220,6 +290,7 @@ def write_comparison_report(
     arms: list[str],
     claims: pd.DataFrame | None = None,
     metrics: list[str] | None = None,
+    lead: list[Part] | None = None,
 ) -> None:
     """Write ``report.html`` for a comparison or an experiment.
 
@@ -237,6 +308,8 @@ def write_comparison_report(
         An experiment's evaluated claims.
     metrics : list of str, optional
         Metrics for the summary table (default: the headline ones).
+    lead : list, optional
+        Parts that open the report after the arms (a comparison's verdict).
     """
     shown = tuple(metrics) if metrics else HEADLINE
     figs: list[go.Figure] = [
@@ -256,6 +329,7 @@ def write_comparison_report(
         f"<p>Arms: {listed}. Replication <i>i</i> of every arm shares its random streams "
         "(common random numbers), so differences are paired.</p>",
     ]
+    parts += lead or []
     if claims is not None and len(claims):
         parts += ["<h2>Claims</h2>", claims_table(claims)]
     parts += ["<h2>Summary</h2>", summary_table(summary, shown), *figs]
