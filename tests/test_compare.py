@@ -17,7 +17,6 @@ from relsim.experiments.comparison import (
     open_store,
     pairwise_differences,
     payback,
-    roi,
     run_arms,
     summarize,
 )
@@ -72,19 +71,6 @@ def test_payback_is_where_the_cumulative_difference_turns_positive_for_good():
     assert list(pb["per_replication"]) == [3.0, 3.0]
     never = payback(pd.DataFrame(rows), "base", "prog")
     assert math.isnan(never["periods"])
-
-
-def test_roi_is_profit_gain_over_extra_cost():
-    reps = pd.DataFrame(
-        {
-            "arm": ["a", "a", "b", "b"],
-            "replication": [0, 1, 0, 1],
-            "total_costs": [100.0, 100.0, 150.0, 150.0],
-            "profit": [10.0, 12.0, 30.0, 42.0],
-        }
-    )
-    mean, _, _ = roi(reps, "b", "a")
-    assert mean == pytest.approx(((30 - 10) / 50 + (42 - 12) / 50) / 2)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +174,7 @@ def test_every_ordered_pair_is_the_mirror_of_its_reverse():
     assert d.loc[("b", "a", "g", "x"), "mean"] == pytest.approx(1.5)  # (0 + 3) / 2
 
 
-def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path):
+def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path, capsys):
     from relsim.cli import main
 
     base = tmp_path / "base.toml"
@@ -200,6 +186,18 @@ def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path):
     argv = ["compare", str(base), "--arm", "same:firms.focal.price_index=1.0"]
     argv += ["--arm", "hire:firms.focal.account_managers=6", "--reps", "3", "--out", str(out)]
     assert main([*argv, "--no-report"]) == 0
+    text = capsys.readouterr().out
+    # The verdict opens the output; the arm that changes nothing is reported as such, and
+    # payback and ROI appear only for the arm that spends more on the levers (hire).
+    assert "Verdict on profit_plus_equity" in text
+    assert "same and base gave the same profit_plus_equity in every replication" in text
+    invest = pd.read_csv(out / "investments.csv")
+    assert list(invest["arm"]) == ["hire"]
+    assert "  same:" not in text.split("Investments")[1]
+    # The output names only files that exist (no report.html with --no-report).
+    listed = text.split("written to ")[1].split("(")[1].split(")")[0].split(", ")
+    assert "report.html" not in listed
+    assert all((out / name).is_file() for name in listed)
     d = pd.read_csv(out / "differences.csv")
     assert set(zip(d["arm"], d["against"], strict=True)) == {
         (a, b) for a in ("base", "same", "hire") for b in ("base", "same", "hire") if a != b

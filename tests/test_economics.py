@@ -199,3 +199,19 @@ def test_table_7_2_groups_split_buyers_by_value_and_frequency(run):
     assert (
         by.loc["3. high value, low frequency", "mean_purchase_value"] >= cuts["mean_purchase_value"]
     )
+
+
+def test_repeat_purchase_rate_counts_buyers_kept_from_one_year_to_the_next():
+    from relsim.analysis.metrics import repeat_purchase_rate
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    for ids in (rng.integers(0, 400, n), rng.integers(0, 400, n) * 10_000_019):  # dense, sparse
+        tx = pd.DataFrame({"customer_id": ids, "firm": "f", "day": rng.uniform(0, 3 * 365, n)})
+        year = (tx["day"] // 365).astype(int)
+        buyers = [set(tx.loc[year == y, "customer_id"]) for y in range(3)]
+        # The definition, counted with sets: kept buyers over buyers, pooled over years 0-1, 1-2.
+        expected = (len(buyers[0] & buyers[1]) + len(buyers[1] & buyers[2])) / (
+            len(buyers[0]) + len(buyers[1])
+        )
+        assert repeat_purchase_rate(tx, "f", 3 * 365) == pytest.approx(expected)

@@ -20,6 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from relsim.analysis.tables import firm_rows
 from relsim.config.schema import PERIODS, Scenario
 from relsim.model.causes import Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
@@ -53,11 +54,27 @@ OFFER_CHANNELS = (Channel.COUPON.label, Channel.WIN_BACK.label)
 PAID_CHANNELS = (Channel.PAID.label, Channel.COUPON.label)
 
 
+def _by_relationship(customers: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The channel (a :class:`Channel` code, -1 if unknown) and start day of relationships."""
+    from relsim.analysis.tables import CHANNEL_LABELS, label_codes
+
+    rid = customers["relationship_id"].to_numpy()
+    if not len(ids):
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    # Relationship ids are small non-negative integers: look them up by position.
+    size = int(max(rid.max(initial=-1), ids.max())) + 1
+    channel = np.full(size, -1, dtype=np.int64)
+    start = np.full(size, np.nan)
+    channel[rid] = label_codes(customers["channel"], CHANNEL_LABELS)
+    start[rid] = customers["start_day"].to_numpy(dtype=float)
+    return channel[ids], start[ids]
+
+
 def _firm_sales(
     transactions: pd.DataFrame, customers: pd.DataFrame, firm: str, scenario: Scenario, n_days: int
 ) -> pd.DataFrame:
     """Per day: revenue, purchases, failed episodes and the discounts given."""
-    tx = transactions[transactions["firm"] == firm]
+    tx = firm_rows(transactions, firm)
     st = scenario.firms[firm]
     k = np.minimum(np.floor(tx["day"].to_numpy()).astype(np.int64), n_days - 1)
     amount = tx["amount"].to_numpy()
@@ -66,12 +83,10 @@ def _firm_sales(
     rung = tx["rung"].cat.codes.to_numpy()
     loyalty = np.where(rung >= loyal_from, amount * depth / (1.0 - depth), 0.0)
     # The first purchase of a coupon or win-back relationship was made at the offer's price.
-    rels = customers.set_index("relationship_id")
-    channel = rels["channel"].reindex(tx["relationship_id"]).astype(str).to_numpy()
-    started = rels["start_day"].reindex(tx["relationship_id"]).to_numpy()
+    channel, started = _by_relationship(customers, tx["relationship_id"].to_numpy())
     first = tx["day"].to_numpy() == started
     offer_depth = np.select(
-        [channel == Channel.COUPON.label, channel == Channel.WIN_BACK.label],
+        [channel == Channel.COUPON, channel == Channel.WIN_BACK],
         [st.coupon.depth, st.win_back.depth],
         0.0,
     )
@@ -213,20 +228,23 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     c = scenario.firms[firm].costs
     r = scenario.economics.discount_rate_per_year
     tx = tables["transactions"]
-    tx = tx[tx["firm"] == firm]
+    tx = firm_rows(tx, firm)
     disc = (1.0 + r) ** (-tx["day"].to_numpy() / YEAR)
     per_purchase = (
         (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
         - c.delivery_per_purchase
         - c.returns_per_failure * tx["failed"].to_numpy()
     )
-    value = pd.Series(per_purchase * disc).groupby(tx["relationship_id"].to_numpy()).sum()
+    rel = tx["relationship_id"].to_numpy()
     cu = tables["customers"]
     cu = cu[cu["firm"] == firm]
     horizon = float(scenario.simulation.days)
     # Within the measured window only: a relationship from the warm-up counts from day 0.
     years = (cu["end_day"].fillna(horizon) - cu["start_day"].clip(lower=0.0)).to_numpy() / YEAR
-    clv = value.reindex(cu["relationship_id"].to_numpy(), fill_value=0.0).to_numpy()
+    ids = cu["relationship_id"].to_numpy()
+    size = int(max(rel.max(initial=-1), ids.max(initial=-1))) + 1
+    # Relationship ids are small non-negative integers: sum the purchases by position.
+    clv = np.bincount(rel, weights=per_purchase * disc, minlength=size)[ids]
     clv = clv - c.database_per_customer_year * years
     return pd.DataFrame(
         {

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import expm
 
+from relsim.analysis.tables import firm_rows, label_codes
 from relsim.config.schema import Scenario
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
 from relsim.model.rates import YEAR
@@ -113,8 +114,7 @@ class LadderChain:
 
 def _rung_codes(series: pd.Series) -> np.ndarray:
     """Rung labels as positions in :data:`STATES` (-1 for anything else)."""
-    pos = {label: i for i, label in enumerate(STATES)}
-    return series.astype(str).map(pos).fillna(-1).to_numpy(dtype=int)
+    return label_codes(series, STATES)
 
 
 def estimate_chain(
@@ -158,11 +158,12 @@ def estimate_chain(
     ev = tables["events"]
     ev = ev[(ev["firm"] == firm) & (ev["day"] > since) & (ev["day"] <= horizon)]
     moves = np.zeros((n, n))
-    step = ev[ev["event"].astype(str).isin(("rung_up", "rung_down"))]
+    kind = label_codes(ev["event"], ("rung_up", "rung_down", "defected"))
+    step = ev[(kind == 0) | (kind == 1)]
     src, dst = _rung_codes(step["rung_from"]), _rung_codes(step["rung_to"])
     ok = (src >= 0) & (dst >= 0)
     np.add.at(moves, (src[ok], dst[ok]), 1.0)
-    gone = _rung_codes(ev.loc[ev["event"].astype(str) == "defected", "rung_from"])
+    gone = _rung_codes(ev.loc[kind == 2, "rung_from"])
     exits = np.bincount(gone[gone >= 0], minlength=n).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = np.where(exposure[:, None] > 0, moves / exposure[:, None], 0.0)
@@ -171,7 +172,8 @@ def estimate_chain(
     q = rates - np.diag(rates.sum(axis=1) + exit_rates)
 
     tx = tables["transactions"]
-    tx = tx[(tx["firm"] == firm) & (tx["day"] > since) & (tx["day"] <= horizon)]
+    tx = firm_rows(tx, firm)
+    tx = tx[(tx["day"] > since) & (tx["day"] <= horizon)]
     starts = tables["customers"].set_index("relationship_id")["start_day"]
     first = tx["day"].to_numpy() == starts.reindex(tx["relationship_id"]).to_numpy()
     net = (

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relsim.analysis.tables import firm_rows
 from relsim.config.targets import Fact
 from relsim.model.causes import Cause
 from relsim.model.rates import YEAR
@@ -111,7 +112,7 @@ def fact_measures(
         float(revenue[classes == "monthly"].sum() / revenue.sum()) if revenue.sum() else math.nan
     )
     tx = tables["transactions"]
-    tx = tx[tx["firm"] == firm]
+    tx = firm_rows(tx, firm)
     m["revenue_share_top20"] = top_share(tx.groupby("customer_id")["amount"].sum(), 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
     m["silent_share_of_dissatisfied_leavers"] = (

@@ -9,6 +9,7 @@ cause mix, attention and complaints, tenure, repeat purchasing, trial, and the s
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -25,8 +26,9 @@ from relsim.analysis.economics import (
 )
 from relsim.analysis.equity import EQUITY_MEASURES, customer_equity
 from relsim.analysis.facts import FACT_MEASURES, fact_measures
+from relsim.analysis.tables import CHANNEL_LABELS, firm_rows, label_codes
 from relsim.config.schema import Scenario
-from relsim.model.causes import LEAVES_MARKET, Cause
+from relsim.model.causes import CAUSE_LABELS, LEAVES_MARKET, Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.model.rates import YEAR
 from relsim.model.records import Channel
@@ -62,7 +64,7 @@ def repeat_purchase_rate(
     float
         NaN when the run is shorter than two years.
     """
-    tx = transactions[transactions["firm"] == firm]
+    tx = firm_rows(transactions, firm)
     n_years = int(horizon_days // YEAR)
     if n_years < 2:
         return math.nan
@@ -74,12 +76,20 @@ def repeat_purchase_rate(
         ids = tx["relationship_id"].to_numpy()[keep]
         day = tx["day"].to_numpy()[keep]
     year = (day // YEAR).astype(np.int64)
-    buyers = [set(ids[year == y]) for y in range(n_years)]
-    kept = sum(len(buyers[y] & buyers[y + 1]) for y in range(n_years - 1))
-    base = sum(len(buyers[y]) for y in range(n_years - 1))
-    return _ratio(kept, base)
+    inside = (year >= 0) & (year < n_years)
+    ids = np.asarray(ids, dtype=np.int64)[inside]
+    if not len(ids):
+        return math.nan
+    if ids.min() < 0 or ids.max() > 4 * len(ids):
+        ids = np.unique(ids, return_inverse=True)[1]  # a real file's ids: make them dense
+    # Who bought in which year, as a grid of ids by years.
+    bought = np.zeros((int(ids.max()) + 1, n_years), dtype=bool)
+    bought[ids, year[inside]] = True
+    kept = int((bought[:, :-1] & bought[:, 1:]).sum())
+    return _ratio(kept, int(bought[:, :-1].sum()))
 
 
+@functools.lru_cache(maxsize=32)
 def _sensitivity_terciles(shape: float) -> np.ndarray:
     """Cut points of the thirds of Gamma(shape, 1/shape), the population's price sensitivity."""
     from scipy.special import gammaincinv
@@ -110,11 +120,11 @@ def lost_destinations(customers: pd.DataFrame, firm: str, horizon: float) -> dic
     """
     end = customers["end_day"]
     ended = customers[(customers["firm"] == firm) & (end >= 0) & (end <= horizon)]
-    leaves = {c.label for c in LEAVES_MARKET}
-    out = ended["cause"].astype(str).isin(leaves)
+    cause = label_codes(ended["cause"], CAUSE_LABELS)
+    out = pd.Series(np.isin(cause, [int(c) for c in LEAVES_MARKET]), index=ended.index)
     # The next relationship of the same person, when it began by switching on the day of the end.
-    switched = customers[customers["channel"].astype(str) == Channel.SWITCH.label]
-    switched = switched.drop_duplicates(["customer_id", "start_day"])
+    switch = label_codes(customers["channel"], CHANNEL_LABELS) == Channel.SWITCH
+    switched = customers[switch].drop_duplicates(["customer_id", "start_day"])
     nxt = ended[["customer_id", "end_day"]].merge(
         switched[["customer_id", "start_day", "firm"]].rename(columns={"firm": "to"}),
         left_on=["customer_id", "end_day"],
@@ -127,13 +137,18 @@ def lost_destinations(customers: pd.DataFrame, firm: str, horizon: float) -> dic
         "lost_to_rivals": float(to.notna().sum()),
         "lost_to_pool": float((~out.to_numpy() & to.isna().to_numpy()).sum()),
     }
-    for other in sorted(set(customers["firm"].astype(str)) - {firm}):
+    firms = customers["firm"]
+    names = firms.cat.categories if isinstance(firms.dtype, pd.CategoricalDtype) else firms.unique()
+    for other in sorted({str(f) for f in names} - {firm}):
         m[f"lost_to_{other}"] = float((to == other).sum())
     return m
 
 
 def run_metrics(
-    scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str | None = None
+    scenario: Scenario,
+    tables: dict[str, pd.DataFrame],
+    firm: str | None = None,
+    daily: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """Measure one run: money, stock and flows, retention, causes, tenure, trial, CLV.
 
@@ -145,6 +160,8 @@ def run_metrics(
         The run's ``transactions``, ``customers`` and ``timeseries``.
     firm : str, optional
         Whose figures; the focal firm by default.
+    daily : pandas.DataFrame, optional
+        The firm's :func:`~relsim.analysis.economics.daily_ledger`, when the caller has it.
 
     Returns
     -------
@@ -152,7 +169,10 @@ def run_metrics(
     """
     firm = firm or scenario.market.focal
     horizon = float(scenario.simulation.days)
-    daily = daily_ledger(scenario, tables, firm)
+    # The firm's purchases, taken once: the measures below find no other firm's to drop.
+    tables = {**tables, "transactions": firm_rows(tables["transactions"], firm)}
+    if daily is None:
+        daily = daily_ledger(scenario, tables, firm)
     m: dict[str, float] = {}
     for col in ["revenue", "gross_margin", *COST_LINES, "total_costs", "profit", *DISCOUNT_LINES]:
         m[col] = float(daily[col].sum())

@@ -36,6 +36,26 @@ def _categorical(codes: np.ndarray | list[int], labels: tuple[str, ...]) -> pd.C
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(labels))
 
 
+def label_codes(series: pd.Series, labels: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Each value's position in ``labels`` (-1 for anything else, missing values included).
+
+    The tables' label columns are categoricals: their codes are mapped through the
+    categories, which costs nothing next to turning every value into a string (the slow
+    path, kept for a column of another type).
+    """
+    pos = {label: i for i, label in enumerate(labels)}
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        lut = np.array([pos.get(str(c), -1) for c in series.cat.categories] + [-1], dtype=np.int64)
+        return lut[series.cat.codes.to_numpy()]  # code -1 (missing) takes the last entry, -1
+    return np.array([pos.get(v, -1) if isinstance(v, str) else -1 for v in series], dtype=np.int64)
+
+
+def firm_rows(df: pd.DataFrame, firm: str) -> pd.DataFrame:
+    """The rows of one firm; the frame itself when it holds no other firm's (no copy)."""
+    mask = (df["firm"] == firm).to_numpy()
+    return df if mask.all() else df[mask]
+
+
 def _dates(start: pd.Timestamp, days: np.ndarray) -> pd.Series:
     # Millisecond resolution is plenty for purchases and keeps the arithmetic exact enough.
     return start + pd.to_timedelta(np.round(np.asarray(days) * 86_400_000.0), unit="ms")
@@ -203,9 +223,12 @@ def customers_table(
     revenue = by_rel.sum().reindex(ids, fill_value=0.0).to_numpy()
     failures = complaints = np.zeros(len(ids), dtype=np.int64)
     if events is not None:
-        kinds = events["event"].astype(str)
-        for label, name in (("service_failure", "failures"), ("complaint", "complaints")):
-            n = events.loc[kinds == label].groupby("relationship_id").size()
+        kinds = label_codes(events["event"], EVENT_LABELS)
+        for kind, name in (
+            (EventKind.SERVICE_FAILURE, "failures"),
+            (EventKind.COMPLAINT, "complaints"),
+        ):
+            n = events.loc[kinds == kind].groupby("relationship_id").size()
             counts = n.reindex(ids, fill_value=0).to_numpy().astype(np.int64)
             if name == "failures":
                 failures = counts

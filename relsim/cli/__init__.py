@@ -28,6 +28,7 @@ COMMANDS = (
     "calibrate",
     "forecast",
     "report",
+    "rerun",
     "app",
 )
 
@@ -75,6 +76,10 @@ def _report_bug(err: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` console script; returns the exit status."""
+    from relsim.storage.provenance import set_command
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    set_command(argv)  # what manifests record as the command
     try:
         try:
             args = build_parser().parse_args(argv)

@@ -50,7 +50,8 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
             f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
             f"{lost:,.0f} (causes, the calibrated mix: {mix}); revenue "
             f"{m['revenue']:,.0f}; profit "
-            f"{m['profit']:,.0f} (NPV {m['npv']:,.0f})"
+            f"{m['profit']:,.0f} (NPV {m['npv']:,.0f}); customer equity at the end "
+            f"{m['customer_equity']:,.0f}"
         )
     return lines
 

@@ -284,17 +284,3 @@ def _payback_period(cumulative: np.ndarray) -> float:
         return math.nan
     below = np.flatnonzero(cumulative < 0)
     return float(below[-1] + 2) if len(below) else 1.0
-
-
-def roi(replications: pd.DataFrame, arm: str, baseline: str) -> tuple[float, float, float]:
-    """Return on the arm's extra spending: paired (profit gain / extra costs), mean and interval.
-
-    Replications in which the arm spends no more than the baseline have no ROI and are left out.
-    """
-    a = replications[replications["arm"] == arm].set_index("replication")
-    b = replications[replications["arm"] == baseline].set_index("replication")
-    reps = a.index.intersection(b.index)
-    extra = a.loc[reps, "total_costs"] - b.loc[reps, "total_costs"]
-    gain = a.loc[reps, "profit"] - b.loc[reps, "profit"]
-    ok = extra > 0
-    return mean_ci((gain[ok] / extra[ok]).to_numpy())

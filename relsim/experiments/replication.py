@@ -41,6 +41,7 @@ def replicate(
     from relsim.analysis.economics import daily_ledger, period_ledger
     from relsim.analysis.metrics import run_metrics
     from relsim.analysis.simulation import simulate
+    from relsim.analysis.tables import firm_rows
     from relsim.config.schema import Scenario, validate
 
     sc = validate(scenario_data, Scenario)
@@ -48,17 +49,19 @@ def replicate(
     tables = result.tables()
     focal = sc.market.focal
     names = list(sc.firms) if firms == "all" else [focal]
-    rows = [
-        {"firm": f, "focal": f == focal, **run_metrics(sc, tables, f), **_warmup_columns(result, f)}
-        for f in names
-    ]
-    out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
-    if ledger:
-        frames = []
-        for f in names:
-            lg = period_ledger(daily_ledger(sc, tables, f), sc.economics.period)
+    rows, frames = [], []
+    for f in names:
+        # The firm's purchases and daily ledger, once, for the figures and the ledger.
+        own = {**tables, "transactions": firm_rows(tables["transactions"], f)}
+        daily = daily_ledger(sc, own, f)
+        m = run_metrics(sc, own, f, daily)
+        rows.append({"firm": f, "focal": f == focal, **m, **_warmup_columns(result, f)})
+        if ledger:
+            lg = period_ledger(daily, sc.economics.period)
             lg.insert(0, "firm", f)
             frames.append(lg)
+    out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
+    if ledger:
         out["ledger"] = pd.concat(frames, ignore_index=True)
     return out
 

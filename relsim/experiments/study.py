@@ -59,6 +59,12 @@ class Study:
     objective: Objective = Objective(DEFAULT_OBJECTIVE)
 
 
+def _with_seed(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    sim = dict(data.get("simulation", {}))
+    sim["seed"] = seed
+    return {**data, "simulation": sim}
+
+
 def write_study(
     out: Path,
     arms: list[Arm],
@@ -132,8 +138,10 @@ def write_study(
             a: int((replications["arm"] == a).sum()) if len(replications) else 0 for a in names
         },
         "fingerprint": fingerprint(arms, seed),
+        # Each arm's scenario as simulated: with the seed actually used (--seed may differ).
         "arms": [
-            {"name": a.name, "source": a.source, "scenario": a.scenario.to_dict()} for a in arms
+            {"name": a.name, "source": a.source, "scenario": _with_seed(a.scenario.to_dict(), seed)}
+            for a in arms
         ],
         **provenance(),
         "summary_seconds": time.perf_counter() - t0,

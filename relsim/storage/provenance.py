@@ -71,9 +71,18 @@ def digest(obj: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+_COMMAND: list[str] | None = None
+
+
+def set_command(argv: list[str]) -> None:
+    """Record the arguments the command line was given (:func:`relsim.cli.main` calls it)."""
+    global _COMMAND
+    _COMMAND = list(argv)
+
+
 def command_line() -> list[str]:
     """The command as the user typed it (``relsim`` and its arguments)."""
-    return ["relsim", *sys.argv[1:]]
+    return ["relsim", *(sys.argv[1:] if _COMMAND is None else _COMMAND)]
 
 
 def provenance() -> dict[str, object]:
