@@ -198,6 +198,11 @@ def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path, capsys):
     listed = text.split("written to ")[1].split("(")[1].split(")")[0].split(", ")
     assert "report.html" not in listed
     assert all((out / name).is_file() for name in listed)
+    # The report, rebuilt from the folder's files, opens with the same verdict.
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert page.index("Verdict") < page.index("Investments") < page.index("Summary")
+    assert "hire: spends" in page and "same: spends" not in page
     d = pd.read_csv(out / "differences.csv")
     assert set(zip(d["arm"], d["against"], strict=True)) == {
         (a, b) for a in ("base", "same", "hire") for b in ("base", "same", "hire") if a != b

@@ -227,7 +227,7 @@ def test_compare_command_prints_intervals_and_differences(tmp_path, capsys):
     s = pd.read_csv(out / "summary.csv")
     assert set(s["arm"]) == {"baseline", "coupon_acquisition"}
     assert s.loc[s["arm"] == "baseline", "diff"].isna().all()
-    assert (out / "strategy.csv").exists() and (out / "report.html").exists()
+    assert (out / "ranking.csv").exists() and (out / "report.html").exists()
     assert main(["compare", base, "--reps", "0", "--out", str(tmp_path / "x")]) == 2
 
 

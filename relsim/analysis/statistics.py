@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy.special import stdtrit
 
 CONFIDENCE = 0.95
@@ -39,6 +40,30 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
         return mean, math.nan, math.nan
     half = t_quantile(n - 1, confidence) * float(v.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def mean_ci_columns(frame: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """:func:`mean_ci` of every column of ``frame`` at once (rows are replications).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the columns: ``n`` (finite values), ``mean``, ``ci_low``, ``ci_high``.
+    """
+    x = frame.to_numpy(dtype=float)
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, x, 0.0).sum(axis=0) / n
+        dev = np.where(ok, x - mean, 0.0)
+        sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))
+        t = np.array([t_quantile(int(k) - 1, confidence) if k > 1 else np.nan for k in n])
+        half = t * sd / np.sqrt(n)
+    half = np.where(n > 1, half, np.nan)
+    return pd.DataFrame(
+        {"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half},
+        index=frame.columns,
+    )
 
 
 def ratio_ci(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.statistics import mean_ci
+from relsim.analysis.statistics import mean_ci, mean_ci_columns
 from relsim.config.schema import Scenario
 from relsim.errors import InputError
 from relsim.experiments.backends import Backend
@@ -130,11 +130,21 @@ def load_replications(
     metrics = metrics[metrics["replication"].isin(common)].reset_index(drop=True)
     ledgers = ledgers[ledgers["replication"].isin(common)].reset_index(drop=True)
     if focal_only:
-        focal = {a.name: a.scenario.market.focal for a in arms}
-        metrics = metrics[metrics["firm"] == metrics["arm"].map(focal)]
-        ledgers = ledgers[ledgers["firm"] == ledgers["arm"].map(focal)]
-        metrics = metrics.drop(columns=["firm", "focal"]).reset_index(drop=True)
-        ledgers = ledgers.drop(columns=["firm"]).reset_index(drop=True)
+        return focal_rows(metrics, ledgers, arms)
+    return metrics, ledgers
+
+
+def focal_rows(
+    metrics: pd.DataFrame, ledgers: pd.DataFrame, arms: Sequence[Arm]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each arm's focal firm's rows of the figures and ledgers (without the firm columns)."""
+    if metrics.empty:
+        return metrics, ledgers
+    focal = {a.name: a.scenario.market.focal for a in arms}
+    metrics = metrics[metrics["firm"] == metrics["arm"].map(focal)]
+    ledgers = ledgers[ledgers["firm"] == ledgers["arm"].map(focal)]
+    metrics = metrics.drop(columns=["firm", "focal"]).reset_index(drop=True)
+    ledgers = ledgers.drop(columns=["firm"]).reset_index(drop=True)
     return metrics, ledgers
 
 
@@ -160,33 +170,36 @@ def summarize(
     ]
     if metrics is not None:
         cols = [c for c in cols if c in set(metrics)]
-    base = replications[replications["arm"] == baseline].set_index("replication")
-    rows = []
+    base = replications[replications["arm"] == baseline].set_index("replication")[cols]
+    bmean = base.mean() if len(base) else pd.Series(math.nan, index=cols)
+    frames = []
     for arm, df in replications.groupby("arm", sort=False):
-        df = df.set_index("replication")
-        paired = df.index.intersection(base.index)
-        for col in cols:
-            mean, lo, hi = mean_ci(df[col].to_numpy())
-            if arm == baseline:
-                d = (math.nan, math.nan, math.nan)
-            else:
-                d = mean_ci((df.loc[paired, col] - base.loc[paired, col]).to_numpy())
-            bmean = float(base[col].mean()) if len(base) else math.nan
-            rows.append(
+        df = df.set_index("replication")[cols]
+        own = mean_ci_columns(df)
+        if arm == baseline:
+            d = pd.DataFrame(math.nan, index=cols, columns=["mean", "ci_low", "ci_high"])
+        else:
+            paired = df.index.intersection(base.index)
+            d = mean_ci_columns(df.loc[paired] - base.loc[paired])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = np.where(bmean.to_numpy() != 0, d["mean"] / bmean.abs(), math.nan)
+        frames.append(
+            pd.DataFrame(
                 {
                     "arm": arm,
-                    "metric": col,
-                    "n": int(df[col].notna().sum()),
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "diff": d[0],
-                    "diff_low": d[1],
-                    "diff_high": d[2],
-                    "diff_pct": d[0] / abs(bmean) if bmean else math.nan,
+                    "metric": cols,
+                    "n": own["n"].to_numpy(dtype=int),
+                    "mean": own["mean"].to_numpy(),
+                    "ci_low": own["ci_low"].to_numpy(),
+                    "ci_high": own["ci_high"].to_numpy(),
+                    "diff": d["mean"].to_numpy(),
+                    "diff_low": d["ci_low"].to_numpy(),
+                    "diff_high": d["ci_high"].to_numpy(),
+                    "diff_pct": pct,
                 }
             )
-    return pd.DataFrame(rows)
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def pairwise_differences(replications: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
@@ -210,7 +223,8 @@ def pairwise_differences(replications: pd.DataFrame, arms: Sequence[str]) -> pd.
         and not pd.api.types.is_bool_dtype(replications[c])
     ]
     wide = replications.set_index(["arm", "firm", "replication"])[cols].sort_index()
-    rows = []
+    names = ["arm", "against", "firm", "metric", "n", "mean", "ci_low", "ci_high"]
+    frames = []
     for firm in pd.unique(replications["firm"]):
         for a in arms:
             for b in arms:
@@ -218,25 +232,22 @@ def pairwise_differences(replications: pd.DataFrame, arms: Sequence[str]) -> pd.
                     continue
                 da, db = wide.loc[(a, firm)], wide.loc[(b, firm)]
                 reps = da.index.intersection(db.index)
-                diff = da.loc[reps] - db.loc[reps]
-                for col in cols:
-                    x = diff[col].dropna().to_numpy()
-                    mean, lo, hi = mean_ci(x)
-                    rows.append(
+                d = mean_ci_columns(da.loc[reps] - db.loc[reps])
+                frames.append(
+                    pd.DataFrame(
                         {
                             "arm": a,
                             "against": b,
                             "firm": firm,
-                            "metric": col,
-                            "n": len(x),
-                            "mean": mean,
-                            "ci_low": lo,
-                            "ci_high": hi,
+                            "metric": cols,
+                            "n": d["n"].to_numpy(dtype=int),
+                            "mean": d["mean"].to_numpy(),
+                            "ci_low": d["ci_low"].to_numpy(),
+                            "ci_high": d["ci_high"].to_numpy(),
                         }
                     )
-    return pd.DataFrame(
-        rows, columns=["arm", "against", "firm", "metric", "n", "mean", "ci_low", "ci_high"]
-    )
+                )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
 
 
 def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:

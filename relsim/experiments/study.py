@@ -28,6 +28,7 @@ from relsim.errors import RelsimError
 from relsim.experiments.comparison import (
     Arm,
     fingerprint,
+    focal_rows,
     load_replications,
     pairwise_differences,
     summarize,
@@ -103,7 +104,8 @@ def write_study(
     Study
     """
     t0 = time.perf_counter()
-    replications, ledgers = load_replications(out, arms, reps)
+    all_firms, all_ledgers = load_replications(out, arms, reps, focal_only=False)
+    replications, ledgers = focal_rows(all_firms, all_ledgers, arms)
     names = [a.name for a in arms]
     if replications.empty:
         raise NothingFinishedError(
@@ -111,7 +113,6 @@ def write_study(
             f"tracebacks of those that failed are in {out / 'failed'}"
         )
     summary = summarize(replications, names[0])
-    all_firms, _ = load_replications(out, arms, reps, focal_only=False)
     differences = pairwise_differences(all_firms, names)
     objective = objective or Objective(DEFAULT_OBJECTIVE)
     ranked = ranking(replications, names, objective)
