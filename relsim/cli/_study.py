@@ -166,7 +166,11 @@ def print_summary(study: Any, metrics: tuple[str, ...] | list[str], verdict: boo
         if len(mech):
             print("Why (the mechanisms behind the differences, mean per replication):")
             print("\n".join("  " + line for line in mechanism_text(mech).splitlines()))
-        print("\n".join(investment_lines(study.investments, study.arms[0], study.objective)))
+        print(
+            "\n".join(
+                investment_lines(study.investments, study.arms[0], study.objective, study.period)
+            )
+        )
     table = summary_table(study.summary, metrics)
     if len(table):
         print(table.to_string(index=False))

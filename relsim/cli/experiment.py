@@ -168,7 +168,11 @@ def main(args: argparse.Namespace) -> int:
             f"  claim: {c['claim']}: {c['verdict'].upper()}: {c['value']:.4g}{ci} against "
             f"[{c['low']:g}, {c['high']:g}]{why}"
         )
-    print(f"  written to {out}/ (claims.csv, summary.csv, manifest.json, ...)")
+    files = (
+        "claims.csv, ranking.csv, investments.csv, summary.csv, differences.csv, "
+        "replications.parquet, ledgers.parquet, manifest.json, odd.md"
+    )
+    print(f"  written to {out}/ ({files}{'' if args.no_report else ', report.html'})")
     if failed:
         return 1
     return 1 if args.strict and not (claims["verdict"] == HELD).all() else 0

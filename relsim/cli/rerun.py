@@ -153,6 +153,7 @@ def main(args: argparse.Namespace) -> int:
             f"--out {out}: already exists; a rerun computes everything again, so name a "
             "folder that does not exist yet"
         )
+    names: tuple[str, ...]
     if "arms" in meta:
         _rerun_study(src, out, meta, args)
         names = STUDY_FILES

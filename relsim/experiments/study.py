@@ -59,6 +59,12 @@ class Study:
     claims: pd.DataFrame | None = None
     objective: Objective = Objective(DEFAULT_OBJECTIVE)
 
+    @property
+    def period(self) -> str:
+        """The ledgers' period (month, quarter or year), from the reference arm's scenario."""
+        arms = self.manifest.get("arms") or [{}]
+        return str(arms[0].get("scenario", {}).get("economics", {}).get("period", "period"))
+
 
 def _with_seed(data: dict[str, Any], seed: int) -> dict[str, Any]:
     sim = dict(data.get("simulation", {}))

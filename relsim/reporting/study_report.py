@@ -252,7 +252,7 @@ def verdict_parts(study: Study) -> list[Part]:
             "<h3>Why: the mechanisms behind the differences (mean per replication)</h3>",
             mech.map(_fmt).rename_axis("figure").reset_index(),
         ]
-    inv = investment_lines(study.investments, study.arms[0], study.objective)
+    inv = investment_lines(study.investments, study.arms[0], study.objective, study.period)
     parts += ["<h3>Investments</h3>", f"<p>{html.escape(inv[0])}</p>"]
     if len(inv) > 1:
         parts.append(

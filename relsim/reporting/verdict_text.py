@@ -91,8 +91,13 @@ def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
     return lines
 
 
-def investment_lines(investments: pd.DataFrame, reference: str, objective: Objective) -> list[str]:
-    """Payback and ROI of the arms that spend more on the levers than ``reference``."""
+def investment_lines(
+    investments: pd.DataFrame, reference: str, objective: Objective, period: str = "period"
+) -> list[str]:
+    """Payback and ROI of the arms that spend more on the levers than ``reference``.
+
+    ``period`` names the ledger's period (month, quarter or year) the payback is counted in.
+    """
     if investments.empty:
         return [
             f"No arm spends more on the strategy levers than {reference}: no payback or return "
@@ -107,7 +112,7 @@ def investment_lines(investments: pd.DataFrame, reference: str, objective: Objec
         gain = interval(r["gain"], r["gain_low"], r["gain_high"])
         roi = interval(r["roi"], r["roi_low"], r["roi_high"])
         if pd.notna(r["payback_periods"]):
-            pb = f"profit pays back in period {number(r['payback_periods'])}"
+            pb = f"profit pays back in {period} {number(r['payback_periods'])} of the run"
         else:
             pb = "profit does not pay back within the run"
         share = r["paid_back_share"]
