@@ -112,11 +112,6 @@ class LadderChain:
         return np.linalg.solve(a, m - expm(-a * years) @ m)
 
 
-def _rung_codes(series: pd.Series) -> np.ndarray:
-    """Rung labels as positions in :data:`STATES` (-1 for anything else)."""
-    return label_codes(series, STATES)
-
-
 def estimate_chain(
     scenario: Scenario,
     tables: dict[str, pd.DataFrame],
@@ -160,10 +155,10 @@ def estimate_chain(
     moves = np.zeros((n, n))
     kind = label_codes(ev["event"], ("rung_up", "rung_down", "defected"))
     step = ev[(kind == 0) | (kind == 1)]
-    src, dst = _rung_codes(step["rung_from"]), _rung_codes(step["rung_to"])
+    src, dst = label_codes(step["rung_from"], STATES), label_codes(step["rung_to"], STATES)
     ok = (src >= 0) & (dst >= 0)
     np.add.at(moves, (src[ok], dst[ok]), 1.0)
-    gone = _rung_codes(ev.loc[kind == 2, "rung_from"])
+    gone = label_codes(ev.loc[kind == 2, "rung_from"], STATES)
     exits = np.bincount(gone[gone >= 0], minlength=n).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = np.where(exposure[:, None] > 0, moves / exposure[:, None], 0.0)
@@ -181,7 +176,7 @@ def estimate_chain(
         - c.delivery_per_purchase
         - c.returns_per_failure * tx["failed"].to_numpy()
     )
-    rung = _rung_codes(tx["rung"])
+    rung = label_codes(tx["rung"], STATES)
     keep = ~first & (rung >= 0)
     margin = np.bincount(rung[keep], weights=net[keep], minlength=n)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -54,15 +54,9 @@ def _precision(study: Any) -> tuple[float, str]:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    """Rerun a recorded experiment from its manifest and compare its tables exactly."""
-    import msgspec
-    import pandas as pd
-
-    from relsim.cli._study import run_study
-    from relsim.config.schema import Scenario, validate
+    """Rerun a recorded experiment from its manifest: ``relsim rerun`` on its folder."""
+    from relsim.cli import rerun
     from relsim.errors import InputError, RunDirError
-    from relsim.experiments.claims import Experiment, evaluate
-    from relsim.experiments.comparison import Arm
     from relsim.storage.rundir import read_json
 
     src = Path(args.rerun)
@@ -71,56 +65,14 @@ def _rerun(args: argparse.Namespace) -> int:
             raise RunDirError(
                 f"{src / name}: missing (expected the output folder of relsim experiment)"
             )
-    meta = read_json(src / "manifest.json", "manifest")
-    try:
-        exp = validate(meta["experiment"], Experiment)
-        arms = [
-            Arm(a["name"], validate(a["scenario"], Scenario), a.get("source", ""))
-            for a in meta["arms"]
-        ]
-        seed = int(meta["seed"])
-        reps = min(int(v) for v in meta["replications_finished"].values())
-    except (KeyError, TypeError, ValueError, msgspec.ValidationError) as err:
-        raise RunDirError(
-            f"{src / 'manifest.json'}: not the manifest of a relsim experiment ({err})"
-        ) from None
+    if "experiment" not in read_json(src / "manifest.json", "manifest"):
+        raise RunDirError(f"{src / 'manifest.json'}: not the manifest of a relsim experiment")
     if args.reps is not None or args.seed is not None or args.precision is not None:
         raise InputError(
             "--rerun: reruns with the recorded seed and replications; drop "
             "--reps, --seed and --precision"
         )
-    out = Path(args.out) if args.out else src.with_name(src.name + "-rerun")
-    if out.exists():
-        # A rerun that found its replications on disk would prove nothing: compute afresh.
-        raise InputError(
-            f"--out {out}: already exists; a rerun computes every replication "
-            "again, so name a folder that does not exist yet"
-        )
-    study, failed = run_study(
-        args,
-        arms,
-        reps,
-        seed,
-        out,
-        "experiment",
-        f"Experiment: {exp.name} (rerun of {src})",
-        exp.description,
-        lambda r, lg: evaluate(exp, r, lg),
-        exp.metrics or None,
-        {"rerun_of": str(src), "experiment": exp.to_dict()},
-    )
-    if failed:
-        return 1
-    same = True
-    for name in ("claims.csv", "summary.csv"):
-        a, b = pd.read_csv(src / name), pd.read_csv(out / name)
-        try:
-            pd.testing.assert_frame_equal(a, b, check_exact=True)
-            print(f"  {name}: identical to {src / name}")
-        except AssertionError as err:
-            same = False
-            print(f"  {name}: DIFFERS from {src / name}: {str(err).splitlines()[0]}")
-    return 0 if same else 1
+    return int(rerun.main(argparse.Namespace(**{**vars(args), "folder": args.rerun})))
 
 
 def main(args: argparse.Namespace) -> int:

@@ -92,9 +92,10 @@ def _rerun_run(src: Path, out: Path, args: argparse.Namespace) -> None:
 def _rerun_study(src: Path, out: Path, meta: dict[str, Any], args: argparse.Namespace) -> None:
     import msgspec
 
+    from relsim.analysis.metrics import metric_names
     from relsim.cli._study import run_study
     from relsim.config.schema import Scenario, validate
-    from relsim.errors import RunDirError
+    from relsim.errors import InputError, RunDirError
     from relsim.experiments.claims import Experiment, evaluate
     from relsim.experiments.comparison import Arm
     from relsim.experiments.verdict import DEFAULT_OBJECTIVE, Objective
@@ -108,11 +109,8 @@ def _rerun_study(src: Path, out: Path, meta: dict[str, Any], args: argparse.Name
         seed = int(meta["seed"])
         reps = min(int(v) for v in meta["replications_finished"].values())
         exp = validate(meta["experiment"], Experiment) if kind == "experiment" else None
-        objective = Objective(DEFAULT_OBJECTIVE)
-        if meta.get("objective"):
-            text = str(meta["objective"])
-            objective = Objective(text.removesuffix(":min"), not text.endswith(":min"))
-    except (KeyError, TypeError, ValueError, msgspec.ValidationError) as err:
+        objective = Objective.parse(str(meta.get("objective") or DEFAULT_OBJECTIVE), metric_names())
+    except (KeyError, TypeError, ValueError, InputError, msgspec.ValidationError) as err:
         raise RunDirError(
             f"{src / 'manifest.json'}: not the manifest of a relsim {kind} "
             f"({str(err).splitlines()[0]})"
