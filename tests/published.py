@@ -12,3 +12,23 @@ PARETONBD_CDNOW = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669, "log
 #: Analysis", Journal of Marketing Research 42(4); and Fader & Hardie (2013), "The Gamma-Gamma
 #: Model of Monetary Value": Gamma-Gamma on the 946 CDNOW customers with repeat purchases.
 GAMMAGAMMA_CDNOW = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+
+#: Fader, Hardie & Shang (2010), "Customer-Base Analysis in a Discrete-Time Noncontractual
+#: Setting", Marketing Science 29(6): BG/BB on the donations data (11,104 first-time donors of
+#: 1995, six annual opportunities; ``data/donations.csv``).
+BGBB_DONATIONS = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783, "loglik": -33225.6}
+
+#: Fader & Hardie (2007), "How to Project Customer Retention", Journal of Interactive
+#: Marketing 21(1): the sBG model fitted to years 0-7 of two cohorts of 1,000 customers.
+SBG_REGULAR = {
+    "survivors": [1000, 631, 468, 382, 326, 289, 262, 241],
+    "alpha": 0.704,
+    "beta": 1.182,
+    "loglik": -1680.3,
+}
+SBG_HIGH_END = {
+    "survivors": [1000, 869, 743, 653, 593, 551, 517, 491],
+    "alpha": 0.668,
+    "beta": 3.806,
+    "loglik": -1611.2,
+}

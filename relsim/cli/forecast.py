@@ -14,10 +14,12 @@ def register(sub: Any) -> None:
     """Add the command's parser."""
     p = sub.add_parser(
         "forecast",
-        help="fit BG/NBD, Pareto/NBD and Gamma-Gamma to a "
-        "transaction log and forecast each customer",
-        description="Fit buy-till-you-die models to a run folder, a CSV or "
-        "Parquet transaction log, or an RFM summary, and forecast each customer.",
+        help="fit buy-till-you-die models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, Gamma-Gamma, "
+        "sBG) and forecast each customer",
+        description="Fit buy-till-you-die models to a run folder, a CSV or Parquet transaction "
+        "log, an RFM summary (--summary; with --model bgbb, a discrete-time summary with "
+        "periods and weights) or a cohort's survivors (--model sbg), and forecast each "
+        "customer with 95%% intervals.",
     )
     p.add_argument(
         "source",
@@ -36,8 +38,10 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--model",
         action="append",
-        choices=["bgnbd", "paretonbd", "gammagamma"],
-        help="a model to fit (repeatable; default all three)",
+        choices=["bgnbd", "mbgnbd", "paretonbd", "gammagamma", "bgbb", "sbg"],
+        help="a model to fit (repeatable; default bgnbd, paretonbd, gammagamma); bgbb needs "
+        "--summary with columns frequency, recency, periods (and weights); sbg reads a cohort "
+        "file with columns period, survivors",
     )
     p.add_argument("--unit", choices=["weeks", "days"], default="weeks")
     p.add_argument("--out", help="output folder (default: results/forecasts/<source>)")
@@ -51,8 +55,28 @@ def register(sub: Any) -> None:
     p.add_argument("--amount-col", default="amount", help="'' if the data have no amounts")
     p.add_argument("--date-format", help="strftime format of the dates, e.g. %%Y%%m%%d")
     p.add_argument(
-        "--sep", default=",", help="CSV separator (a regex such as '\\s+' for whitespace)"
+        "--sep",
+        help="CSV separator (a regex such as '\\s+' for whitespace; default: sniffed)",
     )
+    p.add_argument("--decimal", default=".", help="decimal mark of the amounts, e.g. ','")
+    p.add_argument(
+        "--covariates",
+        help="CSV with one row per customer (customer_id, then numeric columns) for BG/NBD, "
+        "MBG/NBD and Pareto/NBD; tested against the fit without them",
+    )
+    p.add_argument(
+        "--penalizer",
+        type=float,
+        default=0.0,
+        help="L2 penalty on the parameters for small data (e.g. 0.001; default 0)",
+    )
+    p.add_argument(
+        "--intervals",
+        type=int,
+        default=200,
+        help="parameter draws for the per-customer 95%% intervals (0: none; default 200)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of those draws")
     p.add_argument(
         "--no-header",
         action="store_true",
@@ -73,8 +97,13 @@ MAX_HORIZON_DAYS = 36500
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     from relsim.forecast.data import Columns, read_transactions
-    from relsim.forecast.output import prepare_outputs, read_summary, write_outputs
-    from relsim.forecast.predict import forecast, forecast_from_summary
+    from relsim.forecast.output import (
+        prepare_outputs,
+        read_covariates,
+        read_summary,
+        write_outputs,
+    )
+    from relsim.forecast.predict import DEFAULT_MODELS, forecast, forecast_from_summary
     from relsim.reporting.forecast_report import write_forecast_report
     from relsim.storage.names import slugify
     from relsim.storage.ownership import check_output, write_owned_dir
@@ -97,51 +126,96 @@ def main(args: argparse.Namespace) -> int:
             f"--horizon: expected at most {MAX_HORIZON_DAYS // 365} years in --unit "
             f"{args.unit}, got {args.horizon:g}"
         )
+    if args.penalizer < 0:
+        raise InputError(f"--penalizer: expected a number >= 0, got {args.penalizer:g}")
+    if args.intervals < 0:
+        raise InputError(f"--intervals: expected a count >= 0, got {args.intervals}")
     check_output(out, "forecast")
-    models = tuple(args.model) if args.model else ("bgnbd", "paretonbd", "gammagamma")
-    if args.summary:
-        summary = read_summary(source)
-        horizon = args.horizon or (52.0 if args.unit == "weeks" else 364.0)
-        result = forecast_from_summary(
-            summary, horizon, args.unit, models, args.margin, args.discount_rate, source=str(source)
-        )
-        transactions = None
+    models = tuple(dict.fromkeys(args.model)) if args.model else None
+    if models and ({"sbg", "bgbb"} & set(models)) and len(models) > 1:
+        raise InputError("--model: sbg and bgbb are fitted alone (their data differ)")
+    if models == ("sbg",):
+        from relsim.forecast.discrete import cohort_outputs
+
+        outputs = cohort_outputs(source, args.horizon, args.penalizer)
+    elif models == ("bgbb",):
+        from relsim.forecast.discrete import bgbb_outputs
+
+        if not args.summary:
+            raise InputError(
+                "--model bgbb: give --summary and a file with columns frequency, recency, "
+                "periods (and optionally weights)"
+            )
+        outputs = bgbb_outputs(source, args.horizon, args.penalizer, args.intervals, args.seed)
     else:
-        cols = Columns(args.customer_col, args.date_col, args.amount_col or None)
-        transactions = read_transactions(
-            source, cols, args.date_format, args.firm, sep=args.sep, header=not args.no_header
-        )
-        result = forecast(
-            transactions,
-            args.calibration_end,
-            args.horizon,
-            args.unit,
-            models,
-            args.margin,
-            args.discount_rate,
-            source=str(source),
-        )
-    outputs = prepare_outputs(result, transactions, source, args.calibration_end, args.firm)
+        models = models or DEFAULT_MODELS
+        covariates = read_covariates(Path(args.covariates)) if args.covariates else None
+        if args.summary:
+            summary = read_summary(source)
+            horizon = args.horizon or (52.0 if args.unit == "weeks" else 364.0)
+            result = forecast_from_summary(
+                summary,
+                horizon,
+                args.unit,
+                models,
+                args.margin,
+                args.discount_rate,
+                source=str(source),
+                covariates=covariates,
+                penalizer=args.penalizer,
+                interval_draws=args.intervals,
+                seed=args.seed,
+            )
+            transactions = None
+        else:
+            cols = Columns(args.customer_col, args.date_col, args.amount_col or None)
+            transactions = read_transactions(
+                source,
+                cols,
+                args.date_format,
+                args.firm,
+                sep=args.sep,
+                header=not args.no_header,
+                decimal=args.decimal,
+            )
+            result = forecast(
+                transactions,
+                args.calibration_end,
+                args.horizon,
+                args.unit,
+                models,
+                args.margin,
+                args.discount_rate,
+                source=str(source),
+                covariates=covariates,
+                penalizer=args.penalizer,
+                interval_draws=args.intervals,
+                seed=args.seed,
+            )
+        outputs = prepare_outputs(result, transactions, source, args.calibration_end, args.firm)
 
     def fill(tmp: Path) -> None:
-        write_outputs(tmp, outputs)
+        written = write_outputs(tmp, outputs)
         write_forecast_report(outputs, tmp / "report.html")
+        files.extend([*written, "report.html"])
 
+    files: list[str] = []
     write_owned_dir(out, "forecast", fill)
-    acc = outputs.accuracy
+    result = outputs.result
     print(
-        f"relsim forecast: {source}, {len(result.summary):,} customers, "
+        f"relsim forecast: {source}, {result.summary_size():,} "
+        f"{'cohort members' if models == ('sbg',) else 'customers'}, "
         f"horizon {result.horizon:g} {result.unit}"
     )
-    for name, res in result.fits.items():
-        params = ", ".join(
-            f"{p}={v:.4g}" for p, v in zip(res.model.param_names, res.params, strict=True)
-        )
-        flag = "" if res.mle_retvals["converged"] else "  (DID NOT CONVERGE)"
-        print(f"  {name}: {params}; log-likelihood {res.llf:.1f}{flag}")
-    for _, row in acc[
-        acc["measure"].isin(["mae_purchases", "total_predicted", "total_actual"])
-    ].iterrows():
-        print(f"  {row['model']} {row['measure']}: {row['value']:.3f}")
-    print(f"  written to {out}/ (parameters.csv, customers.parquet, accuracy.csv, report.html)")
+    for name, fit in result.fits.items():
+        params = ", ".join(f"{p}={v:.4g}" for p, v in fit.params.items())
+        flag = "" if fit.converged else "  (NOT CONVERGED)"
+        if fit.boundary:
+            flag = f"  (NOT CONVERGED: {', '.join(fit.boundary)} at a bound)"
+        print(f"  {name}: {params}; log-likelihood {fit.loglik:.1f}{flag}")
+    for line in outputs.verdict:
+        print(f"  {line}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    print(f"  written to {out}/ ({', '.join(files)})")
     return 0

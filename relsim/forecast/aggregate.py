@@ -1,7 +1,7 @@
 """Aggregate forecasts: weekly purchases and revenue with ETS, and purchase counts by covariate.
 
-- Weekly purchases and revenue are forecast with statsmodels' ETS (additive errors, damped
-  additive trend), with prediction intervals.
+- Weekly purchases and revenue are forecast with statsmodels' ETS on the log scale (additive
+  errors, damped additive trend), with prediction intervals.
 - Purchase frequency against customer covariates (segment, channel, rung, ...) is a negative
   binomial regression with the customer's exposure time as offset (statsmodels GLM).
 - Time to defection by cause, when the source records causes: Kaplan-Meier survival and the
@@ -40,29 +40,33 @@ def weekly_series(transactions: pd.DataFrame) -> pd.DataFrame:
 def ets_forecast(series: pd.Series, horizon: int, alpha: float = 0.05) -> pd.DataFrame:
     """Forecast a weekly series ``horizon`` weeks ahead with a damped-trend ETS model.
 
+    The model is fitted to ``log(1 + y)``: weekly purchases and revenue are counts and sums
+    whose spread grows with their level, and on the log scale an additive error is close to
+    right and the interval cannot go below zero. Quantiles carry over to the original scale
+    unchanged, so the point forecast is the median.
+
     Returns
     -------
     pandas.DataFrame
-        ``mean``, ``pi_lower`` and ``pi_upper`` (the 1 - alpha prediction interval, its lower
-        end truncated at zero), indexed by week.
+        ``median``, ``pi_lower`` and ``pi_upper`` (the 1 - alpha prediction interval),
+        indexed by week, starting the week after the series ends.
     """
     y = series.astype(float)
     if len(y) < 10:
         raise ForecastDataError(
             f"only {len(y)} weeks of data; at least 10 are needed for an aggregate forecast"
         )
-    model = ETSModel(y, error="add", trend="add", damped_trend=True)
+    model = ETSModel(np.log1p(y.clip(lower=0.0)), error="add", trend="add", damped_trend=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat series
         fit = model.fit(disp=False)
     pred = fit.get_prediction(start=len(y), end=len(y) + horizon - 1)
     frame = pred.summary_frame(alpha=alpha)
-    # purchases and revenue cannot go below zero: the additive-error interval is cut there
     return pd.DataFrame(
         {
-            "mean": frame["mean"].to_numpy(),
-            "pi_lower": np.maximum(frame["pi_lower"].to_numpy(), 0.0),
-            "pi_upper": frame["pi_upper"].to_numpy(),
+            "median": np.expm1(frame["mean"].to_numpy()),
+            "pi_lower": np.maximum(np.expm1(frame["pi_lower"].to_numpy()), 0.0),
+            "pi_upper": np.expm1(frame["pi_upper"].to_numpy()),
         },
         index=pd.date_range(y.index[-1] + pd.Timedelta(weeks=1), periods=horizon, freq="W"),
     )

@@ -38,8 +38,9 @@ def read_transactions(
     columns: Columns = Columns(),
     date_format: str | None = None,
     firm: str | None = None,
-    sep: str = ",",
+    sep: str | None = None,
     header: bool = True,
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Read transactions from a run directory, a CSV file or a Parquet file.
 
@@ -53,11 +54,14 @@ def read_transactions(
         ``strftime`` format of the dates in a CSV (e.g. ``%Y%m%d``); inferred when omitted.
     firm : str, optional
         In a run directory, whose customers to take (default: the focal firm).
-    sep : str
-        CSV field separator (a regular expression of whitespace for files such as CDNOW's).
+    sep : str, optional
+        CSV field separator (a regular expression of whitespace for files such as CDNOW's);
+        when omitted it is sniffed from the first lines among ``,`` ``;`` tab and ``|``.
     header : bool
         Whether the CSV's first line names the columns; without one, columns are numbered
         from 0 and ``columns`` names them by number (``"0"``, ``"2"``, ...).
+    decimal : str
+        Decimal mark of the amounts in a CSV (``,`` for ``12,50``).
 
     Returns
     -------
@@ -96,12 +100,36 @@ def read_transactions(
         except Exception as err:  # pyarrow raises several types for a damaged file
             raise ForecastDataError(f"{name}: cannot read Parquet ({err})") from None
     else:
+        chosen = sep or sniff_separator(path)
         try:
-            df = pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str)
+            df = pd.read_csv(path, sep=chosen, header=0 if header else None, dtype=str)
             df.columns = [str(c) for c in df.columns]
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
             raise ForecastDataError(f"{name}: cannot read CSV ({err})") from None
-    return clean_transactions(df, columns, date_format, name)
+        if len(df.columns) == 1:
+            other = [c for c in SEPARATORS if c != chosen and c in df.columns[0]]
+            if other:
+                raise ForecastDataError(
+                    f"{name}: one column {df.columns[0]!r} with separator {chosen!r}; the "
+                    f"separator looks like {other[0]!r} (give --sep {other[0]!r})"
+                )
+    return clean_transactions(df, columns, date_format, name, decimal)
+
+
+#: Separators a CSV is sniffed for, most likely first.
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def sniff_separator(path: Path) -> str:
+    """The field separator of a CSV, from its first lines (``,`` when unsure)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            head = fh.read(64 * 1024)
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except (csv.Error, OSError):
+        return ","
 
 
 def clean_transactions(
@@ -109,6 +137,7 @@ def clean_transactions(
     columns: Columns = Columns(),
     date_format: str | None = None,
     source: str = "<data>",
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Validate a transactions DataFrame and return it in the standard column names.
 
@@ -122,12 +151,19 @@ def clean_transactions(
         Format for parsing string dates.
     source : str
         Name of the source, for error messages.
+    decimal : str
+        Decimal mark of text amounts.
 
     Returns
     -------
     pandas.DataFrame
-        ``customer_id``, ``date`` and, when the source has amounts, ``amount``.
+        ``customer_id``, ``date`` and, when the source has amounts, ``amount``: NaN where an
+        amount is not a number (it then counts as a purchase but is left out of the spend
+        model); negative amounts (returns) stay, to be netted per customer and day. What was
+        set aside is described in ``attrs["notes"]``.
     """
+    if isinstance(columns, dict):
+        columns = Columns(**columns)
     wanted = [columns.customer, columns.date] + ([columns.amount] if columns.amount else [])
     missing = [c for c in wanted if c not in df.columns]
     if missing:
@@ -190,17 +226,72 @@ def clean_transactions(
             f"in row {i + 1}"
         )
     out["date"] = dates.to_numpy(dtype="datetime64[ns]")
+    notes: list[str] = []
     if columns.amount:
-        amount = pd.to_numeric(df[columns.amount], errors="coerce")
-        bad = amount.isna() | (amount < 0) | ~np.isfinite(amount)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ForecastDataError(
-                f"{source}: column '{columns.amount}': {int(bad.sum())} value(s) not a "
-                f"non-negative number, the first {df[columns.amount].iloc[i]!r} in row {i + 1}"
+        raw = df[columns.amount]
+        if decimal != "." and not pd.api.types.is_numeric_dtype(raw):
+            # 1.234,50 -> 1234.50: thousands marks go, the decimal mark becomes a point
+            text = raw.astype(str).str.strip().str.replace(r"[\s.']", "", regex=True)
+            raw = text.str.replace(decimal, ".", regex=False)
+        amount = pd.to_numeric(raw, errors="coerce")
+        bad = (amount.isna() | ~np.isfinite(amount)).to_numpy()
+        if bad.all():
+            first = df[columns.amount].iloc[0]
+            hint = (
+                " (decimal commas? give --decimal ,)"
+                if decimal == "." and "," in str(first)
+                else ""
             )
-        out["amount"] = amount.to_numpy(dtype=float)
-    return out.reset_index(drop=True)
+            raise ForecastDataError(
+                f"{source}: column '{columns.amount}': no amount is a number, the first "
+                f"{first!r}{hint}"
+            )
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            notes.append(
+                f"{int(bad.sum()):,} amount(s) in column '{columns.amount}' are not numbers (the "
+                f"first {df[columns.amount].iloc[i]!r} in row {i + 1}); those purchases count "
+                "for the frequency models but are left out of the spend model."
+            )
+        out["amount"] = np.where(bad, np.nan, amount.to_numpy(dtype=float))
+    out = out.reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
+
+
+def purchase_days(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's purchase days, with the day's net amount.
+
+    Purchases on the same day are one transaction (Fader, Hardie & Lee 2005). Returns
+    (negative amounts) are netted against the day's purchases; a day whose amounts net to zero
+    or less and that had a return is no purchase at all. A day with an amount that is not a
+    number keeps its purchase, with an unknown (NaN) amount.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``day`` and, with amounts, ``amount``; ``attrs["returns_days"]``
+        counts the customer-days dropped as returns.
+    """
+    daily = transactions.assign(day=transactions["date"].dt.normalize())
+    if "amount" not in daily.columns:
+        out = daily.groupby(["customer_id", "day"], sort=True).size().to_frame("n").reset_index()
+        out.attrs["returns_days"] = 0
+        return out
+    amount = daily["amount"]
+    daily = daily.assign(
+        unknown=amount.isna().astype(np.int64), negative=(amount < 0).astype(np.int64)
+    )
+    out = (
+        daily.groupby(["customer_id", "day"], sort=True)
+        .agg(amount=("amount", "sum"), unknown=("unknown", "sum"), negative=("negative", "sum"))
+        .reset_index()
+    )
+    returns = (out["negative"] > 0) & (out["amount"] <= 0) & (out["unknown"] == 0)
+    out.loc[out["unknown"] > 0, "amount"] = np.nan
+    out = out.loc[~returns, ["customer_id", "day", "amount"]].reset_index(drop=True)
+    out.attrs["returns_days"] = int(returns.sum())
+    return out
 
 
 def rfm_summary(
@@ -238,15 +329,7 @@ def rfm_summary(
     tx = transactions[transactions["date"] <= end + pd.Timedelta(days=1) - pd.Timedelta(1)]
     if tx.empty:
         raise ForecastDataError(f"{source}: no transactions on or before {end.date()}")
-    day = tx["date"].dt.normalize()
-    daily = tx.assign(day=day)
-    agg = {"amount": "sum"} if "amount" in tx.columns else {}
-    daily = (
-        daily.groupby(["customer_id", "day"], sort=True).agg(agg)
-        if agg
-        else daily.groupby(["customer_id", "day"], sort=True).size().to_frame("n")
-    )
-    daily = daily.reset_index()
+    daily = purchase_days(tx)
     g = daily.groupby("customer_id", sort=True)
     first, last = g["day"].min(), g["day"].max()
     per = UNITS[unit]
@@ -259,9 +342,13 @@ def rfm_summary(
     )
     if "amount" in daily.columns:
         repeat = daily[daily.groupby("customer_id").cumcount() > 0]
-        mean = repeat.groupby("customer_id")["amount"].mean()
+        rg = repeat.groupby("customer_id")["amount"]
+        # a customer with an unusable amount has no known mean: NaN leaves them out of
+        # the spend model only
+        mean = rg.mean().where(rg.count() == rg.size())
         out["monetary_value"] = mean.reindex(out.index, fill_value=0.0)
     out.index.name = "customer_id"
+    out.attrs["returns_days"] = daily.attrs.get("returns_days", 0)
     return out
 
 
@@ -297,14 +384,20 @@ def calibration_holdout(
         & (transactions["date"] <= hold_end + pd.Timedelta(days=1) - pd.Timedelta(1))
     ]
     hold = hold[hold["customer_id"].isin(cal.index)]
-    days = hold.assign(day=hold["date"].dt.normalize())
-    per_day = days.groupby(["customer_id", "day"]).agg(
-        amount=("amount", "sum") if "amount" in days.columns else ("day", "size")
+    per_day = (
+        purchase_days(hold)
+        if len(hold)
+        else pd.DataFrame(
+            {"customer_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]")}
+        )
     )
     g = per_day.groupby("customer_id")
     cal["frequency_holdout"] = g.size().reindex(cal.index, fill_value=0).astype(np.int64)
-    if "amount" in transactions.columns:
+    if "amount" in transactions.columns and "amount" in per_day.columns:
         cal["monetary_value_holdout"] = g["amount"].mean().reindex(cal.index, fill_value=0.0)
+    cal.attrs["returns_days"] = cal.attrs.get("returns_days", 0) + per_day.attrs.get(
+        "returns_days", 0
+    )
     cal["duration_holdout"] = (hold_end.normalize() - cal_end.normalize()).days / UNITS[unit]
     return cal
 

@@ -17,7 +17,7 @@ import pandas as pd
 from relsim.errors import ForecastDataError
 from relsim.forecast.aggregate import defection_curves, ets_forecast, frequency_glm, weekly_series
 from relsim.forecast.data import check_summary
-from relsim.forecast.predict import ForecastResult, accuracy, tracking
+from relsim.forecast.predict import ForecastResult, accuracy, by_frequency, tracking
 from relsim.forecast.truth import simulation_truth
 from relsim.storage.rundir import focal_firm, read_manifest, read_table
 
@@ -41,6 +41,68 @@ def read_summary(path: Path) -> pd.DataFrame:
     return check_summary(df, str(path))
 
 
+def read_covariates(path: Path) -> pd.DataFrame:
+    """Read a covariates CSV: a customer id column, then numeric columns, one row per customer."""
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ForecastDataError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ForecastDataError(f"{path}: cannot read CSV ({err})") from None
+    key = next((k for k in ("customer_id", "ID", "id") if k in df.columns), None)
+    if key is None:
+        raise ForecastDataError(
+            f"{path}: expected a customer_id column; it has {', '.join(map(str, df.columns))}"
+        )
+    df[key] = df[key].astype(str)
+    if df[key].duplicated().any():
+        first = df.loc[df[key].duplicated(), key].iloc[0]
+        raise ForecastDataError(f"{path}: column '{key}': customer {first!r} appears twice")
+    df = df.set_index(key)
+    if df.shape[1] == 0:
+        raise ForecastDataError(f"{path}: no covariate columns besides '{key}'")
+    for col in df.columns:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any():
+            i = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise ForecastDataError(
+                f"{path}: column '{col}': expected numbers, got {df[col].iloc[i]!r} in row "
+                f"{i + 2} (code categories as 0/1 columns)"
+            )
+        df[col] = values.astype(float)
+    return df
+
+
+def verdict(result: ForecastResult, acc: pd.DataFrame) -> list[str]:
+    """Plain sentences: which model wins on the holdout, and any that lose to a naive one."""
+    lines: list[str] = []
+    fits = [n for n in result.fits if n != "gammagamma"]
+    if len(fits) > 1:
+        aic = {n: result.fits[n].aic for n in fits}
+        best = min(aic, key=aic.__getitem__)
+        others = ", ".join(f"{n} {aic[n] - aic[best]:+.1f}" for n in fits if n != best)
+        lines.append(f"In calibration {best} fits best by AIC ({others}).")
+    mae = acc[acc["measure"] == "mae_purchases"].set_index("model")["value"]
+    if len(mae) == 0:
+        return lines
+    models = [m for m in mae.index if not m.startswith("naive_")]
+    naive = [m for m in mae.index if m.startswith("naive_")]
+    if models:
+        best = min(models, key=mae.__getitem__)
+        lines.append(
+            f"On the holdout {best} wins: mean absolute error {mae[best]:.3f} purchases per "
+            f"customer ({', '.join(f'{m} {mae[m]:.3f}' for m in mae.index if m != best)})."
+        )
+        for m in models:
+            beaten = [n for n in naive if mae[n] < mae[m]]
+            if beaten:
+                lines.append(
+                    f"{m} LOSES to the naive benchmark {', '.join(beaten)} on the holdout "
+                    f"({mae[m]:.3f} against {min(mae[n] for n in beaten):.3f})."
+                )
+    return lines
+
+
 @dataclass
 class ForecastOutputs:
     """Everything a forecast folder holds besides the report."""
@@ -54,6 +116,10 @@ class ForecastOutputs:
     defection_curves: pd.DataFrame | None = None
     source: str = ""
     calibration_end: Any = None
+    by_frequency: pd.DataFrame | None = None
+    verdict: list[str] = field(default_factory=list)
+    ranking: pd.DataFrame | None = None
+    cohort: pd.DataFrame | None = None
 
 
 def prepare_outputs(
@@ -74,20 +140,34 @@ def prepare_outputs(
     if is_run and calibration_end is not None:
         truth = simulation_truth(source, calibration_end, firm)
     track = tracking(result, transactions) if transactions is not None else None
+    acc = accuracy(result, truth, track)
     out = ForecastOutputs(
         result,
         result.parameters(),
-        accuracy(result, truth, track),
+        acc,
         tracking=track,
         source=str(source),
         calibration_end=calibration_end,
+        by_frequency=by_frequency(result),
+        verdict=verdict(result, acc),
     )
+    if truth is not None:
+        from relsim.forecast.ranking import explain_ranking
+
+        out.ranking = explain_ranking(result, truth)
     if transactions is not None:
         weekly = weekly_series(transactions)
         weeks = max(int(round(result.horizon if result.unit == "weeks" else result.horizon / 7)), 1)
+        if calibration_end is not None:
+            # the aggregate forecast starts where the per-customer ones do: at the end of
+            # calibration, so the holdout weeks show how it did
+            cut = pd.Timestamp(calibration_end)
+            history = weekly[weekly.index <= cut]
+        else:
+            history = weekly
         for col in weekly.columns:
             try:
-                out.aggregates[col] = (weekly, ets_forecast(weekly[col], weeks))
+                out.aggregates[col] = (weekly, ets_forecast(history[col], weeks))
             except ForecastDataError:
                 pass  # too short a history for an aggregate model; the rest still stands
     if is_run:
@@ -113,18 +193,45 @@ def prepare_outputs(
     return out
 
 
-def write_outputs(folder: Path, out: ForecastOutputs) -> None:
-    """Write ``parameters.csv``, ``customers.parquet``, ``accuracy.csv`` and the rest."""
-    out.parameters.to_csv(folder / "parameters.csv", index=False)
-    cust = out.result.customers.copy()
-    cust.index = cust.index.astype(str)
-    cust.to_parquet(folder / "customers.parquet")
-    out.accuracy.to_csv(folder / "accuracy.csv", index=False)
+def write_outputs(folder: Path, out: ForecastOutputs) -> list[str]:
+    """Write ``parameters.csv``, ``customers.parquet``, ``accuracy.csv`` and the rest.
+
+    Each fitted model is also saved as ``models/<name>.json``, to be read back with
+    :meth:`relsim.forecast.models.FittedModel.load`. Returns the names written.
+    """
+    written: list[str] = []
+
+    def csv(frame: pd.DataFrame, name: str, index: bool = False) -> None:
+        frame.to_csv(folder / name, index=index)
+        written.append(name)
+
+    csv(out.parameters, "parameters.csv")
+    if len(out.result.customers):
+        cust = out.result.customers.copy()
+        cust.index = cust.index.astype(str)
+        cust.to_parquet(folder / "customers.parquet")
+        written.append("customers.parquet")
+    if len(out.accuracy):
+        csv(out.accuracy, "accuracy.csv")
+    if len(out.result.tests):
+        csv(out.result.tests, "tests.csv")
+    if out.by_frequency is not None and len(out.by_frequency):
+        csv(out.by_frequency, "by_frequency.csv")
+    if out.ranking is not None:
+        csv(out.ranking, "ranking.csv")
+    if out.cohort is not None:
+        csv(out.cohort, "survival.csv")
     for col, (_, ahead) in out.aggregates.items():
-        ahead.rename_axis("week").to_csv(folder / f"aggregate_{col}.csv")
+        csv(ahead.rename_axis("week"), f"aggregate_{col}.csv", index=True)
     if out.covariates is not None:
-        out.covariates.to_csv(folder / "covariates.csv")
+        csv(out.covariates, "covariates.csv", index=True)
     if out.defection_curves is not None:
-        out.defection_curves.to_csv(folder / "defection_curves.csv", index=False)
+        csv(out.defection_curves, "defection_curves.csv")
     if out.tracking is not None:
-        out.tracking.to_csv(folder / "tracking.csv", index=False)
+        csv(out.tracking, "tracking.csv")
+    if out.result.fits:
+        (folder / "models").mkdir()
+        for name, fit in out.result.fits.items():
+            fit.save(folder / "models" / f"{name}.json")
+        written.append("models/")
+    return written

@@ -56,3 +56,60 @@ def gammagamma_sample(params, frequency: np.ndarray, rng: np.random.Generator) -
     nu = rng.gamma(q, 1.0 / g, len(x))
     # the sum of x Gamma(p, nu) values is Gamma(p x, nu)
     return rng.gamma(p * x, 1.0 / nu) / x
+
+
+def mbgnbd_sample(params, T: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Customers observed for ``T`` each under MBG/NBD.
+
+    A drop-out chance follows every purchase, the first (at time 0) included.
+    """
+    r, alpha, a, b = params
+    T = np.asarray(T, dtype=float)
+    n = len(T)
+    lam = rng.gamma(r, 1.0 / np.asarray(alpha, dtype=float), n)
+    p = rng.beta(a, b, n)
+    x = np.zeros(n, dtype=np.int64)
+    tx = np.zeros(n)
+    for i in range(n):
+        if rng.random() < p[i]:
+            continue  # gone right after the first purchase
+        t = 0.0
+        while True:
+            t += rng.exponential(1.0 / lam[i])
+            if t > T[i]:
+                break
+            x[i] += 1
+            tx[i] = t
+            if rng.random() < p[i]:
+                break
+    return pd.DataFrame({"frequency": x, "recency": tx, "T": T})
+
+
+def bgnbd_paths(params, T: np.ndarray, horizon: float, rng: np.random.Generator) -> pd.DataFrame:
+    """BG/NBD customers followed past ``T`` for ``horizon``.
+
+    Gives the calibration summary and the purchases made in (T, T + horizon], for checking
+    forecasts against what happened. ``params`` may hold one value per customer (covariates).
+    """
+    r, alpha, a, b = (np.broadcast_to(np.asarray(v, dtype=float), (len(T),)) for v in params)
+    T = np.asarray(T, dtype=float)
+    n = len(T)
+    lam = rng.gamma(r, 1.0 / alpha)
+    p = rng.beta(a, b)
+    x = np.zeros(n, dtype=np.int64)
+    tx = np.zeros(n)
+    later = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        t = 0.0
+        while True:
+            t += rng.exponential(1.0 / lam[i])
+            if t > T[i] + horizon:
+                break
+            if t <= T[i]:
+                x[i] += 1
+                tx[i] = t
+            else:
+                later[i] += 1
+            if rng.random() < p[i]:
+                break
+    return pd.DataFrame({"frequency": x, "recency": tx, "T": T, "frequency_holdout": later})

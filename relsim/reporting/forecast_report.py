@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -109,9 +110,13 @@ def _aggregate(weekly: pd.DataFrame, ahead: pd.DataFrame, column: str) -> go.Fig
             opacity=0.3,
         )
     )
-    fig.add_trace(go.Scatter(x=ahead.index, y=ahead["mean"], name="ETS forecast", mode="lines"))
+    fig.add_trace(
+        go.Scatter(x=ahead.index, y=ahead["median"], name="ETS forecast (median)", mode="lines")
+    )
     fig.update_layout(
-        title=f"Weekly {column}: ETS forecast with 95% prediction interval", yaxis_title=column
+        title=f"Weekly {column}: ETS forecast (log scale) with 95% prediction interval, "
+        "from the end of calibration",
+        yaxis_title=column,
     )
     return fig
 
@@ -148,6 +153,9 @@ def write_forecast_report(out: ForecastOutputs, path: Path) -> None:
         Where to write.
     """
     result = out.result
+    if out.cohort is not None or "bgbb" in result.fits:
+        _write_discrete(out, path)
+        return
     figs = [f for f in (_calibration_histogram(result), _frequency_histogram(result)) if f]
     if out.tracking is not None:
         figs.append(_tracking(out.tracking, out.calibration_end))
@@ -157,13 +165,107 @@ def write_forecast_report(out: ForecastOutputs, path: Path) -> None:
     figs += [
         _aggregate(weekly[[col]], ahead, col) for col, (weekly, ahead) in out.aggregates.items()
     ]
+    from relsim.forecast.ranking import ranking_sentences
+
     parts: list[Part] = [
         f"<p>{len(result.summary):,} customers; horizon {result.horizon:g} {result.unit}"
-        f"{' (the holdout period)' if result.has_holdout else ''}.</p>",
+        f"{' (the holdout period)' if result.has_holdout else ''}. Each customer's forecast "
+        "in customers.parquet has a 95% interval: for purchases a prediction interval (parameter "
+        "uncertainty and the purchase process), for P(alive) and CLV parameter uncertainty.</p>",
+        *_sentences("Verdict", out.verdict),
+        *_sentences("Notes", result.notes),
         "<h2>Parameters</h2>",
         out.parameters,
-        "<h2>Accuracy</h2>",
+    ]
+    if len(result.tests):
+        parts += ["<h2>Do the covariates matter? (likelihood-ratio tests)</h2>", result.tests]
+    parts += [
+        "<h2>Accuracy (models and naive benchmarks)</h2>",
         out.accuracy if len(out.accuracy) else "<p>No holdout.</p>",
+    ]
+    if out.by_frequency is not None and len(out.by_frequency):
+        parts += [
+            "<h2>Calibration against holdout: mean holdout purchases by calibration purchases</h2>",
+            out.by_frequency,
+        ]
+    if out.ranking is not None:
+        parts += [
+            "<h2>How well the forecasts rank customers by their true rate (simulated run)</h2>",
+            *[f"<p>{s}</p>" for s in ranking_sentences(out.ranking)],
+            out.ranking,
+        ]
+    parts += figs
+    write_page(path, f"forecast of {out.source}", parts)
+
+
+def _sentences(title: str, lines: list[str]) -> list[Part]:
+    if not lines:
+        return []
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return [f"<h2>{title}</h2><ul>{items}</ul>"]
+
+
+def _write_discrete(out: ForecastOutputs, path: Path) -> None:
+    """The report of a BG/BB summary or an sBG cohort."""
+    result = out.result
+    figs: list[Part] = []
+    if out.cohort is not None:
+        c = out.cohort
+        fig = go.Figure()
+        if "expected_low" in c:
+            fig.add_trace(
+                go.Scatter(
+                    x=np.concatenate([c["period"], c["period"][::-1]]),
+                    y=np.concatenate([c["expected_high"], c["expected_low"][::-1]]),
+                    fill="toself",
+                    line={"width": 0},
+                    opacity=0.3,
+                    name="95% interval (parameters)",
+                )
+            )
+        fig.add_trace(go.Scatter(x=c["period"], y=c["expected_survivors"], name="sBG"))
+        fig.add_trace(
+            go.Scatter(x=c["period"], y=c["survivors"], name="actual", mode="markers+lines")
+        )
+        last = int(c.loc[c["calibration"], "period"].max())
+        fig.add_vline(x=last, line_dash="dot")
+        fig.update_layout(
+            title="Survivors of the cohort: actual and sBG projection (dotted: end of data)",
+            xaxis_title="period",
+            yaxis_title="customers still there",
+        )
+        ret = go.Figure(
+            [
+                go.Scatter(x=c["period"], y=c["retention_observed"], name="actual", mode="markers"),
+                go.Scatter(x=c["period"], y=c["retention_expected"], name="sBG"),
+            ]
+        )
+        ret.update_layout(
+            title="Retention rate by tenure: it rises although no one's own rate does",
+            xaxis_title="period",
+            yaxis_title="share of last period's survivors renewing",
+        )
+        figs += [fig, ret, "<h2>Survival table</h2>", c]
+    if out.by_frequency is not None and len(out.by_frequency):
+        t = out.by_frequency
+        fig = go.Figure(
+            [
+                go.Bar(x=t["transactions"], y=t["actual"], name="actual"),
+                go.Bar(x=t["transactions"], y=t["bgbb"], name="BG/BB"),
+            ]
+        )
+        fig.update_layout(
+            title="Customers by number of transactions in calibration: actual and BG/BB",
+            barmode="group",
+            xaxis_title="transactions",
+            yaxis_title="customers",
+        )
+        figs += [fig]
+    parts: list[Part] = [
+        *_sentences("Verdict", out.verdict),
+        *_sentences("Notes", result.notes),
+        "<h2>Parameters</h2>",
+        out.parameters,
         *figs,
     ]
     write_page(path, f"forecast of {out.source}", parts)

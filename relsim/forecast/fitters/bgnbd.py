@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp1f1, hyp2f1
 
 from relsim.forecast.fitters.base import BTYDModel
+
+#: Beyond this shape the gamma mixing of purchase rates is indistinguishable from none.
+RATE_LIMIT = 1e5
 
 
 class BetaGeoModel(BTYDModel):
@@ -26,6 +29,8 @@ class BetaGeoModel(BTYDModel):
 
     param_names = ("r", "alpha", "a", "b")
     default_start = (1.0, 1.0, 1.0, 1.0)
+    purchase_param = "alpha"
+    dropout_param = "b"
 
     def _evaluate(self, params, stats, grad):
         """Each row's log-likelihood and (optionally) its gradient."""
@@ -61,8 +66,10 @@ def probability_alive(params, frequency, recency, T) -> np.ndarray:
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
     xs = np.where(x > 0, x, 1.0)
-    log_ratio = np.log(a) - np.log(b + xs - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-    return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
+    # log((alpha+T)/(alpha+t_x)) as log1p: exact when alpha is huge (a fit at its bound)
+    log_ratio = np.log(a) - np.log(b + xs - 1) + (r + x) * np.log1p((T - tx) / (alpha + tx))
+    with np.errstate(over="ignore"):
+        return np.where(x > 0, 1.0 / (1.0 + np.exp(log_ratio)), 1.0)
 
 
 def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
@@ -75,10 +82,31 @@ def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarr
     r, alpha, a, b = params
     x = np.asarray(frequency, dtype=float)
     tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
-    z = t / (alpha + T + t)
+    if np.all(np.asarray(a) + np.asarray(b) > RATE_LIMIT):
+        return fixed_dropout_purchases(params, t, x, T) * probability_alive(params, x, tx, T)
     head = (a + b + x - 1) / (a - 1)
-    tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    if np.all(np.asarray(r) > RATE_LIMIT):
+        # No heterogeneity in the purchase rate (a fit at its bound): with r, alpha -> inf
+        # and r/alpha = lambda, 2F1 tends to 1F1 and, by Kummer's transformation,
+        # the bracket is 1 - 1F1(a-1; a+b+x-1; -lambda t).
+        tail = 1.0 - hyp1f1(a - 1, a + b + x - 1, -(r / alpha) * t)
+    else:
+        z = t / (alpha + T + t)
+        tail = 1.0 - (1.0 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     return head * tail * probability_alive(params, x, tx, T)
+
+
+def fixed_dropout_purchases(params, t, x, T) -> np.ndarray:
+    """Purchases in the next t of a living customer when everyone's drop-out p is the same.
+
+    The limit a, b -> inf with p = a/(a+b) (a fit at that boundary): with a rate
+    lambda ~ Gamma(r + x, alpha + T) and a drop-out chance p after each purchase the
+    expectation is ``(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p``, computed with expm1 and
+    log1p so that it stays exact when r is at its bound too.
+    """
+    r, alpha, a, b = params
+    p = a / (a + b)
+    return -np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p
 
 
 def expected_purchases(params, t) -> np.ndarray:

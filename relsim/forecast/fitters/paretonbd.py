@@ -35,6 +35,8 @@ class ParetoNBDModel(BTYDModel):
 
     param_names = ("r", "alpha", "s", "beta")
     default_start = (1.0, 1.0, 1.0, 1.0)
+    purchase_param = "alpha"
+    dropout_param = "beta"
 
     def __init__(self, frequency, recency, T, **kwds) -> None:
         self.x = np.asarray(frequency, dtype=float)
@@ -45,11 +47,14 @@ class ParetoNBDModel(BTYDModel):
     @staticmethod
     def _parts(params, stats):
         """Log terms of the bracket: alive at T, and the quadrature of dropping out."""
-        r, alpha, s, beta = params
+        r, alpha, s, beta = (np.asarray(v, dtype=float) for v in params)
         x, tx, T = (c[:, None] for c in stats)
+        # alpha and beta may differ by customer (covariates): as columns against the nodes
+        alpha = alpha[:, None] if alpha.ndim else alpha
+        beta = beta[:, None] if beta.ndim else beta
         # Integrate in w = log(c + tau), c = min(alpha, beta): the integrand decays about
         # exponentially in w, which Gauss-Legendre handles well over any span.
-        c = min(alpha, beta)
+        c = np.minimum(alpha, beta)
         lo, hi = np.log(c + tx), np.log(c + T)
         w = 0.5 * (hi - lo) * _NODES[None, :] + 0.5 * (hi + lo)
         tau = np.exp(w) - c
@@ -62,9 +67,11 @@ class ParetoNBDModel(BTYDModel):
 
     def _evaluate(self, params, stats, grad):
         """Each row's log-likelihood and (optionally) its gradient, under the integral."""
-        r, alpha, s, beta = params
+        r, alpha, s, beta = (np.asarray(v, dtype=float) for v in params)
         x, _, T = stats
         log_alive, log_q, log_a, log_b, tau, bracket = self._parts(params, stats)
+        al = alpha[:, None] if alpha.ndim else alpha
+        be = beta[:, None] if beta.ndim else beta
         ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + bracket
         if not grad:
             return ll, None
@@ -78,19 +85,23 @@ class ParetoNBDModel(BTYDModel):
             - wa * np.log(alpha + T)
             - (wq * log_a).sum(axis=1)
         )
-        d_alpha = (
-            r / alpha - wa * (r + x) / (alpha + T) - (wq * (r + xs) / (alpha + tau)).sum(axis=1)
-        )
+        d_alpha = r / alpha - wa * (r + x) / (alpha + T) - (wq * (r + xs) / (al + tau)).sum(axis=1)
         d_s = np.log(beta) - wa * np.log(beta + T) + (wq * (1.0 / s - log_b)).sum(axis=1)
-        d_beta = s / beta - wa * s / (beta + T) - (wq * (s + 1) / (beta + tau)).sum(axis=1)
+        d_beta = s / beta - wa * s / (beta + T) - (wq * (s + 1) / (be + tau)).sum(axis=1)
         return ll, np.vstack([d_r, d_alpha, d_s, d_beta])
 
     def probability_alive(self, params) -> np.ndarray:
-        """P(alive at T | x, t_x, T) for the model's customers."""
-        log_alive, *_, bracket = self._parts(
-            np.asarray(params, dtype=float), (self.x, self.tx, self.T)
-        )
-        return np.exp(log_alive - bracket)
+        """P(alive at T | x, t_x, T) for the model's customers (no covariates)."""
+        return probability_alive(params, self.x, self.tx, self.T)
+
+
+def probability_alive(params, frequency, recency, T) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under Pareto/NBD; ``params`` may hold one value per customer."""
+    x = np.atleast_1d(np.asarray(frequency, dtype=float))
+    tx = np.broadcast_to(np.asarray(recency, dtype=float), x.shape)
+    T = np.broadcast_to(np.asarray(T, dtype=float), x.shape)
+    log_alive, *_, bracket = ParetoNBDModel._parts(params, (x, tx, T))
+    return np.exp(log_alive - bracket)
 
 
 def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
@@ -102,14 +113,50 @@ def conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarr
     r, alpha, s, beta = params
     x = np.asarray(frequency, dtype=float)
     T = np.asarray(T, dtype=float)
-    alive = ParetoNBDModel(x, recency, T).probability_alive(params)
-    if abs(s - 1.0) < 1e-9:
-        factor = np.log((beta + T + t) / (beta + T))
+    alive = probability_alive(params, x, recency, T)
+    # (1 - u^(s-1)) / (s-1) with log u = -log1p(t/(beta+T)): expm1 keeps it exact near s = 1
+    log_u = -np.log1p(t / (beta + T))
+    if abs(s - 1.0) < 1e-12:
+        factor = -log_u
     else:
-        factor = (1.0 - ((beta + T) / (beta + T + t)) ** (s - 1)) / (s - 1)
+        factor = -np.expm1((s - 1) * log_u) / (s - 1)
     return (r + x) * (beta + T) / (alpha + T) * factor * alive
 
 
 def fit_paretonbd(summary: pd.DataFrame, **fit_kwds):
     """Fit Pareto/NBD to an RFM summary (``frequency``, ``recency``, ``T``)."""
     return ParetoNBDModel(summary["frequency"], summary["recency"], summary["T"]).fit(**fit_kwds)
+
+
+_PMF_NODES, _PMF_WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def expected_purchases(params, t) -> np.ndarray:
+    """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] (log limit at s = 1)."""
+    r, alpha, s, beta = params
+    t = np.asarray(t, dtype=float)
+    log_u = -np.log1p(t / beta)
+    factor = -log_u if abs(s - 1.0) < 1e-12 else -np.expm1((s - 1) * log_u) / (s - 1)
+    return r * beta / alpha * factor
+
+
+def probability_of_purchases(params, t, x: int) -> np.ndarray:
+    """P(X(t) = x): NBD counts over the part of (0, t] the customer is alive.
+
+    The lifetime is Pareto (Lomax) with shape s and scale beta, so ``P = (beta/(beta+t))^s
+    NBD(x; t) + Int_0^t NBD(x; tau) f(tau) dtau``, the integral by Gauss-Legendre quadrature.
+    """
+    r, alpha, s, beta = params
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+
+    def log_nbd(tau: np.ndarray) -> np.ndarray:
+        lq = x * (np.log(np.maximum(tau, 1e-300)) - np.log(alpha + tau)) if x else 0.0
+        return (
+            gammaln(r + x) - gammaln(r) - gammaln(x + 1) + r * (np.log(alpha) - np.log(alpha + tau))
+        ) + lq
+
+    survive = np.exp(s * (np.log(beta) - np.log(beta + t)) + log_nbd(t))
+    tau = 0.5 * t[:, None] * (_PMF_NODES[None, :] + 1.0)
+    log_f = np.log(s) - np.log(beta) - (s + 1) * np.log1p(tau / beta)
+    inside = (0.5 * t[:, None] * _PMF_WEIGHTS[None, :] * np.exp(log_nbd(tau) + log_f)).sum(axis=1)
+    return survive + inside
