@@ -100,6 +100,17 @@ def verdict(result: ForecastResult, acc: pd.DataFrame) -> list[str]:
                     f"{m} LOSES to the naive benchmark {', '.join(beaten)} on the holdout "
                     f"({mae[m]:.3f} against {min(mae[n] for n in beaten):.3f})."
                 )
+    cover = acc[acc["measure"] == "interval_coverage_holdout"].set_index("model")["value"]
+    for m, share in cover.items():
+        lines.append(
+            f"{m}: its 95% prediction intervals held the holdout purchases of {share:.1%} of "
+            "customers"
+            + (
+                " (below 95%: the model's own uncertainty understates what happened)."
+                if share < 0.94
+                else "."
+            )
+        )
     return lines
 
 

