@@ -72,7 +72,7 @@ def test_a_bad_amount_touches_only_the_spend_model(tmp_path):
     path = tmp_path / "tx.csv"
     log.to_csv(path, index=False)
     out = tmp_path / "fc"
-    assert main(["forecast", str(path), "--out", str(out), "--intervals", "0"]) == 0
+    assert main(["forecast", str(path), "--out", str(out), "--intervals", "40"]) == 0
     clean = base_log()
     clean.loc[3, "amount"] = np.nan
     cust = pd.read_parquet(out / "customers.parquet")
@@ -80,6 +80,7 @@ def test_a_bad_amount_touches_only_the_spend_model(tmp_path):
     s = rfm_summary(clean, clean["date"].max(), "weeks")
     assert cust["frequency"].sum() == s["frequency"].sum()
     assert np.isfinite(cust["bgnbd_clv"]).all()
+    assert np.isfinite(cust[["bgnbd_clv_low", "bgnbd_clv_high"]]).all().all()
 
 
 def test_constant_spend_makes_gamma_gamma_step_aside(tmp_path, capsys):
@@ -92,6 +93,9 @@ def test_constant_spend_makes_gamma_gamma_step_aside(tmp_path, capsys):
     cust = pd.read_parquet(out / "customers.parquet")
     assert (cust["expected_spend"] == 10.0).all()
     assert np.isfinite(cust["paretonbd_clv"]).all() and np.isfinite(cust["bgnbd_clv"]).all()
+    # CLV intervals from the frequency model's uncertainty alone, around the point value
+    assert (cust["bgnbd_clv_low"] <= cust["bgnbd_clv"] + 1e-9).all()
+    assert (cust["bgnbd_clv"] <= cust["bgnbd_clv_high"] + 1e-9).all()
 
 
 def test_a_fit_at_its_boundary_says_so_and_still_forecasts():
@@ -133,6 +137,9 @@ def test_python_api_takes_its_own_column_names_and_timezone_aware_dates():
     a = forecast(renamed, columns=cols, interval_draws=0)
     aware = log.assign(date=log["date"].dt.tz_localize("Europe/Paris"))
     b = forecast(aware, interval_draws=0)
+    end = pd.Timestamp("2024-06-30 23:00", tz="Europe/Paris")  # 21:00 UTC, the same day
+    c = forecast(aware, calibration_end=end, interval_draws=0)
+    assert c.has_holdout and len(c.customers) > 0
     assert a.fits["bgnbd"].params.index.tolist() == ["r", "alpha", "a", "b"]
     assert len(a.customers) == len(b.customers) == log["customer_id"].nunique()
     fit = a.fits["bgnbd"]

@@ -26,3 +26,17 @@ def test_the_python_example_in_the_readme_runs(monkeypatch):
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert len(scope["result"].transactions) > 0
+
+
+def test_the_forecasting_example_in_the_readme_runs(monkeypatch, tmp_path):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    block = next(b for b in blocks if "from relsim.forecast import" in b)
+    data = README.parent / "tests" / "data"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "data").symlink_to(data)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    assert (tmp_path / "pnbd.json").exists()
+    assert scope["fit"].params.index.tolist() == ["r", "alpha", "s", "beta"]
+    assert len(scope["res"].customers) == 2357

@@ -231,7 +231,9 @@ def clean_transactions(
         raw = df[columns.amount]
         if decimal != "." and not pd.api.types.is_numeric_dtype(raw):
             # 1.234,50 -> 1234.50: thousands marks go, the decimal mark becomes a point
-            text = raw.astype(str).str.strip().str.replace(r"[\s.']", "", regex=True)
+            # a point (or space, apostrophe) is a thousands mark only before three digits;
+            # "1.5" is then no number and is reported as such rather than read as 15
+            text = raw.astype(str).str.strip().str.replace(r"[\s.'](?=\d{3}(?!\d))", "", regex=True)
             raw = text.str.replace(decimal, ".", regex=False)
         amount = pd.to_numeric(raw, errors="coerce")
         bad = (amount.isna() | ~np.isfinite(amount)).to_numpy()

@@ -116,6 +116,7 @@ def customer_intervals(
     clv_steps: tuple[np.ndarray, np.ndarray] | None = None,
     margin: float = 0.3,
     covariates: pd.DataFrame | None = None,
+    spend: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """95% intervals of each customer's purchases, P(alive) and (with spend) CLV.
 
@@ -139,47 +140,71 @@ def customer_intervals(
         Margin share of spend, for CLV.
     covariates : pandas.DataFrame, optional
         Each customer's covariates, if the model has them.
+    spend : numpy.ndarray, optional
+        Each customer's expected spend per purchase: used as it is when there is no
+        ``spend_fit`` (Gamma-Gamma stepped aside), and for customers whose amounts are unusable.
 
     Returns
     -------
     pandas.DataFrame
         ``expected_purchases_low/_high`` (prediction interval of the count),
-        ``p_alive_low/_high``, and ``clv_low/_high`` when spend is modelled; indexed like
+        ``p_alive_low/_high``, and ``clv_low/_high`` when spend is known; indexed like
         ``summary``.
     """
     age = "periods" if fit.spec.kind == "discrete" else "T"
-    x = summary["frequency"].to_numpy(dtype=float)
-    tx = summary["recency"].to_numpy(dtype=float)
-    T = summary[age].to_numpy(dtype=float)
+    cols = ["frequency", "recency", age]
+    with_clv = clv_steps is not None and (spend_fit is not None or spend is not None)
+    base = summary[cols].to_numpy(dtype=float)
+    extra = [] if covariates is None else [covariates.to_numpy(dtype=float)]
+    if with_clv:
+        m = summary["monetary_value"].to_numpy(dtype=float)
+        known = np.isfinite(m)
+        fixed = np.asarray(spend, dtype=float) if spend is not None else np.full(len(m), np.nan)
+        extra += [np.where(known, m, 0.0)[:, None], known[:, None], fixed[:, None]]
+    # P(alive) and CLV depend only on a customer's summary: computed once per distinct row
+    rows, inverse = np.unique(np.column_stack([base, *extra]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    ux, utx, uT = rows[:, 0], rows[:, 1], rows[:, 2]
+    ucov = (
+        None
+        if covariates is None
+        else pd.DataFrame(rows[:, 3 : 3 + covariates.shape[1]], columns=covariates.columns)
+    )
+    x, tx, T = base[:, 0], base[:, 1], base[:, 2]
     theta = parameter_draws(fit, draws, rng)
     spend_draws = parameter_draws(spend_fit, draws, rng) if spend_fit is not None else None
-    n = len(x)
+    n, u = len(x), len(rows)
     counts = np.empty((draws, n), dtype=np.int32)
-    alive = np.empty((draws, n), dtype=np.float32)
-    clv = np.empty((draws, n), dtype=np.float64) if spend_draws is not None else None
+    alive = np.empty((draws, u), dtype=np.float32)
+    clv = np.empty((draws, u), dtype=np.float64) if with_clv else None
     q = ((1 - LEVEL) / 2, (1 + LEVEL) / 2)
     for k in range(draws):
         one = _with(fit, theta.values[k])
         with np.errstate(all="ignore"):
-            pa = one.p_alive(x, tx, T, covariates)
+            pa = one.p_alive(ux, utx, uT, ucov)
             alive[k] = pa
-            counts[k] = simulate_future(one, horizon, x, tx, T, pa, rng, covariates)
-            if clv is not None and spend_draws is not None and clv_steps is not None:
+            counts[k] = simulate_future(one, horizon, x, tx, T, pa[inverse], rng, covariates)
+            if clv is not None and clv_steps is not None:
                 edges, discount = clv_steps
                 spec = one.spec
                 assert spec.conditional is not None
-                cum = spec.conditional(one.individual(covariates), edges[:, None], x, tx, T)
-                steps = np.diff(np.vstack([np.zeros(n), cum]), axis=0)
-                spend = _with(spend_fit, spend_draws.values[k]).expected_spend(  # type: ignore[arg-type]
-                    np.maximum(x, 0), summary["monetary_value"].to_numpy(dtype=float)
-                )
-                clv[k] = margin * spend * (steps * discount[:, None]).sum(axis=0)
+                cum = spec.conditional(one.individual(ucov), edges[:, None], ux, utx, uT)
+                steps = np.diff(np.vstack([np.zeros(u), cum]), axis=0)
+                um, uknown, ufixed = rows[:, -3], rows[:, -2] > 0, rows[:, -1]
+                if spend_draws is not None and spend_fit is not None:
+                    drawn = _with(spend_fit, spend_draws.values[k]).expected_spend(
+                        np.maximum(ux, 0), np.where(uknown, um, 0.0)
+                    )
+                    value = np.where(uknown & np.isfinite(drawn), drawn, ufixed)
+                else:
+                    value = ufixed
+                clv[k] = margin * value * (steps * discount[:, None]).sum(axis=0)
     out = pd.DataFrame(index=summary.index)
     lo, hi = np.quantile(counts, q, axis=0, method="inverted_cdf")
     out["expected_purchases_low"], out["expected_purchases_high"] = lo, hi
     lo, hi = np.quantile(alive, q, axis=0)
-    out["p_alive_low"], out["p_alive_high"] = lo, hi
+    out["p_alive_low"], out["p_alive_high"] = lo[inverse], hi[inverse]
     if clv is not None:
         lo, hi = np.nanquantile(clv, q, axis=0)
-        out["clv_low"], out["clv_high"] = lo, hi
+        out["clv_low"], out["clv_high"] = lo[inverse], hi[inverse]
     return out

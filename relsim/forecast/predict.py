@@ -186,6 +186,10 @@ def forecast(
         if cols.amount and cols.amount not in transactions.columns and columns is None:
             cols = Columns(cols.customer, cols.date, None)
         transactions = clean_transactions(transactions, cols, date_format, source)
+    if calibration_end is not None:
+        calibration_end = pd.Timestamp(calibration_end)
+        if calibration_end.tzinfo is not None:  # dates are held in UTC without a zone
+            calibration_end = calibration_end.tz_convert("UTC").tz_localize(None)
     if calibration_end is None:
         summary = rfm_summary(transactions, transactions["date"].max(), unit, source)
         has_holdout = False
@@ -370,9 +374,8 @@ def forecast_from_summary(
                 clv_steps(horizon, discount_rate, step) if spend is not None else None,
                 margin,
                 cov,
+                spend,
             )
-            if spend is not None and spend_fit is None and "clv_low" not in band:
-                pass  # spend stepped aside: CLV intervals from the frequency model alone
             for col in band.columns:
                 out[f"{name}_{col}"] = band[col]
             if not parameter_draws(fit, 1, np.random.default_rng(0)).exact:
@@ -530,18 +533,33 @@ def by_frequency(result: ForecastResult, top: int = 7) -> pd.DataFrame:
     """Calibration versus holdout: mean holdout purchases, actual and predicted, by frequency.
 
     The conditional-expectations table of Fader, Hardie & Lee (2005, Figure 4): customers are
-    grouped by their repeat purchases in calibration (``top`` and more together).
+    grouped by their repeat purchases in calibration (``top`` and more together; in deciles
+    when most customers have more than ``top``).
     """
     cust = result.customers
     if not result.has_holdout:
         return pd.DataFrame()
-    group = cust["frequency"].clip(upper=top).astype(int)
+    freq = cust["frequency"]
+    if freq.quantile(0.9) > top:
+        # heavy buyers (a simulated market): about ten groups of equal size instead
+        edges = np.unique(np.quantile(freq, np.linspace(0, 1, 11)).round())
+        code = np.clip(np.searchsorted(edges, freq, side="right") - 1, 0, max(len(edges) - 2, 0))
+        hi = np.append(edges[1:] - 1, freq.max())
+        labels = [
+            f"{int(edges[i])}-{int(max(hi[i], edges[i]))}" for i in range(max(len(edges) - 1, 1))
+        ]
+        if len(edges) > 1:
+            labels[-1] = f"{int(edges[-2])}-{int(freq.max())}"
+    else:
+        code = freq.clip(upper=top).astype(int).to_numpy()
+        labels = [str(i) for i in range(top)] + [f"{top}+"]
     cols = {"customers": ("frequency", "size"), "actual": ("frequency_holdout", "mean")}
     for c in cust.columns:
         if c.endswith("_expected_purchases") or c.startswith("naive_"):
             cols[c.removesuffix("_expected_purchases")] = (c, "mean")
-    table = cust.assign(calibration_purchases=group).groupby("calibration_purchases").agg(**cols)
-    return table.reset_index()
+    table = cust.assign(group=code).groupby("group").agg(**cols)
+    table.insert(0, "calibration_purchases", [labels[int(i)] for i in table.index])
+    return table.reset_index(drop=True)
 
 
 def accuracy(

@@ -181,7 +181,7 @@ def write_forecast_report(out: ForecastOutputs, path: Path) -> None:
         parts += ["<h2>Do the covariates matter? (likelihood-ratio tests)</h2>", result.tests]
     parts += [
         "<h2>Accuracy (models and naive benchmarks)</h2>",
-        out.accuracy if len(out.accuracy) else "<p>No holdout.</p>",
+        _wide(out.accuracy) if len(out.accuracy) else "<p>No holdout.</p>",
     ]
     if out.by_frequency is not None and len(out.by_frequency):
         parts += [
@@ -196,6 +196,12 @@ def write_forecast_report(out: ForecastOutputs, path: Path) -> None:
         ]
     parts += figs
     write_page(path, f"forecast of {out.source}", parts)
+
+
+def _wide(acc: pd.DataFrame) -> pd.DataFrame:
+    """One row per model or benchmark, one column per measure, in their first-seen order."""
+    table = acc.pivot_table(index="model", columns="measure", values="value", sort=False)
+    return table.rename_axis(None, axis=1).reset_index()
 
 
 def _sentences(title: str, lines: list[str]) -> list[Part]:

@@ -6,12 +6,14 @@ any covariates, with bounded L-BFGS and the analytic gradient, then hands the op
 statsmodels, which builds the results (``params``, ``bse``, ``conf_int()``, ``summary()``) from
 the Hessian on the natural scale, taken by forward differences of the analytic score.
 
-Covariates are time-invariant, one row per customer, and enter as in Fader & Hardie (2007),
-"Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD models": the scale of
-the purchase rate becomes ``alpha_i = alpha * exp(-g'z_i)`` and the scale of the drop-out
-process ``b_i = b * exp(d'z_i)`` (BG/NBD) or ``beta_i = beta * exp(d'z_i)`` (Pareto/NBD), so a
-positive ``purchase:`` coefficient means more purchases and a positive ``dropout:`` coefficient
-a longer life.
+Covariates are time-invariant, one row per customer, and enter through the scale parameters
+as in Fader & Hardie (2007), "Incorporating time-invariant covariates into the Pareto/NBD and
+BG/NBD models": the purchase rate's ``alpha_i = alpha * exp(-g'z_i)``, and the drop-out
+process's ``beta_i = beta * exp(d'z_i)`` (Pareto/NBD) or ``b_i = b * exp(d'z_i)`` (BG/NBD,
+MBG/NBD). Two choices differ from the note: the drop-out sign is flipped, so that a positive
+``purchase:`` coefficient means more purchases and a positive ``dropout:`` coefficient a longer
+life; and in BG/NBD only b is scaled (the note scales a and b with separate coefficients),
+which moves the mean drop-out probability a/(a+b) with one coefficient per covariate.
 """
 
 from __future__ import annotations
