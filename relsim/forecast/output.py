@@ -44,7 +44,7 @@ def read_summary(path: Path) -> pd.DataFrame:
 def read_covariates(path: Path) -> pd.DataFrame:
     """Read a covariates CSV: a customer id column, then numeric columns, one row per customer."""
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype=str)  # ids as written: "0001" stays "0001"
     except FileNotFoundError:
         raise ForecastDataError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -70,6 +70,7 @@ def read_covariates(path: Path) -> pd.DataFrame:
                 f"{i + 2} (code categories as 0/1 columns)"
             )
         df[col] = values.astype(float)
+    df.index = df.index.str.strip()
     return df
 
 

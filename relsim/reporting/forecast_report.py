@@ -43,7 +43,7 @@ def _calibration_histogram(result: ForecastResult) -> go.Figure | None:
     """Customers by repeat purchases in calibration: actual and BG/NBD's expectation."""
     if "bgnbd" not in result.fits:
         return None
-    params = np.asarray(result.fits["bgnbd"].params)
+    params = result.fits["bgnbd"].individual(result.covariates)  # per customer with covariates
     ages = result.summary["T"].to_numpy()
     top = 7
     expected = [float(bgnbd.probability_of_purchases(params, ages, x).sum()) for x in range(top)]
