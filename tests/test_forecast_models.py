@@ -166,3 +166,14 @@ def test_saved_models_predict_as_before(tmp_path):
 
     with pytest.raises(ForecastDataError, match="not a saved relsim model"):
         FittedModel.load(tmp_path / "bad.json")
+
+
+def test_a_penalty_shrinks_the_parameters_and_costs_likelihood():
+    # the penalised optimum maximises LL - c |theta|^2, so against the maximum-likelihood one
+    # it can only have a smaller norm and a lower likelihood; a wrong sign would grow both
+    s = pd.read_csv(os.path.join(DATA, "cdnow_customers_summary.csv")).iloc[:300]
+    free = fit_model("bgnbd", s)
+    tied = fit_model("bgnbd", s, penalizer=0.01)
+    assert (tied.params**2).sum() < (free.params**2).sum()
+    assert free.results.model.loglike(tied.params.to_numpy()) < free.loglik
+    assert tied.penalizer == 0.01 and tied.converged
