@@ -177,3 +177,19 @@ def test_a_penalty_shrinks_the_parameters_and_costs_likelihood():
     assert (tied.params**2).sum() < (free.params**2).sum()
     assert free.results.model.loglike(tied.params.to_numpy()) < free.loglik
     assert tied.penalizer == 0.01 and tied.converged
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "paretonbd"])
+def test_conditional_purchase_probabilities_agree_with_the_conditional_expectation(model):
+    # two derivations: the count distribution from the posterior (rate and drop-out updated
+    # by the history) and the papers' closed-form expectation; their means must agree
+    s = pd.read_csv(os.path.join(DATA, "cdnow_customers_summary.csv"))
+    fit = fit_model(model, s)
+    x, tx, T = np.array([0.0, 2, 10]), np.array([0.0, 20, 35]), np.array([39.0, 39, 39])
+    pmf = np.array([fit.probability_of_purchases(39.0, k, x, tx, T) for k in range(300)])
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose(
+        (pmf * np.arange(300)[:, None]).sum(axis=0),
+        fit.expected_purchases(39.0, x, tx, T),
+        rtol=1e-6,
+    )

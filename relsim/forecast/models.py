@@ -45,6 +45,7 @@ class ModelSpec:
     conditional: Callable | None = None
     unconditional: Callable | None = None
     pmf: Callable | None = None
+    conditional_pmf: Callable | None = None
 
 
 SPECS: dict[str, ModelSpec] = {
@@ -58,6 +59,7 @@ SPECS: dict[str, ModelSpec] = {
         bgnbd.conditional_expected_purchases,
         bgnbd.expected_purchases,
         bgnbd.probability_of_purchases,
+        bgnbd.conditional_probability_of_purchases,
     ),
     "mbgnbd": ModelSpec(
         "mbgnbd",
@@ -69,6 +71,7 @@ SPECS: dict[str, ModelSpec] = {
         mbgnbd.conditional_expected_purchases,
         mbgnbd.expected_purchases,
         mbgnbd.probability_of_purchases,
+        mbgnbd.conditional_probability_of_purchases,
     ),
     "paretonbd": ModelSpec(
         "paretonbd",
@@ -80,6 +83,7 @@ SPECS: dict[str, ModelSpec] = {
         paretonbd.conditional_expected_purchases,
         paretonbd.expected_purchases,
         paretonbd.probability_of_purchases,
+        paretonbd.conditional_probability_of_purchases,
     ),
     "bgbb": ModelSpec(
         "bgbb",
@@ -297,15 +301,35 @@ class FittedModel:
         assert self.spec.unconditional is not None
         return np.asarray(self.spec.unconditional(self.base_params, _vector(t, "t")))
 
-    def probability_of_purchases(self, t, n: int) -> np.ndarray:
-        """P(X(t) = n): probability that a new customer makes ``n`` repeat purchases within t."""
+    def probability_of_purchases(
+        self, t, n: int, frequency=None, recency=None, T=None, covariates=None
+    ) -> np.ndarray:
+        """P(X(t) = n): probability of ``n`` purchases within ``t``.
+
+        Without ``frequency``, ``recency`` and ``T``: a new customer's repeat purchases in the
+        ``t`` after their first (one value per ``t``). With them: each customer's purchases
+        in the next ``t`` given their history (BG/NBD, MBG/NBD, Pareto/NBD).
+        """
         self._need(("continuous", "discrete"), "purchase counts")
-        assert self.spec.pmf is not None
-        if self.spec.kind == "discrete":
-            return np.array(
-                [self.spec.pmf(self.base_params, int(v), int(n)) for v in _vector(t, "t")]
+        spec = self.spec
+        if frequency is not None:
+            if spec.conditional_pmf is None:
+                raise ForecastDataError(f"{spec.title}: no conditional purchase probabilities")
+            return np.asarray(
+                spec.conditional_pmf(
+                    self.individual(covariates),
+                    float(t),
+                    int(n),
+                    _vector(frequency, "frequency"),
+                    _vector(recency, "recency"),
+                    _vector(T, "T"),
+                ),
+                dtype=float,
             )
-        return np.asarray(self.spec.pmf(self.base_params, _vector(t, "t"), int(n)))
+        assert spec.pmf is not None
+        if spec.kind == "discrete":
+            return np.array([spec.pmf(self.base_params, int(v), int(n)) for v in _vector(t, "t")])
+        return np.asarray(spec.pmf(self.base_params, _vector(t, "t"), int(n)))
 
     def expected_spend(self, frequency, monetary_value) -> np.ndarray:
         """Gamma-Gamma: expected value of a transaction given x and the mean spend m."""

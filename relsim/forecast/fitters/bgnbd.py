@@ -152,3 +152,44 @@ def fit_bgnbd(summary: pd.DataFrame, **fit_kwds):
     """
     model = BetaGeoModel(summary["frequency"], summary["recency"], summary["T"])
     return model.fit(**fit_kwds)
+
+
+def _log_nbd(r, alpha, t, n: int):
+    """Log-probability P(N = n) for N ~ NBD: Poisson(lambda t) with lambda ~ Gamma(r, alpha)."""
+    log_q = np.log(np.maximum(t, 1e-300)) - np.log(alpha + t) if n else 0.0
+    return (
+        gammaln(r + n)
+        - gammaln(r)
+        - gammaln(n + 1)
+        + r * (np.log(alpha) - np.log(alpha + t))
+        + n * log_q
+    )
+
+
+def future_count_pmf(r, alpha, a, b, t, n: int):
+    """P(n purchases in the next t | alive), rate ~ Gamma(r, alpha), drop-out p ~ Beta(a, b).
+
+    A purchase is followed by drop-out with probability p, so with N ~ NBD arrivals and G the
+    first drop-out, the count is min(N, G): ``P(n) = P(N=n) E[(1-p)^(n-1)] + P(N>n)
+    E[p (1-p)^(n-1)]`` for n >= 1, and ``P(N=0)`` for n = 0.
+    """
+    if n == 0:
+        return np.exp(_log_nbd(r, alpha, t, 0))
+    below = sum(np.exp(_log_nbd(r, alpha, t, j)) for j in range(n + 1))
+    survive = np.exp(betaln(a, b + n - 1) - betaln(a, b))
+    drop = np.exp(betaln(a + 1, b + n - 1) - betaln(a, b))
+    return np.exp(_log_nbd(r, alpha, t, n)) * survive + np.clip(1.0 - below, 0.0, 1.0) * drop
+
+
+def conditional_probability_of_purchases(params, t, n: int, frequency, recency, T):
+    """P(n purchases in (T, T + t] | x, t_x, T) under BG/NBD.
+
+    Dead customers make none; a living one has the posterior rate Gamma(r + x, alpha + T) and
+    drop-out Beta(a, b + x).
+    """
+    r, alpha, a, b = params
+    x = np.asarray(frequency, dtype=float)
+    tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
+    alive = probability_alive(params, x, tx, T)
+    pmf = future_count_pmf(r + x, alpha + T, a, b + x, t, n)
+    return alive * pmf + (1.0 - alive) * (n == 0)

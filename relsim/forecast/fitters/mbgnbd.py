@@ -122,3 +122,15 @@ def fit_mbgnbd(summary: pd.DataFrame, **fit_kwds):
     """Fit MBG/NBD to an RFM summary (``frequency``, ``recency``, ``T``)."""
     model = ModifiedBetaGeoModel(summary["frequency"], summary["recency"], summary["T"])
     return model.fit(**fit_kwds)
+
+
+def conditional_probability_of_purchases(params, t, n: int, frequency, recency, T):
+    """P(n purchases in (T, T + t] | x, t_x, T): as BG/NBD, drop-out Beta(a, b + x + 1)."""
+    from relsim.forecast.fitters.bgnbd import future_count_pmf
+
+    r, alpha, a, b = params
+    x = np.asarray(frequency, dtype=float)
+    tx, T = np.asarray(recency, dtype=float), np.asarray(T, dtype=float)
+    alive = probability_alive(params, x, tx, T)
+    pmf = future_count_pmf(r + x, alpha + T, a, b + x + 1, t, n)
+    return alive * pmf + (1.0 - alive) * (n == 0)

@@ -166,3 +166,27 @@ def probability_of_purchases(params, t, x: int) -> np.ndarray:
     log_f = np.log(s) - np.log(beta) - (s + 1) * np.log1p(tau / beta)
     inside = (0.5 * t[:, None] * _PMF_WEIGHTS[None, :] * np.exp(log_nbd(tau) + log_f)).sum(axis=1)
     return survive + inside
+
+
+def conditional_probability_of_purchases(params, t, n: int, frequency, recency, T):
+    """P(n purchases in (T, T + t] | x, t_x, T) under Pareto/NBD.
+
+    A living customer's rate is Gamma(r + x, alpha + T) and their drop-out rate
+    Gamma(s, beta + T), so the future is a new customer's with those parameters.
+    """
+    r, alpha, s, beta = params
+    x = np.atleast_1d(np.asarray(frequency, dtype=float))
+    T = np.broadcast_to(np.asarray(T, dtype=float), x.shape)
+    alive = probability_alive(params, x, recency, T)
+    pmf = np.array(
+        [
+            probability_of_purchases((r + xi, a_i, s, b_i), [t], n)[0]
+            for xi, a_i, b_i in zip(
+                x,
+                np.broadcast_to(alpha + T, x.shape),
+                np.broadcast_to(beta + T, x.shape),
+                strict=True,
+            )
+        ]
+    )
+    return alive * pmf + (1.0 - alive) * (n == 0)
