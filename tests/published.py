@@ -32,3 +32,8 @@ SBG_HIGH_END = {
     "beta": 3.806,
     "loglik": -1611.2,
 }
+
+#: The same paper's holdout, years 8-12 (the data are Berry & Linoff's, as Fader & Hardie use
+#: them): the survivors the fit to years 0-7 is meant to project.
+SBG_REGULAR_HOLDOUT = [223, 207, 194, 183, 173]
+SBG_HIGH_END_HOLDOUT = [468, 445, 427, 409, 394]

@@ -226,3 +226,76 @@ def test_covariates_from_a_file_are_fitted_and_tested(tmp_path, capsys):
     assert main(["forecast", CDNOW, *args, "--covariates", str(cov), "--out", str(bad)]) == 2
     assert "have no covariates, the first '0001'" in capsys.readouterr().err
     assert not bad.exists()
+
+
+DONATIONS = os.path.join(os.path.dirname(__file__), "data", "donations.csv")
+
+
+def test_bgbb_from_a_weighted_summary(tmp_path, capsys):
+    out = tmp_path / "fc"
+    args = ["forecast", DONATIONS, "--summary", "--model", "bgbb", "--horizon", "5"]
+    assert main([*args, "--intervals", "50", "--out", str(out)]) == 0
+    params = pd.read_csv(out / "parameters.csv").set_index("parameter")["estimate"]
+    assert f"{params['alpha']:.3f}" == "1.204" and f"{params['delta']:.3f}" == "2.783"
+    cust = pd.read_parquet(out / "customers.parquet")
+    assert len(cust) == 22  # one row per (frequency, recency) pattern
+    assert (cust["bgbb_p_alive_low"] <= cust["bgbb_p_alive"]).all()
+    assert (cust["bgbb_p_alive"] <= cust["bgbb_p_alive_high"]).all()
+    fit_table = pd.read_csv(out / "by_frequency.csv")
+    assert fit_table["actual"].sum() == 11104
+    assert abs(fit_table["bgbb"].sum() - 11104) < 1e-6
+    assert "11,104 customers" in capsys.readouterr().out
+    # a pattern that cannot happen: more transactions than opportunities
+    bad_file = tmp_path / "bad.csv"
+    bad_file.write_text("frequency,recency,periods,weights\n7,6,6,10\n1,1,6,5\n")
+    assert (
+        main(
+            [
+                "forecast",
+                str(bad_file),
+                "--summary",
+                "--model",
+                "bgbb",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 2
+    )
+    assert "expected frequency <= recency <= periods" in capsys.readouterr().err
+    assert main(["forecast", DONATIONS, "--model", "bgbb", "--out", str(tmp_path / "c")]) == 2
+
+
+def test_sbg_projects_a_cohort(tmp_path, capsys):
+    src = tmp_path / "cohort.csv"
+    src.write_text(
+        "period,survivors\n"
+        + "".join(f"{t},{s}\n" for t, s in enumerate([1000, 631, 468, 382, 326, 289, 262, 241]))
+    )
+    out = tmp_path / "fc"
+    assert main(["forecast", str(src), "--model", "sbg", "--horizon", "5", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "survival.csv")
+    assert len(table) == 13 and table["survivors"].isna().sum() == 5
+    # Fader & Hardie (2007) project the regular cohort's later years from years 0-7; the
+    # projection must at least lie between the last survivors and zero and keep falling
+    ahead = table.loc[~table["calibration"], "expected_survivors"]
+    assert (ahead.diff().dropna() < 0).all() and ahead.iloc[0] < 241
+    assert (table["expected_low"] <= table["expected_survivors"] + 1e-9).all()
+    src.write_text("period,survivors\n0,1000\n1,600\n2,700\n")
+    assert main(["forecast", str(src), "--model", "sbg", "--out", str(tmp_path / "b")]) == 2
+    assert "never grows" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "forecast",
+                str(src),
+                "--model",
+                "sbg",
+                "--model",
+                "bgnbd",
+                "--out",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 2
+    )

@@ -9,7 +9,13 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from published import BGBB_DONATIONS, SBG_HIGH_END, SBG_REGULAR
+from published import (
+    BGBB_DONATIONS,
+    SBG_HIGH_END,
+    SBG_HIGH_END_HOLDOUT,
+    SBG_REGULAR,
+    SBG_REGULAR_HOLDOUT,
+)
 from statsmodels.tools.numdiff import approx_fprime
 
 from relsim.forecast.fitters.bgbb import BetaGeoBetaBinomModel
@@ -193,3 +199,28 @@ def test_conditional_purchase_probabilities_agree_with_the_conditional_expectati
         fit.expected_purchases(39.0, x, tx, T),
         rtol=1e-6,
     )
+
+
+@pytest.mark.parametrize(
+    "cohort, holdout",
+    [(SBG_REGULAR, SBG_REGULAR_HOLDOUT), (SBG_HIGH_END, SBG_HIGH_END_HOLDOUT)],
+    ids=["regular", "high end"],
+)
+def test_sbg_projects_the_holdout_years_within_its_interval(cohort, holdout):
+    # a prediction, not a fit: years 8-12 were not used. Fader & Hardie (2007) show the sBG
+    # projection tracking them; here each lies inside the 95% interval of the projection
+    # (parameter uncertainty), and within 5% of the point projection.
+    import tempfile
+
+    from relsim.forecast.discrete import cohort_outputs
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "c.csv")
+        pd.DataFrame({"period": range(8), "survivors": cohort["survivors"]}).to_csv(
+            path, index=False
+        )
+        table = cohort_outputs(path, 5, 0.0).cohort
+    ahead = table[~table["calibration"]]
+    actual = np.array(holdout, dtype=float)
+    assert ((ahead["expected_low"] <= actual) & (actual <= ahead["expected_high"])).all()
+    np.testing.assert_allclose(ahead["expected_survivors"], actual, rtol=0.05)
