@@ -205,8 +205,7 @@ def forecast(
             "after returns were not counted as purchases; other returns were netted per day."
         )
     summary.attrs["notes"] = notes
-    end = pd.Timestamp(calibration_end) if calibration_end is not None else None
-    end = end if end is not None else transactions["date"].max().normalize()
+    end = calibration_end if calibration_end is not None else transactions["date"].max()
     recent = recent_purchases(transactions, end, horizon, unit)
     return forecast_from_summary(
         summary,
@@ -460,8 +459,6 @@ def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame
     ``weekly_<model>`` are the week's own purchases (the incremental tracking plot).
     """
     cohort = transactions[transactions["customer_id"].isin(result.summary.index.astype(str))]
-    if cohort.empty:
-        cohort = transactions[transactions["customer_id"].isin(result.summary.index)]
     days = (
         cohort.assign(day=cohort["date"].dt.normalize())
         .drop_duplicates(["customer_id", "day"])

@@ -197,21 +197,8 @@ class BTYDModel(GenericLikelihoodModel):
         stats = tuple(c[idx] for c in self._stats)
         z = self._z[idx]
         w = self._weights[idx] * (self._weights.sum() / self._weights[idx].sum())
-        n = w.sum()
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            p = self._to_natural(theta)
-            with np.errstate(all="ignore"):
-                ll_rows, g_rows = self._rows_of(p, stats, z, True)
-                ll = ll_rows @ w - self._penalty(p)[0]
-                g = g_rows @ w - self._penalty(p)[1]
-            if not np.isfinite(ll) or not np.isfinite(g).all():
-                return 1e300, np.zeros_like(theta)
-            g[: self.n_base] *= p[: self.n_base]
-            return -ll / n, -g / n
-
         res = optimize.minimize(
-            objective,
+            self._objective(stats, z, w),
             theta0,
             jac=True,
             method="L-BFGS-B",
@@ -219,6 +206,27 @@ class BTYDModel(GenericLikelihoodModel):
             options={"maxiter": maxiter, "gtol": 1e-6, "ftol": 1e-10},
         )
         return res.x if np.isfinite(res.fun) else theta0
+
+    def _objective(self, stats, z, weights: np.ndarray):
+        """Minus the mean (penalised) log-likelihood of these rows and its gradient, in log space.
+
+        Scaled per customer for the optimiser; a non-finite value (parameters far out) becomes
+        a large one, so the line search backs off instead of failing.
+        """
+        n = weights.sum()
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            p = self._to_natural(theta)
+            with np.errstate(all="ignore"):
+                ll_rows, g_rows = self._rows_of(p, stats, z, True)
+                ll = ll_rows @ weights - self._penalty(p)[0]
+                g = g_rows @ weights - self._penalty(p)[1]
+            if not np.isfinite(ll) or not np.isfinite(g).all():
+                return 1e300, np.zeros_like(theta)
+            g[: self.n_base] *= p[: self.n_base]  # chain rule into log space
+            return -ll / n, -g / n
+
+        return objective
 
     def _to_natural(self, theta: np.ndarray) -> np.ndarray:
         return np.concatenate([np.exp(theta[: self.n_base]), theta[self.n_base :]])
@@ -254,22 +262,10 @@ class BTYDModel(GenericLikelihoodModel):
         theta0 = np.concatenate([np.log(start[: self.n_base]), start[self.n_base :]])
         bounds = [(np.log(LOWER), np.log(UPPER))] * self.n_base + [(None, None)] * (2 * self.k_cov)
 
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            p = self._to_natural(theta)
-            with np.errstate(all="ignore"):
-                ll_rows, g_rows = self._rows(p, True)
-                ll = ll_rows @ self._weights - self._penalty(p)[0]
-                g = g_rows @ self._weights - self._penalty(p)[1]
-            if not np.isfinite(ll) or not np.isfinite(g).all():
-                return 1e300, np.zeros_like(theta)
-            g[: self.n_base] *= p[: self.n_base]  # chain rule into log space
-            # scaled per customer for the optimiser
-            return -ll / n, -g / n
-
         if start_params is None and len(self._weights) > WARM_ROWS:
             theta0 = self._warm_start(theta0, bounds, maxiter)
         res = optimize.minimize(
-            objective,
+            self._objective(self._stats, self._z, self._weights),
             theta0,
             jac=True,
             method="L-BFGS-B",
