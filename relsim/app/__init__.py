@@ -1,1 +1,1 @@
-"""``relsim app``: the interactive leaky-bucket page for teaching (Dash)."""
+"""``relsim app``: the teaching page (the leaky bucket), served live or exported as files."""
