@@ -62,3 +62,15 @@ def small_run() -> relsim.SimulationResult:
 def default_run() -> relsim.SimulationResult:
     """The bundled default scenario at its default seed."""
     return relsim.simulate(relsim.load_scenario())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, one per test module."""
+    import playwright.sync_api as playwright  # a test dependency, only the browser tests need it
+    from chromium import CHROMIUM, FLAGS
+
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

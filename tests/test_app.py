@@ -18,19 +18,12 @@ import time
 import urllib.error
 import urllib.request
 
-import playwright.sync_api as playwright  # noqa: E402, I001 - after the guard
 import pytest
-from test_browser import CHROMIUM, FLAGS, figures_drawn, open_offline  # noqa: F401 - skip guard
+from chromium import figures_drawn, open_offline, require_chromium
+
+require_chromium()
 
 pytestmark = pytest.mark.xdist_group("app")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

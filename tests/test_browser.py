@@ -4,67 +4,13 @@ every figure. The teaching page has its own tests (test_app.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
-import pytest
+from chromium import figures_drawn, open_offline, require_chromium
 
 from conftest import small
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RELSIM_REQUIRE_BROWSER"):
-        raise RuntimeError(
-            f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium package"
-        )
-    pytest.skip("Chromium is not installed (Debian package 'chromium')", allow_module_level=True)
-
-import playwright.sync_api as playwright  # noqa: E402 - a test dependency: missing is an error
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-def open_offline(browser, url: str):
-    """A page in which only file:// and 127.0.0.1 load: a CDN would fail here."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    refused: list[str] = []
-
-    def route(r):
-        u = r.request.url
-        if u.startswith(("file://", "http://127.0.0.1", "data:")):
-            r.continue_()
-        else:
-            refused.append(u)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(url)
-    return page, errors, refused
-
-
-def figures_drawn(page) -> list[int]:
-    """Number of drawn traces of every plotly figure on the page."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
-        .map(d => d.querySelector('.main-svg') && d._fullData ? d._fullData.length : 0)""")
+require_chromium()
 
 
 def _check_report(browser, path: Path, at_least: int) -> None:

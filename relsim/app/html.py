@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from relsim.app.lessons import GLOSSARY, PRESETS, STEPS
-from relsim.app.levers import LEVERS, PEOPLE, lever_spec
+from relsim.app.levers import PEOPLE, lever_spec
 from relsim.app.runs import CHANNELS
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
@@ -102,7 +102,7 @@ def page_html(runs: list[dict[str, Any]] | None = None) -> bytes:
     bytes
         UTF-8 HTML; it loads ``plotly.min.js`` from beside itself.
     """
-    if tuple(LEVERS) and runs is not None and not runs:
+    if runs is not None and not runs:
         raise ValueError("a static page needs at least one run")
     script = _static("page.js").replace("/*__CONFIG__*/null", _script_json(page_config()))
     embedded = (

@@ -147,7 +147,7 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
     last = np.array([stock[r][-1] for r in STATES], dtype=float)
     equity = [float(last @ chain.values(h)) for h in HORIZONS]
 
-    won = float(sum(m[f"acquired_{c.split('_', 1)[1]}"] for cs in CHANNELS.values() for c in cs))
+    won = float(sum(m[col] for cols in CHANNELS.values() for col in cols))
     channel_cost = m["acquisition"] + m["coupons"] + m["win_back"]
     managers = lv["managers"]
     figures = {
