@@ -64,11 +64,10 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
+            # The teaching page as a projector shows it: 1280x720, the first run drawn.
+            page.set_viewport_size({"width": 1280, "height": 720})
             page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#bucket .main-svg", timeout=60000)
-            page.wait_for_function(
-                "document.querySelector('#key-figures').innerText.includes('profit')"
-            )
+            page.wait_for_function("Number(document.body.dataset.run) >= 1", timeout=120000)
             page.screenshot(path=OUT / "app.png", full_page=False)
             b.close()
     finally:

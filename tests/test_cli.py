@@ -107,3 +107,27 @@ def test_a_failed_rerun_leaves_the_previous_run_intact(tmp_path, monkeypatch):
     assert main(["run", "--out", str(out), "--seed", "2", *SMALL]) == 130
     assert (out / "manifest.json").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial directory left
+
+
+def test_app_host_warns_that_the_page_is_exposed_and_refuses_a_non_address(
+    tmp_path, capsys, monkeypatch
+):
+    import socket
+
+    import relsim.app.server
+
+    served = []
+    monkeypatch.setattr(relsim.app.server, "serve", lambda **kw: served.append(kw))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    assert main(["app", "--host", "0.0.0.0", "--port", port]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --host 0.0.0.0 exposes the page" in err
+    assert main(["app", "--port", port]) == 0  # this machine only: no warning
+    assert "warning" not in capsys.readouterr().err
+    assert [kw["host"] for kw in served] == ["0.0.0.0", "127.0.0.1"]
+    assert main(["app", "--host", "classroom", "--port", port]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--host 'classroom': expected an IP address" in err
+    assert len(served) == 2

@@ -4,6 +4,7 @@ gets a clear message, exit status 2 and nothing written."""
 import os
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -299,3 +300,36 @@ def test_sbg_projects_a_cohort(tmp_path, capsys):
         )
         == 2
     )
+
+
+def test_a_fit_that_did_not_converge_is_flagged_beside_its_parameters(tmp_path):
+    # Every customer drops out after a purchase with the same probability, 0.02. BG/NBD mixes
+    # that probability over customers with a beta distribution; with no spread at all its
+    # likelihood keeps rising as a and b grow with a/(a+b) fixed (the homogeneous limit of
+    # Fader, Hardie and Lee 2005), so there is no interior maximum and the fit cannot be
+    # trusted: on these data (fixed seed) b runs into the search's bound.
+    rng = np.random.default_rng(4)
+    rows = []
+    for c in range(300):
+        price = round(float(rng.gamma(4.0, 5.0)), 2)
+        t, rate = rng.uniform(0, 40), rng.gamma(2.0, 0.5)  # weeks, purchases a week
+        while t < 90:
+            rows.append((f"c{c}", pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=t), price))
+            if rng.random() < 0.02:
+                break
+            t += rng.exponential(1 / rate)
+    data = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    data.to_csv(tmp_path / "same_dropout.csv", index=False)
+    out = tmp_path / "fc"
+    args = ["forecast", str(tmp_path / "same_dropout.csv"), "--calibration-end", "2024-12-31"]
+    assert main([*args, "--model", "bgnbd", "--model", "gammagamma", "--out", str(out)]) == 0
+    params = pd.read_csv(out / "parameters.csv")
+    bad = params.groupby("model").apply(
+        lambda p: not p["converged"].all() or p["std_error"].isna().any(), include_groups=False
+    )
+    assert bad["bgnbd"]
+    text = (out / "report.html").read_text()
+    section = text[text.index("<h2>Parameters</h2>") : text.index("<table")]
+    assert "BG/NBD did not converge" in section  # beside the table, before it
+    # exactly the models with a problem in parameters.csv are flagged
+    assert ("Gamma-Gamma" in section) == bool(bad["gammagamma"])

@@ -16,30 +16,10 @@ from relsim.app.levers import PEOPLE, lever_spec
 from relsim.app.runs import CHANNELS
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
+from relsim.reporting.style import CAUSE_COLOURS, CHANNEL_COLOURS, RUNG_COLOURS
 
 #: Rungs: viridis, light (customer) to dark (partner): ordered, and distinct in print, on a
 #: projector and for the common colour-vision deficiencies.
-RUNG_COLOURS = dict(
-    zip(
-        (r.label for r in RELATIONSHIP_RUNGS),
-        ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"),
-        strict=True,
-    )
-)
-CAUSE_COLOURS = {
-    "relocation": "#8c6d31",
-    "price": "#d62728",
-    "dissatisfaction": "#e377c2",
-    "neglect": "#ff7f0e",
-    "other": "#7f7f7f",
-}
-CHANNEL_COLOURS = {
-    "paid": "#1f77b4",
-    "referral": "#2ca02c",
-    "switched from the rival": "#17becf",
-    "won back": "#bcbd22",
-}
-
 ABOUT = f"""
 <p>A market of {PEOPLE:,} people and two firms, simulated day by day for two years with the
 agent-based model of <code>relsim</code> (the default scenario at 30% of its size: one

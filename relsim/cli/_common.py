@@ -69,6 +69,15 @@ def share(text: str) -> float:
     return float(v)
 
 
+def currency(text: str) -> str:
+    """A currency's symbol or code: one to five characters, no spaces ($, EUR)."""
+    if not 1 <= len(text) <= 5 or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"expected a currency symbol or code of 1 to 5 characters without spaces, got {text!r}"
+        )
+    return text
+
+
 def port(text: str) -> int:
     """A TCP port number."""
     v = _number(text, int, "a port number")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from relsim.cli._common import date, positive_float, share
+from relsim.cli._common import currency, date, positive_float, share
 from relsim.errors import InputError
 
 
@@ -83,6 +83,12 @@ def register(sub: Any) -> None:
         help="the CSV has no header line; name columns by number (--customer-col 0 ...)",
     )
     p.add_argument("--firm", help="in a run folder, whose customers (default: focal)")
+    p.add_argument(
+        "--currency",
+        type=currency,
+        help="what the amounts are in, for the report: a symbol or code such as $ or EUR "
+        "(default: a run's scenario's, else none)",
+    )
     p.add_argument("--margin", type=share, default=0.3, help="margin share of spend for CLV")
     p.add_argument(
         "--discount-rate", type=share, default=0.01, help="discount rate per 4 weeks for CLV"
@@ -192,7 +198,9 @@ def main(args: argparse.Namespace) -> int:
                 interval_draws=args.intervals,
                 seed=args.seed,
             )
-        outputs = prepare_outputs(result, transactions, source, args.calibration_end, args.firm)
+        outputs = prepare_outputs(
+            result, transactions, source, args.calibration_end, args.firm, args.currency
+        )
 
     def fill(tmp: Path) -> None:
         written = write_outputs(tmp, outputs)

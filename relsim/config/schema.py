@@ -322,10 +322,15 @@ PERIODS = {"month": "MS", "quarter": "QS", "year": "YS"}
 
 
 class Economics(Spec, kw_only=True, frozen=True):
-    """How money is accounted: the discount rate for NPV and the reporting period."""
+    """How money is accounted: the discount rate for NPV, the period and the currency.
+
+    The currency is the name reports give amounts (a symbol such as ``$`` or a code such as
+    ``EUR``); amounts are the scenario's own, nothing is converted.
+    """
 
     discount_rate_per_year: Annotated[float, Meta(ge=0.0, lt=1.0)] = 0.10
     period: Literal["month", "quarter", "year"] = "month"
+    currency: Annotated[str, Meta(min_length=1, max_length=5, pattern=r"^\S+$")] = "$"
 
 
 class Market(Spec, kw_only=True, frozen=True):

@@ -490,3 +490,17 @@ def fit_model(
         warnings.simplefilter("ignore", ConvergenceWarning)
         results = model.fit()
     return from_results(name, results, names)
+
+
+#: The naive benchmarks the models are scored against, in words.
+BENCHMARK_NAMES = {
+    "naive_rate": "naive: past rate",
+    "naive_last_period": "naive: last period again",
+}
+
+
+def display_name(model: str) -> str:
+    """A model's or benchmark's name in words (``bgnbd`` -> ``BG/NBD``); others unchanged."""
+    if model in SPECS:
+        return SPECS[model].title
+    return BENCHMARK_NAMES.get(model, model)

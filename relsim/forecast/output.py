@@ -76,13 +76,15 @@ def read_covariates(path: Path) -> pd.DataFrame:
 
 def verdict(result: ForecastResult, acc: pd.DataFrame) -> list[str]:
     """Plain sentences: which model wins on the holdout, and any that lose to a naive one."""
+    from relsim.forecast.models import display_name as name
+
     lines: list[str] = []
     fits = [n for n in result.fits if n != "gammagamma"]
     if len(fits) > 1:
         aic = {n: result.fits[n].aic for n in fits}
         best = min(aic, key=aic.__getitem__)
-        others = ", ".join(f"{n} {aic[n] - aic[best]:+.1f}" for n in fits if n != best)
-        lines.append(f"In calibration {best} fits best by AIC ({others}).")
+        others = ", ".join(f"{name(n)} {aic[n] - aic[best]:+.1f}" for n in fits if n != best)
+        lines.append(f"In calibration {name(best)} fits best by AIC ({others}).")
     mae = acc[acc["measure"] == "mae_purchases"].set_index("model")["value"]
     if len(mae) == 0:
         return lines
@@ -91,20 +93,22 @@ def verdict(result: ForecastResult, acc: pd.DataFrame) -> list[str]:
     if models:
         best = min(models, key=mae.__getitem__)
         lines.append(
-            f"On the holdout {best} wins: mean absolute error {mae[best]:.3f} purchases per "
-            f"customer ({', '.join(f'{m} {mae[m]:.3f}' for m in mae.index if m != best)})."
+            f"On the holdout {name(best)} wins: mean absolute error {mae[best]:.3f} purchases "
+            f"per customer ({', '.join(f'{name(m)} {mae[m]:.3f}' for m in mae.index if m != best)}"
+            ")."
         )
         for m in models:
             beaten = [n for n in naive if mae[n] < mae[m]]
             if beaten:
                 lines.append(
-                    f"{m} LOSES to the naive benchmark {', '.join(beaten)} on the holdout "
+                    f"{name(m)} LOSES to the naive benchmark {', '.join(map(name, beaten))} on "
+                    "the holdout "
                     f"({mae[m]:.3f} against {min(mae[n] for n in beaten):.3f})."
                 )
     cover = acc[acc["measure"] == "interval_coverage_holdout"].set_index("model")["value"]
     for m, share in cover.items():
         lines.append(
-            f"{m}: its 95% prediction intervals held the holdout purchases of {share:.1%} of "
+            f"{name(m)}: its 95% prediction intervals held the holdout purchases of {share:.1%} of "
             "customers"
             + (
                 " (below 95%: the model's own uncertainty understates what happened)."
@@ -132,6 +136,16 @@ class ForecastOutputs:
     verdict: list[str] = field(default_factory=list)
     ranking: pd.DataFrame | None = None
     cohort: pd.DataFrame | None = None
+    currency: str = ""
+
+
+def run_currency(folder: Path) -> str:
+    """The currency of a run folder's scenario (``$``, the default, for older runs)."""
+    try:
+        economics = read_manifest(folder)["scenario"].get("economics", {})
+    except (KeyError, AttributeError):
+        return "$"
+    return str(economics.get("currency", "$"))
 
 
 def prepare_outputs(
@@ -140,14 +154,18 @@ def prepare_outputs(
     source: Path,
     calibration_end: Any = None,
     firm: str | None = None,
+    currency: str | None = None,
 ) -> ForecastOutputs:
     """Compute the accuracy, aggregate forecasts and, for a run folder, the simulation's truth.
 
     From a relsim run folder this adds a negative binomial regression of purchases on segment,
     channel and highest rung, Kaplan-Meier survival and cumulative incidence by cause, and
-    accuracy scored against each customer's true state.
+    accuracy scored against each customer's true state. ``currency`` names the amounts in
+    the report (default: a run's scenario's, else none).
     """
     is_run = source.is_dir()
+    if currency is None:
+        currency = run_currency(source) if is_run else ""
     truth = None
     if is_run and calibration_end is not None:
         truth = simulation_truth(source, calibration_end, firm)
@@ -162,6 +180,7 @@ def prepare_outputs(
         calibration_end=calibration_end,
         by_frequency=by_frequency(result),
         verdict=verdict(result, acc),
+        currency=currency,
     )
     if truth is not None:
         from relsim.forecast.ranking import explain_ranking

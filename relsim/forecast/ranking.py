@@ -70,6 +70,8 @@ def explain_ranking(result: ForecastResult, truth: pd.DataFrame) -> pd.DataFrame
 
 def ranking_sentences(table: pd.DataFrame) -> list[str]:
     """What the table says, in sentences for the report."""
+    from relsim.forecast.models import display_name
+
     if table is None or table.empty:
         return []
     r = table.set_index(["group", "predictor"])["rank_correlation"]
@@ -82,7 +84,8 @@ def ranking_sentences(table: pd.DataFrame) -> list[str]:
         pa = r.get(("all", f"{m} P(alive)"), float("nan"))
         live = r.get(("still customers", f"{m} forecast"), float("nan"))
         out.append(
-            f"{m}: its forecasts rank customers by their true rate with a rank correlation of "
+            f"{display_name(m)}: its forecasts rank customers by their true rate with a rank "
+            "correlation of "
             f"{fc:.2f} (naive x/T {naive:.2f}); its rate while alive alone reaches {rate:.2f} and "
             f"its P(alive) {pa:.2f}; among those really still customers the forecast reaches "
             f"{live:.2f}."

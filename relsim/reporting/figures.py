@@ -16,23 +16,15 @@ from plotly.subplots import make_subplots
 from relsim.analysis.economics import COST_LINES
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
-
-TEMPLATE = "plotly_white"
-CAUSE_COLOURS = {
-    "price": "#e76f51",
-    "neglect": "#f4a261",
-    "dissatisfaction": "#e9c46a",
-    "relocation": "#8d99ae",
-    "other": "#b5b5b5",
-}
-RUNG_COLOURS = ("#cfe8e4", "#8fd0c4", "#2a9d8f", "#21867a", "#264653")
+from relsim.reporting.style import CAUSE_COLOURS, CHANNEL_NAMES, RUNG_COLOURS, label
 
 
 def ladder_figure(ts: pd.DataFrame, firm: str) -> go.Figure:
     """Customers on each rung of the ladder over time (stacked area)."""
     own = ts[ts["firm"] == firm]
     fig = go.Figure()
-    for r, colour in zip(RELATIONSHIP_RUNGS, RUNG_COLOURS, strict=True):
+    for r in RELATIONSHIP_RUNGS:
+        colour = RUNG_COLOURS[r.label]
         fig.add_trace(
             go.Scatter(
                 x=own["date"],
@@ -47,13 +39,16 @@ def ladder_figure(ts: pd.DataFrame, firm: str) -> go.Figure:
         title=f"{firm}: customers on each rung of the ladder",
         yaxis_title="customers",
         hovermode="x unified",
-        template=TEMPLATE,
     )
     return fig
 
 
 def bucket_figure(ts: pd.DataFrame, firm: str, freq: str = "W") -> go.Figure:
-    """The leaky bucket: inflow (up) against outflow by cause (down), and the stock."""
+    """The leaky bucket: the level of customers, and inflow against outflow by cause.
+
+    The level is drawn above; below it, customers won (up) and lost by cause (down) per
+    period, on one time axis.
+    """
     own = ts[ts["firm"] == firm].iloc[1:]  # row 0 holds the initial customers
     acq = [
         c
@@ -61,8 +56,22 @@ def bucket_figure(ts: pd.DataFrame, firm: str, freq: str = "W") -> go.Figure:
         if c.startswith("acquired_") and not c.endswith("to_date") and c != "acquired_initial"
     ]
     per = own.set_index("date").resample(freq).sum(numeric_only=True)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=per.index, y=per[acq].sum(axis=1), name="won", marker_color="#2a9d8f"))
+    unit = {"W": "week", "MS": "month", "M": "month"}.get(freq, freq)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.35, 0.65], vertical_spacing=0.06
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=own["date"], y=own["active"], name="customers", mode="lines", line={"color": "black"}
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(x=per.index, y=per[acq].sum(axis=1), name="won", marker_color="#2a9d8f"),
+        row=2,
+        col=1,
+    )
     for cause in CAUSE_LABELS:
         fig.add_trace(
             go.Bar(
@@ -70,23 +79,18 @@ def bucket_figure(ts: pd.DataFrame, firm: str, freq: str = "W") -> go.Figure:
                 y=-per[f"lost_{cause}"],
                 name=f"lost: {cause}",
                 marker_color=CAUSE_COLOURS.get(cause),
-            )
+            ),
+            row=2,
+            col=1,
         )
-    fig.add_trace(
-        go.Scatter(
-            x=own["date"], y=own["active"], name="customers", mode="lines", line={"color": "black"}
-        ),
-        secondary_y=True,
-    )
-    unit = {"W": "week", "MS": "month", "M": "month"}.get(freq, freq)
     fig.update_layout(
         barmode="relative",
         hovermode="x unified",
-        template=TEMPLATE,
-        title=f"{firm}: the leaky bucket, customers won and lost by cause per {unit}",
+        height=560,
+        title=f"{firm}: the leaky bucket, its level and customers won and lost by cause per {unit}",
     )
-    fig.update_yaxes(title_text=f"per {unit} (lost below zero)", secondary_y=False)
-    fig.update_yaxes(title_text="customers", secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(title_text="customers", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=f"won and lost per {unit}", row=2, col=1)
     return fig
 
 
@@ -105,9 +109,8 @@ def cause_mix_figure(customers: pd.DataFrame, firm: str) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"{firm}: why customers left ({int(counts.sum())} defections)",
+        title=f"{firm}: why customers left ({int(counts.sum()):,} defections)",
         yaxis_title="relationships ended",
-        template=TEMPLATE,
     )
     return fig
 
@@ -161,7 +164,6 @@ def lorenz_figure(transactions: pd.DataFrame, firm: str) -> go.Figure:
         title=f"{firm}: concentration of revenue (the 20/80 rule)",
         xaxis={"title": "share of buyers, largest first", "tickformat": ".0%"},
         yaxis={"title": "share of revenue", "tickformat": ".0%"},
-        template=TEMPLATE,
     )
     return fig
 
@@ -189,12 +191,11 @@ def value_frequency_figure(groups: pd.DataFrame) -> go.Figure:
         title="Buyers by value and frequency (lecture notes, Table 7.2)",
         barmode="group",
         yaxis_tickformat=".0%",
-        template=TEMPLATE,
     )
     return fig
 
 
-def clv_figure(clv: pd.DataFrame) -> go.Figure:
+def clv_figure(clv: pd.DataFrame, currency: str = "$") -> go.Figure:
     """Distribution of realised lifetime value per relationship, by acquisition channel."""
     fig = go.Figure()
     lo, hi = np.nanpercentile(clv["clv"], [1, 99]) if len(clv) else (0, 1)
@@ -202,23 +203,22 @@ def clv_figure(clv: pd.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Histogram(
                 x=df["clv"].clip(lo, hi),
-                name=str(ch),
+                name=CHANNEL_NAMES.get(str(ch), str(ch)),
                 opacity=0.7,
                 xbins={"start": lo, "end": hi, "size": (hi - lo) / 60},
             )
         )
     fig.update_layout(
         barmode="overlay",
-        template=TEMPLATE,
         title="Realised customer lifetime value per relationship (discounted "
         "margin less the relationship's own costs; 1st-99th percentile)",
-        xaxis_title="CLV",
+        xaxis_title=f"realised lifetime value ({currency})",
         yaxis_title="relationships",
     )
     return fig
 
 
-def money_figure(ledger: pd.DataFrame, firm: str, period: str) -> go.Figure:
+def money_figure(ledger: pd.DataFrame, firm: str, period: str, currency: str = "$") -> go.Figure:
     """Gross margin, each cost line (Table 7.3) and profit per period."""
     fig = go.Figure()
     fig.add_trace(
@@ -231,7 +231,7 @@ def money_figure(ledger: pd.DataFrame, firm: str, period: str) -> go.Figure:
     )
     for line in COST_LINES:
         if ledger[line].abs().sum() > 0:
-            fig.add_trace(go.Bar(x=ledger["period"], y=-ledger[line], name=line))
+            fig.add_trace(go.Bar(x=ledger["period"], y=-ledger[line], name=label(line)))
     fig.add_trace(
         go.Scatter(
             x=ledger["period"],
@@ -244,7 +244,7 @@ def money_figure(ledger: pd.DataFrame, firm: str, period: str) -> go.Figure:
     fig.update_layout(
         barmode="relative",
         hovermode="x unified",
-        template=TEMPLATE,
         title=f"{firm}: margin, cost lines (Table 7.3) and profit per {period}",
+        yaxis_title=f"{currency} per {period} (costs below zero)",
     )
     return fig

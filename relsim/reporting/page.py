@@ -14,19 +14,50 @@ from typing import TypeAlias
 import pandas as pd
 import plotly.graph_objects as go
 
+from relsim.reporting.style import LABELS, MODEL_NAMES, TEMPLATE, label, number
 from relsim.storage.atomic import write_file_atomically
 
-STYLE = """body{font-family:system-ui,sans-serif;max-width:1150px;margin:auto;padding:0 1em;
-color:#1d2b36}table{border-collapse:collapse;font-size:90%;margin:.5em 0}
+STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1150px;
+margin:auto;padding:0 1em;color:#1d2b36}div.table{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:90%;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f1f4f6}
-p.note{color:#555;font-size:92%}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"""
+td:first-child,th:first-child{text-align:left}
+p.note{color:#555;font-size:92%}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+.warning{background:#fff4e5;border-left:4px solid #e69f00;padding:.4em .8em;margin:.5em 0}"""
 
 Part: TypeAlias = go.Figure | pd.DataFrame | str
+# Cells that are code names get words; plain words ("other", "price") are left as they are.
+_CELL_WORDS = frozenset(MODEL_NAMES) | {k for k in LABELS if "_" in k}
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return number(value)
+    if isinstance(value, str):
+        return label(value) if value in _CELL_WORDS else value
+    return str(value)
 
 
 def table_html(df: pd.DataFrame) -> str:
-    """A table as escaped HTML."""
-    return df.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}")
+    """A table as escaped HTML: plain column labels, numbers without exponents, "yes"/"no".
+
+    Integers keep their digits (with thousands separators); floats get about four
+    significant digits; a cell holding a known code name (a model, a cost line) gets its label.
+    """
+    shown = df.copy()
+    shown.columns = [label(str(c)) for c in df.columns]
+    for name, col in zip(shown.columns, df.columns, strict=True):
+        values = df[col]
+        if pd.api.types.is_bool_dtype(values):
+            shown[name] = values.map(_cell)
+        elif pd.api.types.is_integer_dtype(values):
+            shown[name] = values.map(lambda v: f"{v:,}")
+        else:
+            shown[name] = values.map(lambda v: "" if v is None or v is pd.NA else _cell(v))
+    body = shown.to_html(index=False, escape=True, na_rep="")
+    return f'<div class="table">{body}</div>'
 
 
 def page_html(title: str, parts: Sequence[Part]) -> str:
@@ -37,12 +68,14 @@ def page_html(title: str, parts: Sequence[Part]) -> str:
     title : str
         Page title and top heading (escaped).
     parts : sequence
-        ``plotly.graph_objects.Figure``, ``pandas.DataFrame`` or a string of HTML (trusted:
-        callers escape what they insert).
+        ``plotly.graph_objects.Figure`` (given relsim's one template), ``pandas.DataFrame``
+        (through :func:`table_html`) or a string of HTML (trusted: callers escape what they
+        insert).
     """
     body, inlined = [], False
     for part in parts:
         if isinstance(part, go.Figure):
+            part.update_layout(template=TEMPLATE)  # one look for every report
             body.append(
                 part.to_html(
                     full_html=False, include_plotlyjs=not inlined, config={"displaylogo": False}

@@ -31,6 +31,7 @@ from relsim.reporting.figures import (
     value_frequency_figure,
 )
 from relsim.reporting.page import Part, write_page
+from relsim.reporting.style import money
 
 
 def write_run_report(
@@ -73,6 +74,7 @@ def write_tables_report(
         The run's judged facts, if already made (else they are measured here).
     """
     firm = sc.market.focal
+    currency = sc.economics.currency
     ts, tx, cu = tables["timeseries"], tables["transactions"], tables["customers"]
     days = sc.simulation.days
     if facts_table is None:
@@ -85,9 +87,9 @@ def write_tables_report(
         shown[col] = shown[col].map(lambda v: f"{v:.1%}")
     parts: list[Part] = [
         f"<p>{html.escape(sc.description)}</p>",
-        f"<p>{sc.simulation.people} people, {days:g} days from {sc.simulation.start_date}; "
-        f"focal firm <b>{html.escape(firm)}</b>; seed {seed}. Profit over the run "
-        f"{ledger['profit'].sum():,.0f}.</p>",
+        f"<p>{sc.simulation.people:,} people, {days:,.0f} days from "
+        f"{sc.simulation.start_date}; focal firm <b>{html.escape(firm)}</b>; seed {seed}. "
+        f"Profit over the run {html.escape(money(ledger['profit'].sum(), currency))}.</p>",
         "<h2>Source figures beside this run</h2>",
         "<p class='note'>Each figure's role says what reproducing it shows: an <i>input</i> was "
         "set from the figure, a <i>calibrated</i> one was a target of the fit, only a "
@@ -104,9 +106,15 @@ def write_tables_report(
         lorenz_figure(tx, firm),
         value_frequency_figure(groups),
         "<p class='note'>Split at the medians of purchases per month and mean purchase value.</p>",
-        shown.round(2),
+        shown.rename(
+            columns={
+                "purchases_per_month": "purchases per month",
+                "mean_purchase_value": f"mean purchase ({currency})",
+                "revenue_per_buyer_year": f"revenue per buyer-year ({currency})",
+            }
+        ),
         "<h2>Money</h2>",
-        money_figure(ledger, firm, sc.economics.period),
-        clv_figure(realised_clv(sc, tables, firm)),
+        money_figure(ledger, firm, sc.economics.period, currency),
+        clv_figure(realised_clv(sc, tables, firm), currency),
     ]
     write_page(path, f"relsim run: {sc.name}, seed {seed}", parts)

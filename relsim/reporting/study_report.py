@@ -25,6 +25,7 @@ from relsim.experiments.study import Study
 from relsim.experiments.verdict import Objective, mechanism_table
 from relsim.model.causes import CAUSE_LABELS
 from relsim.reporting.page import Part, write_page
+from relsim.reporting.style import label, number, with_unit
 
 HEADLINE = (
     "profit_plus_equity",
@@ -84,7 +85,7 @@ def _over_time(ledgers: pd.DataFrame, column: str, title: str, ytitle: str) -> g
     return fig
 
 
-def _payback_figure(ledgers: pd.DataFrame, arms: list[str]) -> go.Figure:
+def _payback_figure(ledgers: pd.DataFrame, arms: list[str], currency: str) -> go.Figure:
     fig = go.Figure()
     for i, arm in enumerate(arms[1:], start=1):
         path = payback(ledgers, arm, arms[0])["path"]
@@ -95,7 +96,7 @@ def _payback_figure(ledgers: pd.DataFrame, arms: list[str]) -> go.Figure:
     fig.update_layout(
         title=f"Cumulative profit against {arms[0]} (paired by replication, 95% "
         "band): payback where it crosses zero for good",
-        yaxis_title="cumulative profit difference",
+        yaxis_title=f"cumulative profit difference ({currency})",
         hovermode="x unified",
     )
     return fig
@@ -124,44 +125,41 @@ def _causes_figure(replications: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _costs_figure(replications: pd.DataFrame) -> go.Figure:
+def _costs_figure(replications: pd.DataFrame, currency: str) -> go.Figure:
     means = replications.groupby("arm", sort=False)[list(COST_LINES)].mean()
     fig = go.Figure()
     for line in COST_LINES:
         if means[line].abs().sum() > 0:
-            fig.add_trace(go.Bar(x=means.index, y=means[line], name=line))
+            fig.add_trace(go.Bar(x=means.index, y=means[line], name=label(line)))
     fig.update_layout(
         title="Where the money goes: cost lines over the run (mean of replications)",
         barmode="stack",
-        yaxis_title="cost",
+        yaxis_title=f"cost over the run ({currency})",
     )
     return fig
 
 
-def _fmt(v: float) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.4g}"
+def summary_table(
+    summary: pd.DataFrame, metrics: tuple[str, ...] | list[str], currency: str = "$"
+) -> pd.DataFrame:
+    """Headline metrics as text: mean [95% interval] and the paired difference to the first arm.
 
-
-def summary_table(summary: pd.DataFrame, metrics: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """Headline metrics as text: mean [95% interval] and the paired difference to the first arm."""
+    Metrics are named in words, with the currency after those that are money.
+    """
     rows = []
     for _, r in summary[summary["metric"].isin(metrics)].iterrows():
         diff = (
             ""
             if np.isnan(r["diff"])
-            else f"{_fmt(r['diff'])} [{_fmt(r['diff_low'])}, {_fmt(r['diff_high'])}]"
+            else f"{number(r['diff'])} [{number(r['diff_low'])}, {number(r['diff_high'])}]"
         )
         # A figure with no cases (no win-backs, say) is undefined, not zero or blank.
         mean = (
             "undefined"
             if pd.isna(r["mean"])
-            else _fmt(r["mean"])
+            else number(r["mean"])
             if pd.isna(r["ci_low"])
-            else f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            else f"{number(r['mean'])} [{number(r['ci_low'])}, {number(r['ci_high'])}]"
         )
         rows.append(
             {
@@ -175,21 +173,22 @@ def summary_table(summary: pd.DataFrame, metrics: tuple[str, ...] | list[str]) -
     if df.empty:
         return df
     order = {m: i for i, m in enumerate(metrics)}
-    return df.sort_values("metric", key=lambda s: s.map(order), kind="stable")
+    df = df.sort_values("metric", key=lambda s: s.map(order), kind="stable")
+    return df.assign(metric=df["metric"].map(lambda m: with_unit(m, currency)))
 
 
 def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     """Claims as text with their verdicts (held, not held, inconclusive) and intervals."""
     rows = []
     for _, c in claims.iterrows():
-        ci = "" if pd.isna(c["ci_low"]) else f" [{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]"
-        value = "" if pd.isna(c["value"]) else f"{_fmt(c['value'])}{ci}"
+        ci = "" if pd.isna(c["ci_low"]) else f" [{number(c['ci_low'])}, {number(c['ci_high'])}]"
+        value = "" if pd.isna(c["value"]) else f"{number(c['value'])}{ci}"
         rows.append(
             {
                 "claim": c["claim"],
                 "role": c.get("role", ""),
                 "source": f"{c['source']} ({c.get('grade', '')})",
-                "claimed range": f"{_fmt(c['low'])} to {_fmt(c['high'])}",
+                "claimed range": f"{number(c['low'])} to {number(c['high'])}",
                 "measured, mean [95% CI]": value,
                 "verdict": c["verdict"],
                 "note": c.get("why", "") if isinstance(c.get("why", ""), str) else "",
@@ -198,7 +197,7 @@ def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _objective_figure(ranking: pd.DataFrame, objective: Objective) -> go.Figure:
+def _objective_figure(ranking: pd.DataFrame, objective: Objective, currency: str) -> go.Figure:
     """The arms' means of the objective with their 95% intervals, best first."""
     err_hi = (ranking["ci_high"] - ranking["mean"]).fillna(0.0)
     err_lo = (ranking["mean"] - ranking["ci_low"]).fillna(0.0)
@@ -214,8 +213,8 @@ def _objective_figure(ranking: pd.DataFrame, objective: Objective) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"{objective.metric} by arm: mean and 95% interval over replications",
-        xaxis_title=f"{objective.metric} (money)",
+        title=f"{label(objective.metric)} by arm: mean and 95% interval over replications",
+        xaxis_title=with_unit(objective.metric, currency),
         yaxis={"autorange": "reversed", "title": "arm, best first"},
         height=160 + 50 * len(ranking),
     )
@@ -228,7 +227,7 @@ def verdict_parts(study: Study) -> list[Part]:
 
     if len(study.arms) < 2 or study.ranking.empty:
         return []
-    lines = verdict_lines(study.ranking, study.objective)
+    lines = verdict_lines(study.ranking, study.objective, label(study.objective.metric))
     parts: list[Part] = [
         "<h2>Verdict</h2>",
         f"<p>{html.escape(lines[0])}</p>",
@@ -245,20 +244,36 @@ def verdict_parts(study: Study) -> list[Part]:
         for x in lines[1:]
         if not x.strip()[:1].isdigit()
     ]
-    parts.append(_objective_figure(study.ranking, study.objective))
+    currency = study_currency(study.manifest)
+    parts.append(_objective_figure(study.ranking, study.objective, currency))
     mech = mechanism_table(study.summary, study.arms)
     if len(mech):
+        mech = mech.map(number).rename_axis("figure").reset_index()
         parts += [
             "<h3>Why: the mechanisms behind the differences (mean per replication)</h3>",
-            mech.map(_fmt).rename_axis("figure").reset_index(),
+            mech.assign(figure=mech["figure"].map(lambda m: with_unit(str(m), currency))),
         ]
-    inv = investment_lines(study.investments, study.arms[0], study.objective, study.period)
+    inv = investment_lines(
+        study.investments,
+        study.arms[0],
+        study.objective,
+        study.period,
+        label(study.objective.metric),
+    )
     parts += ["<h3>Investments</h3>", f"<p>{html.escape(inv[0])}</p>"]
     if len(inv) > 1:
         parts.append(
             "<ul>" + "".join(f"<li>{html.escape(x.strip())}</li>" for x in inv[1:]) + "</ul>"
         )
     return parts
+
+
+def study_currency(manifest: dict) -> str:
+    """The currency of a study's scenarios (its first arm's; ``$`` for older folders)."""
+    try:
+        return str(manifest["arms"][0]["scenario"]["economics"]["currency"])
+    except (KeyError, IndexError, TypeError):
+        return "$"
 
 
 def write_study_report(study: Study) -> Path:
@@ -276,6 +291,7 @@ def write_study_report(study: Study) -> Path:
         study.claims,
         m.get("metrics"),
         verdict_parts(study) if study.claims is None else [],
+        study_currency(m),
     )
     return path
 
@@ -291,6 +307,7 @@ def write_comparison_report(
     claims: pd.DataFrame | None = None,
     metrics: list[str] | None = None,
     lead: list[Part] | None = None,
+    currency: str = "$",
 ) -> None:
     """Write ``report.html`` for a comparison or an experiment.
 
@@ -310,18 +327,25 @@ def write_comparison_report(
         Metrics for the summary table (default: the headline ones).
     lead : list, optional
         Parts that open the report after the arms (a comparison's verdict).
+    currency : str
+        What the scenarios' money is in (``economics.currency``).
     """
     shown = tuple(metrics) if metrics else HEADLINE
     figs: list[go.Figure] = [
-        _over_time(ledgers, "profit", "Profit per period (mean and 95% band)", "profit"),
         _over_time(
-            ledgers, "total_costs", "Costs per period, all lines (mean and 95% band)", "costs"
+            ledgers, "profit", "Profit per period (mean and 95% band)", f"profit ({currency})"
+        ),
+        _over_time(
+            ledgers,
+            "total_costs",
+            "Costs per period, all lines (mean and 95% band)",
+            f"costs ({currency})",
         ),
         _over_time(ledgers, "customers", "Customers (mean per period, 95% band)", "customers"),
     ]
     if len(arms) > 1:
-        figs.append(_payback_figure(ledgers, arms))
-    figs += [_causes_figure(replications), _costs_figure(replications)]
+        figs.append(_payback_figure(ledgers, arms, currency))
+    figs += [_causes_figure(replications), _costs_figure(replications, currency)]
     n = replications.groupby("arm")["replication"].nunique()
     listed = ", ".join(f"<b>{html.escape(a)}</b> ({int(n.get(a, 0))} replications)" for a in arms)
     parts: list[Part] = [
@@ -332,5 +356,5 @@ def write_comparison_report(
     parts += lead or []
     if claims is not None and len(claims):
         parts += ["<h2>Claims</h2>", claims_table(claims)]
-    parts += ["<h2>Summary</h2>", summary_table(summary, shown), *figs]
+    parts += ["<h2>Summary</h2>", summary_table(summary, shown, currency), *figs]
     write_page(Path(path), title, parts)

@@ -14,6 +14,7 @@ from relsim.experiments.sensitivity import sensitivity_table
 from relsim.experiments.sweep_summary import SweepSummary
 from relsim.experiments.sweeps import SweepPlan
 from relsim.reporting.page import Part, write_page
+from relsim.reporting.style import label
 
 COLOURS = {"S1": "#2a9d8f", "ST": "#264653", "mu_star": "#e76f51"}
 MEASURE_LABELS = {
@@ -31,7 +32,7 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> go.Figure | None:
     fig = make_subplots(
         rows=len(outputs),
         cols=1,
-        subplot_titles=outputs,
+        subplot_titles=[label(o) for o in outputs],
         vertical_spacing=min(0.08, 0.5 / len(outputs)),
     )
     for i, out in enumerate(outputs, start=1):
@@ -44,7 +45,7 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> go.Figure | None:
                     x=mu["value"],
                     y=sd.loc[mu.index, "value"],
                     mode="markers+text",
-                    text=list(mu.index),
+                    text=[label(f) for f in mu.index],
                     textposition="top center",
                     name=out,
                     showlegend=False,
@@ -66,7 +67,7 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> go.Figure | None:
                 continue
             fig.add_trace(
                 go.Bar(
-                    x=m["factor"],
+                    x=[label(f) for f in m["factor"]],
                     y=m["value"],
                     name=MEASURE_LABELS[measure],
                     marker_color=COLOURS[measure],
@@ -84,9 +85,7 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> go.Figure | None:
         if method == "morris"
         else "Sensitivity indices (95% bootstrap intervals)"
     )
-    fig.update_layout(
-        title=title, barmode="group", height=260 * len(outputs) + 80, template="plotly_white"
-    )
+    fig.update_layout(title=title, barmode="group", height=260 * len(outputs) + 80)
     return fig
 
 
@@ -97,8 +96,8 @@ def effects_figure(plan: SweepPlan, means: pd.DataFrame, outputs: list[str]) -> 
         rows=len(outputs),
         cols=len(factors),
         shared_yaxes=True,
-        column_titles=[f.column for f in factors],
-        row_titles=outputs,
+        column_titles=[label(f.column) for f in factors],
+        row_titles=[label(o) for o in outputs],
         horizontal_spacing=0.03,
         vertical_spacing=0.06,
     )
@@ -113,7 +112,7 @@ def effects_figure(plan: SweepPlan, means: pd.DataFrame, outputs: list[str]) -> 
                     mode="markers",
                     showlegend=False,
                     marker={"size": 5, "color": "#8d99ae", "opacity": 0.6},
-                    hovertemplate=f"{f.column}=%{{x}}<br>{out}=%{{y:.4g}}",
+                    hovertemplate=f"{label(f.column)}=%{{x}}<br>{label(out)}=%{{y:,.4~r}}<extra></extra>",
                 ),
                 row=i,
                 col=j,
@@ -134,7 +133,6 @@ def effects_figure(plan: SweepPlan, means: pd.DataFrame, outputs: list[str]) -> 
     fig.update_layout(
         title="Each output against each factor (a dot per point: mean over replications)",
         height=260 * len(outputs) + 100,
-        template="plotly_white",
     )
     return fig
 
@@ -177,14 +175,15 @@ def write_sweep_report(path: Path, plan: SweepPlan, summary: SweepSummary) -> No
     fig = sensitivity_figure(indices, sw.design.method)
     if fig is not None:
         parts += ["<h2>Sensitivity</h2>", fig]
-        parts.append(sensitivity_table(indices))
+        table = sensitivity_table(indices)
+        parts.append(table.assign(**{c: table[c].map(label) for c in ("output", "factor")}))
     if notes:
         parts.append("<p class='note'>" + "<br>".join(html.escape(n) for n in notes) + "</p>")
     if len(means) and shown:
         parts += ["<h2>Outputs against factors</h2>", effects_figure(plan, means, shown)]
         best = means.sort_values(shown[0], ascending=False).head(10)
         table = plan.points.set_index("point").loc[best.index].join(best).reset_index()
-        parts += [f"<h2>The ten points with the highest {html.escape(shown[0])}</h2>", table]
+        parts += [f"<h2>The ten points with the highest {html.escape(label(shown[0]))}</h2>", table]
     write_page(path, f"Sweep: {sw.name}", parts)
 
 

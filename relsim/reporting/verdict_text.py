@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from relsim.experiments.verdict import Objective
+from relsim.reporting.style import number as plain_number
 
 #: Plain descriptions of the objectives people usually choose.
 OBJECTIVE_TEXT = {
@@ -22,7 +23,7 @@ def number(v: float) -> str:
     """A figure for reading: thousands separated, four significant digits below 1000."""
     if v is None or not math.isfinite(v):
         return "n/a" if v is None or math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return plain_number(v)
 
 
 def interval(mean: float, low: float, high: float) -> str:
@@ -32,7 +33,9 @@ def interval(mean: float, low: float, high: float) -> str:
     return f"{number(mean)} [{number(low)}, {number(high)}]"
 
 
-def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
+def verdict_lines(
+    ranking: pd.DataFrame, objective: Objective, name: str | None = None
+) -> list[str]:
     """The ranking and, for arms not separated from the leader, how many replications would.
 
     Parameters
@@ -41,6 +44,8 @@ def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
         From :func:`relsim.experiments.verdict.ranking`.
     objective : Objective
         What the arms were ranked by.
+    name : str, optional
+        The objective in words (default: its metric's code name, as typed on the command line).
 
     Returns
     -------
@@ -52,8 +57,9 @@ def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
     n = int(ranking["n"].iloc[0])
     better = "higher" if objective.larger_is_better else "lower"
     what = OBJECTIVE_TEXT.get(objective.metric, objective.metric)
+    name = name or objective.metric
     lines = [
-        f"Verdict on {objective.metric} ({what}; {better} is better), mean and 95% interval "
+        f"Verdict on {name} ({what}; {better} is better), mean and 95% interval "
         f"over {n} replications:"
     ]
     leader = ranking["arm"].iloc[0]
@@ -73,7 +79,7 @@ def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
         need = r["replications_to_separate"]
         if math.isinf(need):
             lines.append(
-                f"  {r['arm']} and {leader} gave the same {objective.metric} in every "
+                f"  {r['arm']} and {leader} gave the same {name} in every "
                 "replication: nothing separates them."
             )
         elif n < 2:
@@ -92,12 +98,18 @@ def verdict_lines(ranking: pd.DataFrame, objective: Objective) -> list[str]:
 
 
 def investment_lines(
-    investments: pd.DataFrame, reference: str, objective: Objective, period: str = "period"
+    investments: pd.DataFrame,
+    reference: str,
+    objective: Objective,
+    period: str = "period",
+    name: str | None = None,
 ) -> list[str]:
     """Payback and ROI of the arms that spend more on the levers than ``reference``.
 
-    ``period`` names the ledger's period (month, quarter or year) the payback is counted in.
+    ``period`` names the ledger's period (month, quarter or year) the payback is counted in;
+    ``name`` the objective (default: its metric's code name, as typed on the command line).
     """
+    name = name or objective.metric
     if investments.empty:
         return [
             f"No arm spends more on the strategy levers than {reference}: no payback or return "
@@ -105,7 +117,7 @@ def investment_lines(
         ]
     lines = [
         f"Investments (arms spending more on the strategy levers than {reference}; ROI is the "
-        f"gain in {objective.metric} per unit of extra spending):"
+        f"gain in {name} per unit of extra spending):"
     ]
     for _, r in investments.iterrows():
         extra = interval(r["extra_spend"], r["extra_spend_low"], r["extra_spend_high"])
