@@ -142,6 +142,14 @@ def test_no_managers_reads_in_words_and_several_levers_cost_one_run(browser, app
     page.close()
 
 
+def _money(x: float) -> str:
+    """An amount as the page shows it (positive amounts; a one-character symbol)."""
+    from relsim.app.levers import CURRENCY
+
+    assert x >= 0 and len(CURRENCY) == 1
+    return f"{CURRENCY}{x:,.0f}"
+
+
 def test_pinned_runs_sit_side_by_side(browser, app_url):
     page, errors, _ = _open(browser, app_url)
     page.click("#pin")
@@ -157,15 +165,15 @@ def test_pinned_runs_sit_side_by_side(browser, app_url):
     cells = [rows.nth(i).locator("td").all_inner_texts() for i in (1, 2)]
     assert cells[0][1] == f"{default['figures']['customers_end']:,.0f}"
     assert cells[1][1] == f"{relationship['figures']['customers_end']:,.0f}"
-    assert cells[0][2] == f"{default['figures']['profit']:,.0f}"
+    assert cells[0][2] == _money(default["figures"]["profit"])
     # value kept over ten years, the default horizon
-    assert cells[1][3] == f"{relationship['equity']['value'][9]:,.0f}"
+    assert cells[1][3] == _money(relationship["equity"]["value"][9])
     names = page.evaluate("document.querySelector('#level')._fullData.map(t => t.name)")
     assert "pinned: default levers" in names
     # a shorter horizon values the customers kept over fewer years
     page.select_option("#horizon", "2")
     assert page.locator("#pinned tr").nth(2).locator("td").nth(3).inner_text() == (
-        f"{relationship['equity']['value'][1]:,.0f}"
+        _money(relationship["equity"]["value"][1])
     )
     for _ in range(3):
         page.click("#pin")
@@ -236,7 +244,15 @@ def test_projector_layout_at_1280_by_720(browser, app_url, tmp_path):
     page.wait_for_timeout(300)  # the resize's relayout; the check below is of layout only
     boxes = {
         sel: page.locator(sel).bounding_box()
-        for sel in ("#levers-panel", "#apply", "#bucket", "#people", "#key-figures", "#flows")
+        for sel in (
+            "#levers-panel",
+            "#apply",
+            "#bucket",
+            "#people",
+            "#key-figures",
+            "#flows",
+            "#week-label",
+        )
     }
     for sel, b in boxes.items():
         assert b["x"] >= 0 and b["x"] + b["width"] <= 1280, sel
@@ -244,6 +260,13 @@ def test_projector_layout_at_1280_by_720(browser, app_url, tmp_path):
     # the three columns do not overlap
     assert boxes["#levers-panel"]["x"] + boxes["#levers-panel"]["width"] <= boxes["#bucket"]["x"]
     assert boxes["#bucket"]["x"] + boxes["#bucket"]["width"] <= boxes["#key-figures"]["x"]
+    # the player's date stays in the middle column, clear of the key figures
+    assert boxes["#week-label"]["x"] + boxes["#week-label"]["width"] <= boxes["#key-figures"]["x"]
+    # money in the scenario's currency
+    from relsim.app.levers import CURRENCY, scenario_for
+
+    assert scenario_for({}).economics.currency == CURRENCY
+    assert CURRENCY in page.locator("#key-figures").inner_text()
     assert page.locator(".modebar").count() == 0  # no online buttons
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
     page.screenshot(path=tmp_path / "projector.png")

@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from relsim.app.lessons import GLOSSARY, PRESETS, STEPS
-from relsim.app.levers import PEOPLE, lever_spec
+from relsim.app.levers import CURRENCY, PEOPLE, lever_spec
 from relsim.app.runs import CHANNELS
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
@@ -28,6 +28,9 @@ of the relationship ladder (Payne, Christopher, Clark &amp; Peck, 1997) and can 
 cause: a cheaper rival, too long without a contact, a service failure not put right, moving
 away, or something else. Each cause has its own mechanism, so each lever acts on the cause it
 addresses, and the mix of causes is an outcome of the run, not an input.</p>
+<p>Every run starts from the same market today, the steady state of the default levers, and
+the levers take effect on day one: the page shows what a change sets off over the next two
+years, including the transition (take the account manager away and watch the bucket drain).</p>
 <p>Every run meets the same people with the same random draws (common random numbers): a
 difference between two runs is caused by the levers. It is still one history of a small
 market; differences of a few customers are within what chance alone would give another
@@ -52,6 +55,7 @@ def _static(name: str) -> str:
 def page_config() -> dict[str, Any]:
     """What the page's script needs to know: levers, presets, lesson, glossary, colours."""
     return {
+        "currency": CURRENCY,
         "levers": lever_spec(),
         "presets": PRESETS,
         "steps": STEPS,

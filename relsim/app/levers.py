@@ -19,16 +19,22 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from relsim.config.loading import load_scenario
-from relsim.config.schema import Scenario
+from relsim.config.schema import Economics, Scenario
 from relsim.errors import InputError
 
 SEED = 20240101
+#: The page market keeps the default scenario's currency (a test checks they agree).
+CURRENCY = Economics().currency
 PEOPLE = 3000
 DAYS = 730
 # The default scenario at 30% of its size: staff, budgets and fixed costs scaled alike.
+# No warm-up: every run starts from the same market "today" (the calibrated steady state
+# under the default levers, identical for every setting) and the levers act from day one,
+# so the page shows the transition a change sets off, not only where it ends.
 MARKET = [
     f"simulation.people={PEOPLE}",
     f"simulation.days={DAYS}",
+    "simulation.warmup_days=0",
     *[
         f"firms.{f}.{k}"
         for f in ("focal", "rival")
@@ -119,7 +125,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "budget",
         "Acquisition spend",
-        "money a year",
+        f"{CURRENCY} a year",
         0,
         90000,
         4500,

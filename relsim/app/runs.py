@@ -76,17 +76,18 @@ def _people(tables: dict[str, pd.DataFrame], firm: str, ends: np.ndarray) -> dic
     ev = ev[(ev["firm"] == firm) & ev["customer_id"].isin(chosen)]
     moves = ev[ev["event"].isin(("acquired", "rung_up", "rung_down"))].sort_values("day")
     rung_no = {label: i + 1 for i, label in enumerate(STATES)}
+    # One pass over the events (not one filter per relationship): moves in day order and
+    # each relationship's first event, by relationship.
+    moves_of = dict(tuple(moves.groupby("relationship_id", sort=False, observed=True)))
+    first_from = ev.drop_duplicates("relationship_id").set_index("relationship_id")["rung_from"]
+    no_moves = moves.iloc[:0]
     left: list[list[Any]] = []
     for rel in mine[mine["firm"] == firm].itertuples():
         i = index[int(rel.customer_id)]
         end = rel.end_day if rel.end_day == rel.end_day else math.inf
-        own = moves[moves["relationship_id"] == rel.relationship_id]
-        first = ev[ev["relationship_id"] == rel.relationship_id]
-        start_rung = (
-            str(first["rung_from"].iloc[0])
-            if len(first) and str(first["rung_from"].iloc[0]) in rung_no
-            else str(rel.rung)
-        )
+        own = moves_of.get(rel.relationship_id, no_moves)
+        first = first_from.get(rel.relationship_id)
+        start_rung = str(first) if first is not None and str(first) in rung_no else str(rel.rung)
         if len(own) and own["event"].iloc[0] == "acquired":
             start_rung = str(own["rung_to"].iloc[0])
         days = [rel.start_day, *own["day"].tolist(), math.inf]

@@ -14,7 +14,7 @@ from relsim.experiments.sensitivity import sensitivity_table
 from relsim.experiments.sweep_summary import SweepSummary
 from relsim.experiments.sweeps import SweepPlan
 from relsim.reporting.page import Part, write_page
-from relsim.reporting.style import label
+from relsim.reporting.style import label, with_unit
 
 COLOURS = {"S1": "#2a9d8f", "ST": "#264653", "mu_star": "#e76f51"}
 MEASURE_LABELS = {
@@ -172,7 +172,8 @@ def write_sweep_report(path: Path, plan: SweepPlan, summary: SweepSummary) -> No
         f"Means over replications {_ranges(reps_used)}.</p><ul>{factors}</ul>",
     ]
     shown = [o for o in sw.outputs if o in means.columns][:3]
-    fig = sensitivity_figure(indices, sw.design.method)
+    # With one factor every index is 1 by construction: nothing to show but the curves.
+    fig = sensitivity_figure(indices, sw.design.method) if len(sw.factors) > 1 else None
     if fig is not None:
         parts += ["<h2>Sensitivity</h2>", fig]
         table = sensitivity_table(indices)
@@ -183,6 +184,8 @@ def write_sweep_report(path: Path, plan: SweepPlan, summary: SweepSummary) -> No
         parts += ["<h2>Outputs against factors</h2>", effects_figure(plan, means, shown)]
         best = means.sort_values(shown[0], ascending=False).head(10)
         table = plan.points.set_index("point").loc[best.index].join(best).reset_index()
+        currency = str(plan.base.get("economics", {}).get("currency", "$"))
+        table = table.rename(columns={o: with_unit(o, currency) for o in means.columns})
         parts += [f"<h2>The ten points with the highest {html.escape(label(shown[0]))}</h2>", table]
     write_page(path, f"Sweep: {sw.name}", parts)
 

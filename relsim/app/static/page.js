@@ -28,7 +28,12 @@ const svgEl = (tag, attrs = {}, text) => {
 
 // ---------- numbers, always in words a class can read ----------
 const whole = (x) => Math.round(x).toLocaleString("en-US");
-const money = (x) => (x === null || x === undefined ? "none" : (x < 0 ? "\u2212" : "") + whole(Math.abs(x)));
+// "$76,493", "EUR 1,204": a symbol goes before the number, a code before it with a space.
+const money = (x) => {
+  if (x === null || x === undefined) return "none";
+  const c = CONFIG.currency || "";
+  return (x < 0 ? "\u2212" : "") + c + (c.length > 1 ? " " : "") + whole(Math.abs(x));
+};
 const pct = (x) => `${Math.round(100 * x)}%`;
 const short = (x) => {
   const a = Math.abs(x);
@@ -293,7 +298,7 @@ function moneyFigure(run) {
     layout: {
       barmode: "relative", margin: { l: 70, r: 8, t: 30, b: 60 }, font: { size: 13 }, template: "plotly_white",
       title: { text: "Profit and the value of the customers kept, per run", font: { size: 14 }, x: 0.01 },
-      yaxis: { range: [Math.min(low * 1.1, 0), top], title: { text: "money" }, tickformat: ",d" },
+      yaxis: { range: [Math.min(low * 1.1, 0), top], title: { text: CONFIG.currency }, tickformat: ",d" },
       legend: { orientation: "h", y: -0.25 },
     },
   };
