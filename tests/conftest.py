@@ -35,20 +35,23 @@ def no_global_random_state(request):
         assert random.getstate() == py_state, "a test or relsim used the random module's state"
 
 
+#: The default scenario shrunk for fast tests (``KEY=VALUE``, as ``--set`` takes them).
+SMALL_SETS = [
+    "simulation.people=3000",
+    "simulation.days=365",
+    "simulation.warmup_days=0",
+    "firms.focal.initial_customers=900",
+    "firms.rival.initial_customers=900",
+    "firms.focal.account_managers=2",
+    "firms.rival.account_managers=2",
+    "firms.focal.acquisition_budget_per_year=5000",
+    "firms.rival.acquisition_budget_per_year=5000",
+]
+
+
 def small(**overrides: object) -> relsim.Scenario:
     """The default scenario shrunk for fast tests, with extra ``KEY=VALUE`` overrides."""
-    sets = [
-        "simulation.people=3000",
-        "simulation.days=365",
-        "simulation.warmup_days=0",
-        "firms.focal.initial_customers=900",
-        "firms.rival.initial_customers=900",
-        "firms.focal.account_managers=2",
-        "firms.rival.account_managers=2",
-        "firms.focal.acquisition_budget_per_year=5000",
-        "firms.rival.acquisition_budget_per_year=5000",
-    ]
-    sets += [f"{k}={v}" for k, v in overrides.items()]
+    sets = [*SMALL_SETS, *(f"{k}={v}" for k, v in overrides.items())]
     return relsim.load_scenario(overrides=sets)
 
 

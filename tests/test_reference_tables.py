@@ -1,0 +1,80 @@
+"""A small reference run's tables, checked value by value against stored digests.
+
+The storage of a run (typed columns, compact dtypes, tables streamed to Parquet) may change
+how values are held, never the values: the same scenario and seed must give the same
+numbers, both in memory (``simulate(...).tables()``) and in the run folder ``relsim run``
+writes. The digests hash each column's values in a canonical form (integers and floats as
+float64 bytes, labels as text, dates as nanoseconds, missing values marked), so a change of
+dtype alone passes and a change of any value fails. A change that is meant to change the
+numbers (a new mechanism, a new random stream, a NumPy release that changes a sampler's
+stream) updates the file deliberately:
+
+    python tests/test_reference_tables.py      # rewrites tests/data/reference_tables.json
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import relsim
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import SMALL_SETS, small  # noqa: E402
+
+REFERENCE = Path(__file__).parent / "data" / "reference_tables.json"
+SEED = 11
+# A warm-up, so the cut between warm-up and measured window is covered too.
+OVERRIDES = {"simulation.warmup_days": 60, "simulation.days": 300}
+
+
+def column_digest(values: pd.Series) -> str:
+    """SHA-256 of a column's values, independent of how they are stored."""
+    s = values.reset_index(drop=True)
+    missing = s.isna().to_numpy()
+    if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
+        body = "\x1f".join("" if m else str(v) for v, m in zip(s, missing, strict=True))
+        data = body.encode()
+    elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        data = s.astype("datetime64[ns]").to_numpy().view(np.int64).tobytes()
+    else:
+        data = np.where(missing, 0.0, s.to_numpy(dtype=np.float64, na_value=0.0)).tobytes()
+    return hashlib.sha256(data + missing.tobytes()).hexdigest()[:16]
+
+
+def table_digests(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, str]]:
+    """Per table, per column (in order), the column's digest; plus the row count."""
+    return {
+        name: {"rows": str(len(df)), **{c: column_digest(df[c]) for c in df.columns}}
+        for name, df in sorted(tables.items())
+    }
+
+
+def reference_run() -> relsim.SimulationResult:
+    return relsim.simulate(small(**OVERRIDES), seed=SEED)
+
+
+def test_the_reference_run_gives_the_stored_values_in_memory_and_on_disk(tmp_path):
+    from relsim.cli import main
+    from relsim.storage.rundir import TABLES, read_table
+
+    expected = json.loads(REFERENCE.read_text())
+    assert table_digests(reference_run().tables()) == expected
+    # conftest.small() on the command line: later --set values win
+    sets = [*SMALL_SETS, *(f"{k}={v}" for k, v in OVERRIDES.items())]
+    sets = [x for kv in sets for x in ("--set", kv)]
+    out = tmp_path / "run"
+    assert main(["run", "--seed", str(SEED), "--out", str(out), *sets]) == 0
+    on_disk = {name: read_table(out, name) for name in TABLES}
+    assert table_digests(on_disk) == expected
+
+
+if __name__ == "__main__":
+    digests = table_digests(reference_run().tables())
+    REFERENCE.write_text(json.dumps(digests, indent=1, sort_keys=False) + "\n")
+    print(f"wrote {REFERENCE}")
