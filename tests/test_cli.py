@@ -131,3 +131,44 @@ def test_app_host_warns_that_the_page_is_exposed_and_refuses_a_non_address(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--host 'classroom': expected an IP address" in err
     assert len(served) == 2
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_app_workers_end_with_the_server(tmp_path, how):
+    """No simulation computes on for nobody: the page's workers go when the server goes,
+    whether it was stopped (SIGTERM) or killed with no chance to clean up (SIGKILL)."""
+    import os
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "relsim.cli", "app", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children_file = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    if not children_file.exists():
+        server.kill()
+        pytest.skip("needs Linux's /proc to list a process's children")
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except (FileNotFoundError, IndexError):
+            return False
+
+    deadline = time.monotonic() + 120  # a generous bound, not a measurement
+    workers: list[int] = []
+    while len(workers) < 2:  # the pool starts as the server warms the lesson's runs
+        assert server.poll() is None and time.monotonic() < deadline
+        workers = [int(p) for p in children_file.read_text().split()]
+        time.sleep(0.2)
+    os.kill(server.pid, getattr(signal, how))
+    server.wait(timeout=60)
+    while any(alive(w) for w in workers):
+        assert time.monotonic() < deadline, [w for w in workers if alive(w)]
+        time.sleep(0.2)

@@ -13,11 +13,14 @@ lesson never waits. The server only reads: it writes no file.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing import get_context
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +28,7 @@ from relsim.app.html import page_html, plotly_js
 from relsim.app.lessons import precomputed_settings
 from relsim.app.levers import LeverError, check_levers, key_of
 from relsim.app.runs import run_payload
+from relsim.experiments.backends import exit_with_parent
 
 #: Runs kept in memory (about 30 kB each).
 CACHE_SIZE = 512
@@ -34,7 +38,14 @@ class RunCache:
     """Runs by setting, computed in a process pool; identical requests share one computation."""
 
     def __init__(self, workers: int) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        # Spawned (the server has threads, which fork does not copy safely), and each worker
+        # ends by itself when the server's process is gone, even after SIGKILL.
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         self.lock = threading.Lock()
         self.runs: OrderedDict[str, Future[dict[str, Any]]] = OrderedDict()
 
@@ -58,8 +69,8 @@ class RunCache:
             self.submit(check_levers(s))
 
     def close(self) -> None:
-        """Stop the workers."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers: queued runs are dropped, a run under way is let finish."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def make_handler(cache: RunCache, page: bytes, script: bytes) -> type[BaseHTTPRequestHandler]:
@@ -126,6 +137,11 @@ def serve(host: str = "127.0.0.1", port: int = 8050, workers: int = 2) -> None:
     httpd = make_server(host, port, workers)
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
     print(f"relsim app: open http://{shown}:{port}/ (Ctrl-C to stop)", flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the server as Ctrl-C does, workers included
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

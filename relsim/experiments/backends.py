@@ -89,7 +89,7 @@ class InProcess(Backend):
         return 0
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """In a worker: end this process as soon as the process that started it is gone.
 
     A worker whose parent was killed (SIGKILL leaves no chance to clean up) would otherwise
@@ -119,7 +119,7 @@ class LocalProcesses(Backend):
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=get_context("spawn"),
-            initializer=_exit_with_parent,
+            initializer=exit_with_parent,
             initargs=(os.getpid(),),
         )
 
