@@ -1,13 +1,14 @@
 """Benchmark: parallel efficiency of a sweep on 1 and 2 local processes and a Dask LocalCluster.
 
 One sweep (a grid of price index values, a few replications each, every run about a second) is
-timed four ways in the same run:
+timed five ways in the same run:
 
 - a bare loop calling ``simulate`` and ``run_metrics`` (the baseline: no sweep machinery),
   timed in every round like the others, best round reported;
 - the sweep in this process (1 worker: what writing, resume and progress cost);
 - the sweep on 2 spawned local processes;
-- the sweep on a Dask LocalCluster of 2 single-threaded workers.
+- the sweep on a Dask LocalCluster of 2 single-threaded workers, with relsim's worker
+  settings (``relsim.experiments.backends.QUIET_WORKERS``) and with Dask's defaults.
 
 Parallel efficiency is T(1 worker) / (2 x T(2 workers)), with the start-up of the workers
 counted in T(2 workers) (the honest figure for a user) and also given without it. All four
@@ -20,6 +21,7 @@ must produce the same numbers; the script checks that too.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -100,17 +102,24 @@ def main() -> None:
         ("1 process (in this one)", InProcess),
         ("2 local processes", lambda: LocalProcesses(2)),
         ("Dask LocalCluster, 2 workers", lambda: DaskCluster(local_workers=2)),
+        # Dask's own worker settings, last in each round: its nanny writes its workers'
+        # environment (MALLOC_TRIM_THRESHOLD_ among it) into this process's, which is put
+        # back afterwards so the next round's local processes do not inherit it.
+        ("Dask, its default settings", lambda: DaskCluster(local_workers=2, config={})),
     ]
     for round_ in range(args.repeats):
         bare = min(bare, bare_loop())  # the baseline is best of N too, in the same rounds
         for label, make in backends:
-            out = tmp / f"{round_}-{label.split()[0].lower()}"
+            out = tmp / f"{round_}-{label.replace(' ', '-').replace(',', '').lower()}"
+            environ = dict(os.environ)
             t0 = time.perf_counter()
             with make() as backend, open_sweep_store(plan, out) as store:
                 started = time.perf_counter()
                 run_sweep(plan, store, backend)
                 computed = time.perf_counter() - started
             wall = time.perf_counter() - t0
+            os.environ.clear()
+            os.environ.update(environ)
             best = timings.get(label, (float("inf"), float("inf")))
             timings[label] = (min(best[0], wall), min(best[1], computed))
             tables[f"{round_} {label}"] = read_runs(out)
@@ -128,6 +137,9 @@ def main() -> None:
         eff_run = serial / (workers * computed)
         print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f} {eff:10.1%} {eff_run:13.1%}")
     print(f"sweep machinery overhead against the bare loop: {serial / bare - 1:+.1%}")
+    local = timings["2 local processes"][0]
+    dask = timings["Dask LocalCluster, 2 workers"][0]
+    print(f"Dask LocalCluster against 2 local processes: {dask / local - 1:+.1%} wall time")
     print(f"identical tables on every backend: {same}")
 
 

@@ -158,6 +158,49 @@ def test_same_sweep_on_local_processes_and_dask_local_cluster_gives_identical_ta
     pd.testing.assert_frame_equal(read_runs(tmp_path / "dask"), ref)
 
 
+def _worker_settings() -> dict:
+    import dask
+
+    return {
+        "MALLOC_TRIM_THRESHOLD_": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "profile": dask.config.get("distributed.worker.profile.enabled"),
+        "tick": dask.config.get("distributed.admin.tick.interval"),
+    }
+
+
+@pytest.mark.dask_scheduler_in_process
+def test_dask_workers_run_with_relsims_settings_and_the_docs_give_the_same():
+    import yaml
+
+    from relsim.experiments.backends import QUIET_WORKERS
+
+    with DaskCluster(local_workers=1) as backend:
+        seen = backend.submit(_worker_settings).result()
+    # no MALLOC_TRIM_THRESHOLD_ (it turns glibc's adaptive mmap threshold off), one
+    # OpenMP thread, no profiler, a slow tick
+    assert seen == {
+        "MALLOC_TRIM_THRESHOLD_": None,
+        "OMP_NUM_THREADS": "1",
+        "profile": False,
+        "tick": "1s",
+    }
+    # docs/dask-workers.yaml, for workers started by hand on a cluster, says the same
+    doc = yaml.safe_load((HERE.parent / "docs" / "dask-workers.yaml").read_text())
+
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            key = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict):
+                out.update(flat(v, key))
+            else:
+                out[key] = v
+        return out
+
+    assert flat(doc) == QUIET_WORKERS
+
+
 def _start_sweep(spec: Path, out: Path, block_price: float, workers: int = 2) -> subprocess.Popen:
     # The points at one price block for ever (tests/blocking.py), so the sweep cannot finish
     # before the test interrupts it, however fast or slow the machine is.

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any
@@ -146,6 +146,25 @@ class LocalProcesses(Backend):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: Dask settings for workers that run long CPU-bound Python tasks, one at a time. Measured on
+#: a replication of the default market (benchmarks/bench_sweep.py): with Dask's defaults a
+#: task takes 15-20% more CPU inside a worker than in a plain process, because
+#: - the nanny sets MALLOC_TRIM_THRESHOLD_=65536 for its workers: setting it at all turns
+#:   off glibc's adaptive mmap threshold, so every array above 128 kB is mapped and unmapped
+#:   afresh (six times the page faults of a plain process);
+#: - the statistical profiler walks the task's stack every 10 ms, and the event loop's
+#:   20 ms tick and the system and memory monitors wake the worker's main thread, which then
+#:   takes the GIL from the task.
+#: The thread counts of OpenMP, MKL and OpenBLAS stay at one per worker, as Dask sets them.
+QUIET_WORKERS: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 class DaskCluster(Backend):
     """A Dask distributed cluster: an existing scheduler, or a LocalCluster started here.
 
@@ -155,9 +174,17 @@ class DaskCluster(Backend):
         Scheduler address, e.g. ``tcp://10.0.0.5:8786``.
     local_workers : int, optional
         Start a LocalCluster of this many single-threaded worker processes instead.
+    config : mapping, optional
+        Dask settings for a LocalCluster started here (default :data:`QUIET_WORKERS`; an
+        empty mapping keeps Dask's own defaults, for comparison).
     """
 
-    def __init__(self, address: str | None = None, local_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        local_workers: int | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
         import dask
         from distributed import Client, LocalCluster
 
@@ -168,9 +195,7 @@ class DaskCluster(Backend):
         try:
             if address is None:
                 n = local_workers or 1
-                # The workers' statistical profiler walks the running task's stack every
-                # 10 ms; a simulation's stack is deep, so it is off on a cluster started here.
-                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                with dask.config.set(dict(QUIET_WORKERS if config is None else config)):
                     self._cluster = LocalCluster(
                         n_workers=n,
                         threads_per_worker=1,
