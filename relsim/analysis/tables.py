@@ -96,56 +96,89 @@ def transactions_table(m: Market) -> pd.DataFrame:
         discount``; ``day`` counts from the end of the warm-up.
     """
     log, rng, w = m.log, m.purchases_rng, m.warmup
+    # Memory: a purchase's columns are built in place, each temporary freed as soon as it is
+    # used, so the peak stays near the table itself. The random draws and the arithmetic are
+    # those of one vectorised pass, in the same order: the same seed gives the same numbers
+    # (tests/test_reference_tables.py).
     seg_rel = _col(log.seg_rel, np.int64)
     # Only the part of each segment inside the measured window is drawn.
     start = np.maximum(_col(log.seg_start, np.float64), w)
     length = np.maximum(_col(log.seg_end, np.float64) - start, 0.0)
     counts = rng.poisson(_col(log.seg_rate, np.float64) * length)
-    which = np.repeat(np.arange(len(seg_rel)), counts)
-    bulk_t = start[which] + rng.random(len(which)) * length[which]
+    index_type = np.int32 if len(seg_rel) < 2**31 else np.int64
+    which = np.repeat(np.arange(len(seg_rel), dtype=index_type), counts)
+    n_bulk = len(which)
+    bulk_t = rng.random(n_bulk)
+    bulk_t *= length[which]
+    bulk_t += start[which]  # start + u * length, as one expression would compute it
+    del start, length, counts
 
     buy_t = _col(log.buy_time, np.float64)
     keep = buy_t >= w
-    rel = np.concatenate([seg_rel[which], _col(log.buy_rel, np.int64)[keep]])
-    t = np.concatenate([bulk_t, buy_t[keep]])
-    rung = np.concatenate(
-        [
-            _col(log.seg_rung, np.int8)[which].astype(np.int64),
-            _col(log.buy_rung, np.int8)[keep].astype(np.int64),
-        ]
-    )
-    failed = np.concatenate(
-        [np.zeros(len(which), dtype=bool), _col(log.buy_failed, np.int8)[keep].astype(bool)]
-    )
-    offer = np.concatenate([np.zeros(len(which)), _col(log.buy_offer, np.float64)[keep]])
+    n = n_bulk + int(keep.sum())
+    t = np.empty(n)
+    t[:n_bulk] = bulk_t
+    t[n_bulk:] = buy_t[keep]
+    del bulk_t
+    rel = np.empty(n, dtype=np.int64)
+    rel[:n_bulk] = seg_rel[which]
+    rel[n_bulk:] = _col(log.buy_rel, np.int64)[keep]
+    rung = np.empty(n, dtype=np.int8)
+    rung[:n_bulk] = _col(log.seg_rung, np.int8)[which]
+    rung[n_bulk:] = _col(log.buy_rung, np.int8)[keep]
+    del which
     order = np.lexsort((rel, t))
-    rel, t, rung, failed, offer = rel[order], t[order], rung[order], failed[order], offer[order]
+    t, rel, rung = t[order], rel[order], rung[order]
+    # Failed episodes and offers belong to the purchases that were events (after the bulk).
+    evented = order >= n_bulk
+    source = order[evented] - n_bulk
+    del order
+    failed = np.zeros(n, dtype=bool)
+    failed[evented] = _col(log.buy_failed, np.int8)[keep][source].astype(bool)
+    offer = np.zeros(n)
+    offer[evented] = _col(log.buy_offer, np.float64)[keep][source]
+    del evented, source
 
     rels = m.relationships
     person = np.fromiter((r.person.id for r in rels), dtype=np.int64, count=len(rels))
-    firm = np.fromiter((r.firm.index for r in rels), dtype=np.int64, count=len(rels))
+    firm = np.fromiter((r.firm.index for r in rels), dtype=np.int8, count=len(rels))
     basket = np.fromiter((r.person.basket for r in rels), dtype=float, count=len(rels))
     f_idx = firm[rel]
     shape = m.rates.spend_shape
-    noise = rng.gamma(shape, 1.0 / shape, len(t)) if shape > 0 else np.ones(len(t))
-    at_list = basket[rel] * noise * np.array([f.rates.price_index for f in m.firms])[f_idx]
-    amount = np.round(basket[rel] * _price_factor(m, f_idx, rung, t) * (1.0 - offer) * noise, 2)
+    noise = rng.gamma(shape, 1.0 / shape, n) if shape > 0 else np.ones(n)
+    # amount = round(basket * price factor * (1 - offer) * noise, 2), left to right
+    amount = basket[rel]
+    amount *= _price_factor(m, f_idx, rung, t)
+    np.subtract(1.0, offer, out=offer)
+    amount *= offer
+    del offer
+    amount *= noise
+    np.round(amount, 2, out=amount)
+    # given away at this purchase: round(max(basket * noise * list price - amount, 0), 2)
+    discount = basket[rel]
+    discount *= noise
+    del noise
+    discount *= np.array([f.rates.price_index for f in m.firms])[f_idx]
+    discount -= amount
+    np.maximum(discount, 0.0, out=discount)
+    np.round(discount, 2, out=discount)
 
-    day = t - w
+    t -= w  # the day, counted from the end of the warm-up
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
     return pd.DataFrame(
         {
             "customer_id": person[rel],
             "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
-            "date": _dates(start_date, day),
+            "date": _dates(start_date, t),
             "amount": amount,
             "relationship_id": rel,
-            "day": day,
+            "day": t,
             "rung": _categorical(rung, RUNG_LABELS),
             "failed": failed,
             # Given away at this purchase: promotions, loyalty discounts, coupons, win-back offers.
-            "discount": np.round(np.maximum(at_list - amount, 0.0), 2),
-        }
+            "discount": discount,
+        },
+        copy=False,
     )
 
 
