@@ -215,7 +215,7 @@ def number(value: float, digits: int = 4) -> str:
     value : float
         The number; NaN gives an empty string, infinities a sign and "inf".
     digits : int
-        Significant digits kept below ``10**digits`` (larger numbers are shown whole).
+        Significant digits kept below ``10**(digits - 1)``; from there on numbers are whole.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
