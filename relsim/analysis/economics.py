@@ -91,18 +91,23 @@ def _firm_sales(
         0.0,
     )
     offer = np.where(first & (offer_depth > 0), amount * offer_depth / (1.0 - offer_depth), 0.0)
-    df = pd.DataFrame(
-        {
-            "k": k,
-            "revenue": amount,
-            "purchases": 1,
-            "failed": tx["failed"].to_numpy(dtype=int),
-            "discounts": tx["discount"].to_numpy() if "discount" in tx else 0.0,
-            "loyalty_discounts": loyalty,
-            "offer_discounts": offer,
-        }
-    )
-    return df.groupby("k").sum().reindex(range(n_days), fill_value=0)
+    # One column at a time against the day's code (not one wide frame of every column): the
+    # same grouped sums in the same row order, with a fraction of the memory.
+    days = pd.RangeIndex(n_days)
+    grouper = pd.Series(k).groupby(k).size()  # the purchases per day
+    out = pd.DataFrame(index=days)
+    sums = {
+        "revenue": amount,
+        "failed": tx["failed"].to_numpy(dtype=int),
+        "discounts": tx["discount"].to_numpy() if "discount" in tx else np.zeros(len(k)),
+        "loyalty_discounts": loyalty,
+        "offer_discounts": offer,
+    }
+    out["revenue"] = pd.Series(sums.pop("revenue")).groupby(k).sum().reindex(days, fill_value=0)
+    out["purchases"] = grouper.reindex(days, fill_value=0)
+    for name, values in sums.items():
+        out[name] = pd.Series(values).groupby(k).sum().reindex(days, fill_value=0)
+    return out
 
 
 def daily_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str) -> pd.DataFrame:

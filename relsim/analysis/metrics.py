@@ -170,7 +170,9 @@ def run_metrics(
     firm = firm or scenario.market.focal
     horizon = float(scenario.simulation.days)
     # The firm's purchases, taken once: the measures below find no other firm's to drop.
-    tables = {**tables, "transactions": firm_rows(tables["transactions"], firm)}
+    # No measure reads a purchase's date (they count in days), so it is not copied.
+    tx = tables["transactions"]
+    tables = {**tables, "transactions": firm_rows(tx.drop(columns="date", errors="ignore"), firm)}
     if daily is None:
         daily = daily_ledger(scenario, tables, firm)
     m: dict[str, float] = {}
