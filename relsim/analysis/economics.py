@@ -94,20 +94,23 @@ def _firm_sales(
     # One column at a time against the day's code (not one wide frame of every column): the
     # same grouped sums in the same row order, with a fraction of the memory.
     days = pd.RangeIndex(n_days)
-    grouper = pd.Series(k).groupby(k).size()  # the purchases per day
-    out = pd.DataFrame(index=days)
-    sums = {
-        "revenue": amount,
-        "failed": tx["failed"].to_numpy(dtype=int),
-        "discounts": tx["discount"].to_numpy() if "discount" in tx else np.zeros(len(k)),
-        "loyalty_discounts": loyalty,
-        "offer_discounts": offer,
-    }
-    out["revenue"] = pd.Series(sums.pop("revenue")).groupby(k).sum().reindex(days, fill_value=0)
-    out["purchases"] = grouper.reindex(days, fill_value=0)
-    for name, values in sums.items():
-        out[name] = pd.Series(values).groupby(k).sum().reindex(days, fill_value=0)
-    return out
+
+    def per_day(values: np.ndarray) -> pd.Series:
+        return pd.Series(values).groupby(k).sum().reindex(days, fill_value=0)
+
+    return pd.DataFrame(
+        {
+            "revenue": per_day(amount),
+            "purchases": pd.Series(k).groupby(k).size().reindex(days, fill_value=0),
+            "failed": per_day(tx["failed"].to_numpy(dtype=int)),
+            "discounts": per_day(
+                tx["discount"].to_numpy() if "discount" in tx else np.zeros(len(k))
+            ),
+            "loyalty_discounts": per_day(loyalty),
+            "offer_discounts": per_day(offer),
+        },
+        index=days,
+    )
 
 
 def daily_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str) -> pd.DataFrame:

@@ -140,12 +140,15 @@ class ForecastOutputs:
 
 
 def run_currency(folder: Path) -> str:
-    """The currency of a run folder's scenario (``$``, the default, for older runs)."""
+    """The currency of a run folder's scenario (the schema's default for older runs)."""
+    from relsim.config.schema import Economics
+
+    default = Economics().currency
     try:
         economics = read_manifest(folder)["scenario"].get("economics", {})
     except (KeyError, AttributeError):
-        return "$"
-    return str(economics.get("currency", "$"))
+        return default
+    return str(economics.get("currency", default))
 
 
 def prepare_outputs(

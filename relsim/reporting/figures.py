@@ -16,7 +16,13 @@ from plotly.subplots import make_subplots
 from relsim.analysis.economics import COST_LINES
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
-from relsim.reporting.style import CAUSE_COLOURS, CHANNEL_NAMES, RUNG_COLOURS, label
+from relsim.reporting.style import (
+    CAUSE_COLOURS,
+    CHANNEL_NAMES,
+    DEFAULT_CURRENCY,
+    RUNG_COLOURS,
+    label,
+)
 
 
 def ladder_figure(ts: pd.DataFrame, firm: str) -> go.Figure:
@@ -195,7 +201,7 @@ def value_frequency_figure(groups: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def clv_figure(clv: pd.DataFrame, currency: str = "$") -> go.Figure:
+def clv_figure(clv: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> go.Figure:
     """Distribution of realised lifetime value per relationship, by acquisition channel."""
     fig = go.Figure()
     lo, hi = np.nanpercentile(clv["clv"], [1, 99]) if len(clv) else (0, 1)
@@ -218,7 +224,9 @@ def clv_figure(clv: pd.DataFrame, currency: str = "$") -> go.Figure:
     return fig
 
 
-def money_figure(ledger: pd.DataFrame, firm: str, period: str, currency: str = "$") -> go.Figure:
+def money_figure(
+    ledger: pd.DataFrame, firm: str, period: str, currency: str = DEFAULT_CURRENCY
+) -> go.Figure:
     """Gross margin, each cost line (Table 7.3) and profit per period."""
     fig = go.Figure()
     fig.add_trace(

@@ -25,7 +25,7 @@ from relsim.experiments.study import Study
 from relsim.experiments.verdict import Objective, mechanism_table
 from relsim.model.causes import CAUSE_LABELS
 from relsim.reporting.page import Part, write_page
-from relsim.reporting.style import label, number, with_unit
+from relsim.reporting.style import DEFAULT_CURRENCY, label, number, with_unit
 
 HEADLINE = (
     "profit_plus_equity",
@@ -140,7 +140,7 @@ def _costs_figure(replications: pd.DataFrame, currency: str) -> go.Figure:
 
 
 def summary_table(
-    summary: pd.DataFrame, metrics: tuple[str, ...] | list[str], currency: str = "$"
+    summary: pd.DataFrame, metrics: tuple[str, ...] | list[str], currency: str = DEFAULT_CURRENCY
 ) -> pd.DataFrame:
     """Headline metrics as text: mean [95% interval] and the paired difference to the first arm.
 
@@ -269,11 +269,11 @@ def verdict_parts(study: Study) -> list[Part]:
 
 
 def study_currency(manifest: dict) -> str:
-    """The currency of a study's scenarios (its first arm's; ``$`` for older folders)."""
+    """The currency of a study's scenarios (its first arm's; the default for older folders)."""
     try:
         return str(manifest["arms"][0]["scenario"]["economics"]["currency"])
     except (KeyError, IndexError, TypeError):
-        return "$"
+        return DEFAULT_CURRENCY
 
 
 def write_study_report(study: Study) -> Path:
@@ -307,7 +307,7 @@ def write_comparison_report(
     claims: pd.DataFrame | None = None,
     metrics: list[str] | None = None,
     lead: list[Part] | None = None,
-    currency: str = "$",
+    currency: str = DEFAULT_CURRENCY,
 ) -> None:
     """Write ``report.html`` for a comparison or an experiment.
 

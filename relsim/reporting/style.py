@@ -17,9 +17,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from relsim.analysis.economics import COST_LINES
+from relsim.config.schema import Economics
 from relsim.forecast.models import BENCHMARK_NAMES, SPECS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 
+#: What money is in when a folder or file does not say (the scenario schema's default).
+DEFAULT_CURRENCY = Economics().currency
 #: Okabe and Ito's colour-blind safe palette, for series with no colour of their own.
 COLOURWAY = (
     "#0072B2",

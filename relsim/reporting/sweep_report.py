@@ -14,7 +14,7 @@ from relsim.experiments.sensitivity import sensitivity_table
 from relsim.experiments.sweep_summary import SweepSummary
 from relsim.experiments.sweeps import SweepPlan
 from relsim.reporting.page import Part, write_page
-from relsim.reporting.style import label, with_unit
+from relsim.reporting.style import DEFAULT_CURRENCY, label, with_unit
 
 COLOURS = {"S1": "#2a9d8f", "ST": "#264653", "mu_star": "#e76f51"}
 MEASURE_LABELS = {
@@ -184,7 +184,7 @@ def write_sweep_report(path: Path, plan: SweepPlan, summary: SweepSummary) -> No
         parts += ["<h2>Outputs against factors</h2>", effects_figure(plan, means, shown)]
         best = means.sort_values(shown[0], ascending=False).head(10)
         table = plan.points.set_index("point").loc[best.index].join(best).reset_index()
-        currency = str(plan.base.get("economics", {}).get("currency", "$"))
+        currency = str(plan.base.get("economics", {}).get("currency", DEFAULT_CURRENCY))
         table = table.rename(columns={o: with_unit(o, currency) for o in means.columns})
         parts += [f"<h2>The ten points with the highest {html.escape(label(shown[0]))}</h2>", table]
     write_page(path, f"Sweep: {sw.name}", parts)
