@@ -1,13 +1,13 @@
 """A small reference run's tables, checked value by value against stored digests.
 
-The storage of a run (typed columns, compact dtypes, tables streamed to Parquet) may change
-how values are held, never the values: the same scenario and seed must give the same
-numbers, both in memory (``simulate(...).tables()``) and in the run folder ``relsim run``
-writes, and the same metrics to the last bit (a sum taken in another order would differ). The digests hash each column's values in a canonical form (integers and floats as
-float64 bytes, labels as text, dates as nanoseconds, missing values marked), so a change of
-dtype alone passes and a change of any value fails. A change that is meant to change the
-numbers (a new mechanism, a new random stream, a NumPy release that changes a sampler's
-stream) updates the file deliberately:
+The storage of a run (typed columns, compact dtypes, tables streamed to Parquet) may change how
+values are held, never the values: the same scenario and seed must give the same numbers, both
+in memory (``simulate(...).tables()``) and in the run folder ``relsim run`` writes, and the same
+metrics to the last bit (a sum taken in another order would differ). The digests hash each
+column's values in a canonical form (integers and floats as float64 bytes, labels as text, dates
+as nanoseconds, missing values marked), so a change of dtype alone passes and a change of any
+value fails. A change that is meant to change the numbers (a new mechanism, a new random stream,
+a NumPy release that changes a sampler's stream) updates the file deliberately:
 
     python tests/test_reference_tables.py      # rewrites tests/data/reference_tables.json
 """
