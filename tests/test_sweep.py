@@ -204,7 +204,10 @@ def test_dask_workers_run_with_relsims_settings_and_the_docs_give_the_same():
 def _start_sweep(spec: Path, out: Path, block_price: float, workers: int = 2) -> subprocess.Popen:
     # The points at one price block for ever (tests/blocking.py), so the sweep cannot finish
     # before the test interrupts it, however fast or slow the machine is.
+    # SIGINT is restored first: a test run started in the background inherits it ignored, and
+    # Python then installs no KeyboardInterrupt handler (Ctrl-C is what the test sends).
     code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         "import sys; sys.path.insert(0, sys.argv[1]); import blocking; "
         "import relsim.experiments.sweeps as s; "
         f"s.replicate = blocking.blocking_at_price({block_price}); "

@@ -220,6 +220,8 @@ def main(args: argparse.Namespace) -> int:
         flag = "" if fit.converged else "  (NOT CONVERGED)"
         if fit.boundary:
             flag = f"  (NOT CONVERGED: {', '.join(fit.boundary)} at a bound)"
+        elif not fit.converged and not fit.cov.notna().all().all():
+            flag = "  (NOT CONVERGED: singular information matrix, estimates not identified)"
         print(f"  {name}: {params}; log-likelihood {fit.loglik:.1f}{flag}")
     for line in outputs.verdict:
         print(f"  {line}")

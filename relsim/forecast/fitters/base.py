@@ -292,9 +292,18 @@ class BTYDModel(GenericLikelihoodModel):
             grad = self.score(params)
         scaled = np.concatenate([params[: self.n_base], np.ones(2 * self.k_cov)])
         grad_norm = float(np.max(np.abs(grad * scaled))) / n
-        converged = bool((res.success or grad_norm < 1e-6) and not boundary)
+        # A maximum with a singular information matrix is no strict maximum: the data cannot
+        # tell the parameters apart (one customer, say), so the fit is not reported converged.
+        with np.errstate(all="ignore"):
+            try:
+                cov = np.asarray(fitted.cov_params(), dtype=float)
+                identified = bool(np.isfinite(cov).all() and (np.diag(cov) > 0).all())
+            except (np.linalg.LinAlgError, ValueError):
+                identified = False
+        converged = bool((res.success or grad_norm < 1e-6) and not boundary and identified)
         fitted.mle_retvals = {
             "converged": converged,
+            "identified": identified,
             "boundary": boundary,
             "iterations": int(res.nit),
             "message": str(res.message),
@@ -306,6 +315,8 @@ class BTYDModel(GenericLikelihoodModel):
                 f"parameter(s) {', '.join(boundary)} at a bound of [{LOWER:g}, {UPPER:g}]"
                 if boundary
                 else res.message
+                if not (res.success or grad_norm < 1e-6)
+                else "singular information matrix (the estimates are not identified)"
             )
             warnings.warn(
                 f"{type(self).__name__} did not converge: {why}", ConvergenceWarning, stacklevel=2
