@@ -169,7 +169,18 @@ def test_pinned_runs_sit_side_by_side(browser, app_url):
     # value kept over ten years, the default horizon
     assert cells[1][3] == _money(relationship["equity"]["value"][9])
     names = page.evaluate("document.querySelector('#level')._fullData.map(t => t.name)")
-    assert "pinned: default levers" in names
+    assert "pin 1" in names
+    assert rows.nth(1).locator("td").first.inner_text().endswith("pin 1: default levers")
+    ticks = page.evaluate("document.querySelector('#money')._fullData[0].x")
+    assert list(ticks) == ["pin 1", "now"]
+    # what the channels cost, over the customers they won: referrals and switchers are free
+    f = relationship["figures"]
+    bought = f["won_by_channel"]["paid"] + f["won_by_channel"]["won back"]
+    assert f["bought"] == bought < f["won"]
+    assert _figure(page, f"each of the {bought:,.0f} they won") == _money(
+        f["spent_winning"] / bought
+    )
+    assert _figure(page, "Given away in discounts") == _money(f["discounts"])
     # a shorter horizon values the customers kept over fewer years
     page.select_option("#horizon", "2")
     assert page.locator("#pinned tr").nth(2).locator("td").nth(3).inner_text() == (
@@ -234,6 +245,15 @@ def test_the_lesson_steps_set_the_levers_and_ask(browser, app_url):
         for key, value in step["levers"].items():
             assert float(page.locator(f"#in-{key}").input_value()) == value
         assert f"{i + 1}/{len(STEPS)}" in page.inner_text("#lesson-title")
+    # the class's own levers leave the lesson: its question no longer stands over the run
+    page.locator("#in-managers").fill("3")
+    _apply_and_wait(page)
+    assert page.locator("#lesson-band").is_hidden()
+    assert "left at step 3" in page.inner_text("#lesson-title")
+    before = int(page.evaluate("document.body.dataset.run"))
+    page.click("#lesson-next")  # and the lesson goes on where it was left
+    page.wait_for_function(f"Number(document.body.dataset.run) > {before}", timeout=180000)
+    assert page.inner_text("#lesson-question") == STEPS[3]["question"]
     assert "neglect" in page.inner_text("#glossary-list")
     assert not errors
     page.close()
@@ -288,7 +308,8 @@ def test_exported_page_opens_without_python(browser, tmp_path):
     page.locator("#in-budget").fill("31500")  # not precomputed
     page.click("#apply")
     page.wait_for_function(
-        "document.querySelector('#msg').innerText.includes('not among them')", timeout=60000
+        "document.querySelector('#msg').innerText.includes('Not in this exported page')",
+        timeout=60000,
     )
     assert page.locator("#in-budget").input_value() == "31500"
     assert not errors and not refused, (errors, refused)

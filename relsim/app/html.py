@@ -43,8 +43,12 @@ discounted, from the run's own rates of moving between rungs and leaving in its 
 retention spending per customer and stops acquiring. Profit over two years alone ignores the
 customers a strategy leaves behind: cutting retention looks profitable until they are
 valued.</p>
-<p><b>Cost per customer won</b> is everything spent on winning customers (advertising,
-coupons, win-back offers) over every customer won, whatever the channel.</p>
+<p><b>Spent on ads, coupons, win-back</b> is everything the firm paid to win customers;
+<b>each of the customers they won</b> divides it by the customers those channels brought in (paid,
+with or without a coupon, and won back). Referrals and customers who switched from the rival
+cost no channel money, so they are counted among the customers won but not in that
+division. To see what growth costs, pin a run and compare: the extra spending over the extra
+customers kept at the end.</p>
 """
 
 

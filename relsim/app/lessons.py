@@ -39,15 +39,16 @@ STEPS: list[dict[str, Any]] = [
         "levers": dict(DEFAULTS),
         "notice": "Customers pour in (green, up) and drain out (below zero), and the level "
         "barely moves. One account manager looks after about 900 customers.",
-        "question": "Which cause drains the most customers? Is that a cause the firm controls?",
+        "question": "Which cause drains the most customers? Is that a cause the firm controls? "
+        "(Pin this run: the next steps compare with it.)",
     },
     {
         "title": "Growth without more staff",
         "levers": {**DEFAULTS, "budget": 81000},
         "notice": "Three times the advertising: the paid inflow grows. Watch the neglect "
         "outflow: the same manager now shares the same contacts among more customers.",
-        "question": "How many of the extra customers are still there at the end? What did "
-        "each one cost?",
+        "question": "How many more customers are there at the end than in step 1 (pinned), "
+        "and how much more went on ads? What did each extra customer kept cost?",
     },
     {
         "title": "Contact customers more often",
@@ -71,8 +72,8 @@ STEPS: list[dict[str, Any]] = [
         "levers": {**_RETAIN, "failures": 1.5, "loyalty": 5},
         "notice": "5% off for supporters and above: a higher barrier against the rival's "
         "price, paid on every purchase of the customers who were loyal anyway.",
-        "question": "How many price losses did the discount prevent, and what did it cost "
-        "in discounts?",
+        "question": "Pin step 4 first. How many price losses did the discount prevent, and "
+        "how much more was given away in discounts?",
     },
     {
         "title": "The rival cuts its price",

@@ -149,6 +149,10 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
     equity = [float(last @ chain.values(h)) for h in HORIZONS]
 
     won = float(sum(m[col] for cols in CHANNELS.values() for col in cols))
+    # Customers the firm paid to win: advertising (with its coupons) and win-back offers.
+    # Referrals and switchers from the rival cost no channel money, so they are left out of
+    # the cost per customer bought (dividing by every customer won would flatter the channels).
+    bought = float(sum(m[col] for name in ("paid", "won back") for col in CHANNELS[name]))
     channel_cost = m["acquisition"] + m["coupons"] + m["win_back"]
     managers = lv["managers"]
     figures = {
@@ -163,8 +167,9 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
         "lost_by_cause": {c: m[f"lost_{c}"] for c in CAUSE_LABELS},
         "kept_a_year": m["retention_rate"],
         "spent_winning": channel_cost,
-        # every channel's cost over every customer won, whatever the channel
-        "cost_per_won": channel_cost / won if won else None,
+        "bought": bought,
+        # every paying channel's cost (ads, coupons, win-back) over the customers it won
+        "cost_per_bought": channel_cost / bought if bought else None,
         "managers_busy": m["account_manager_utilisation"] if managers else None,
         "contacts_per_customer_year": m["contacts_per_customer_year"],
         "staff_cost": m["sales_managers"] + m["service_desk"],

@@ -54,7 +54,7 @@ const state = {
   horizon: 10,
   step: -1,         // lesson step on show, -1 for none
   name: "default levers",
-  scale: { flow: 0, level: 0, bucketFlow: 0, money: 0 },
+  scale: { flow: 0, level: 0, bucketFlow: 0, money: 0, moneyLow: 0 },
 };
 
 // ---------- levers: built from the server's spec, checked here and again on the server ----------
@@ -78,11 +78,17 @@ function buildLevers() {
     const num = el("input", { type: "number", id: `in-${lv.key}`, name: lv.key, min: lv.low, max: lv.high, step: lv.step, value: lv.default, inputmode: "decimal", "aria-describedby": `err-${lv.key}` });
     top.append(num);
     const range = el("input", { type: "range", id: `range-${lv.key}`, min: lv.low, max: lv.high, step: lv.step, value: lv.default, "aria-label": lv.label, tabindex: "-1" });
+    if (RUNS) {  // an exported page: tick the values it holds runs for
+      const list = el("datalist", { id: `marks-${lv.key}` });
+      [...new Set(RUNS.map((r) => r.levers[lv.key]))].sort((a, b) => a - b).forEach((v) => list.append(el("option", { value: v })));
+      range.setAttribute("list", list.id);
+      box.append(list);
+    }
     box.append(top, range, el("span", { class: "unit" }, lv.unit), el("span", { class: "err", id: `err-${lv.key}` }));
     form.append(box);
     num.addEventListener("input", () => { const [v] = checkLever(lv, num.value); if (v !== null) range.value = v; leverChanged(lv); });
     range.addEventListener("input", () => { num.value = range.value; leverChanged(lv); });
-    num.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); apply(); } });
+    num.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); leaveLesson(); apply(); } });
   }
 }
 
@@ -136,7 +142,7 @@ function describe(levers) {
 async function fetchRun(levers) {
   if (RUNS) {
     const hit = RUNS.find((r) => LEVERS.every((lv) => Math.abs(r.levers[lv.key] - levers[lv.key]) < 1e-9));
-    if (!hit) throw new Error(`This exported page holds ${RUNS.length} precomputed runs (the presets, the lesson's steps and each lever's marked values, one lever at a time); this setting is not among them. Choose a preset, a lesson step or a marked value, or run "relsim app" for any setting.`);
+    if (!hit) throw new Error(`Not in this exported page: it holds the presets, the lesson's steps, and one lever at a time moved to a ticked value from a preset. "relsim app" runs any setting.`);
     return hit;
   }
   const q = new URLSearchParams(Object.entries(levers).map(([k, v]) => [k, String(v)]));
@@ -152,7 +158,7 @@ async function apply(name) {
   if (err) { setMsg(err, true); return; }
   const seq = ++state.seq;
   const t0 = performance.now();
-  document.querySelectorAll(".stage").forEach((s) => s.classList.add("stale"));
+  document.querySelectorAll(".stage, #key-figures, #pinned").forEach((s) => s.classList.add("stale"));
   document.querySelectorAll(".busy").forEach((b) => { b.hidden = false; });
   setMsg("Running the simulation\u2026");
   let run;
@@ -180,7 +186,7 @@ async function apply(name) {
 }
 
 function unstale() {
-  document.querySelectorAll(".stage").forEach((s) => s.classList.remove("stale"));
+  document.querySelectorAll(".stage, #key-figures, #pinned").forEach((s) => s.classList.remove("stale"));
   document.querySelectorAll(".busy").forEach((b) => { b.hidden = true; });
 }
 
@@ -191,16 +197,18 @@ function keyFigures(run) {
   const f = run.figures;
   const eq = equityAt(run);
   const busy = f.managers_busy === null ? "no managers" : pct(f.managers_busy);
-  const perWon = f.cost_per_won === null ? "none won" : money(f.cost_per_won);
+  const perBought = f.cost_per_bought === null ? "none bought" : money(f.cost_per_bought);
+  const byCause = ["neglect", "price", "dissatisfaction"].map((c) => whole(f.lost_by_cause[c])).join(" / ");
   const rows = [
-    ["Profit over the two years", money(f.profit), "big"],
-    [`Value of customers kept, next ${state.horizon} yr`, money(eq), "big"],
+    ["Profit, two years", money(f.profit), "big"],
+    [`Value kept, next ${state.horizon} yr`, money(eq), "big"],
     ["Profit + value kept", eq === null ? "none" : money(f.profit + eq), "big"],
     ["Customers: start \u2192 end", `${whole(f.customers_start)} \u2192 ${whole(f.customers_end)}`],
-    ["Won (all channels) / lost", `${whole(f.won)} / ${whole(f.lost)}`],
-    ["Spent winning them", money(f.spent_winning)],
-    ["Cost per customer won", perWon],
-    ["Lost: neglect / price / dissatisfaction", `${whole(f.lost_by_cause.neglect)} / ${whole(f.lost_by_cause.price)} / ${whole(f.lost_by_cause.dissatisfaction)}`],
+    ["Won / lost, two years", `${whole(f.won)} / ${whole(f.lost)}`],
+    ["Lost: neglect / price / dissat.", byCause],
+    ["Spent on ads, coupons, win-back", money(f.spent_winning)],
+    [`\u2026 each of the ${whole(f.bought)} they won`, perBought],
+    ["Given away in discounts", money(f.discounts)],
     ["Customers kept a year", pct(f.kept_a_year)],
     ["Account managers busy", busy],
     ["Contacts per customer a year", f.contacts_per_customer_year === null ? "none" : f.contacts_per_customer_year.toFixed(1)],
@@ -229,8 +237,11 @@ function monthly(run) {
   return { months, sum };
 }
 
+// Headroom on the first run: the axes are then fixed for the runs a class is likely to try
+// (a lever at its extreme roughly doubles a flow); they only ever grow, never shrink.
+const HEADROOM = { flow: 2.0, level: 1.5, money: 1.6, moneyLow: 1.6 };
 function grow(key, value, roundTo) {
-  const v = Math.ceil((value * 1.1) / roundTo) * roundTo;
+  const v = Math.ceil((value * (state.scale[key] ? 1.1 : HEADROOM[key])) / roundTo) * roundTo;
   if (v > state.scale[key]) state.scale[key] = v;
   return state.scale[key];
 }
@@ -268,14 +279,14 @@ function flowsFigure(run) {
 function levelFigure(run) {
   const traces = RUNGS.map((r) => ({ type: "scatter", mode: "lines", stackgroup: "rungs", x: run.weeks, y: run.stock[r], name: r, line: { width: 0.5, color: COL.rungs[r] }, fillcolor: COL.rungs[r], hovertemplate: `%{x|%d %b %Y}: %{y} on rung ${r}<extra></extra>` }));
   const total = (p) => p.weeks.map((_, i) => RUNGS.reduce((a, r) => a + p.stock[r][i], 0));
-  if (state.previous) traces.push({ type: "scatter", mode: "lines", x: state.previous.weeks, y: total(state.previous), name: "previous run (all rungs)", line: { color: "#888", width: 2, dash: "dot" }, hovertemplate: "%{x|%d %b %Y}: %{y} customers (previous run)<extra></extra>" });
-  state.pinned.forEach((p) => traces.push({ type: "scatter", mode: "lines", x: p.run.weeks, y: total(p.run), name: `pinned: ${p.name}`, line: { color: p.colour, width: 2.5, dash: "dash" }, hovertemplate: `%{x|%d %b %Y}: %{y} customers (${p.name})<extra></extra>` }));
+  if (state.previous) traces.push({ type: "scatter", mode: "lines", x: state.previous.weeks, y: total(state.previous), name: "previous run (all rungs)", showlegend: false, line: { color: "#888", width: 2, dash: "dot" }, hovertemplate: "%{x|%d %b %Y}: %{y} customers (previous run)<extra></extra>" });
+  state.pinned.forEach((p, i) => traces.push({ type: "scatter", mode: "lines", x: p.run.weeks, y: total(p.run), name: `pin ${i + 1}`, showlegend: false, line: { color: p.colour, width: 2.5, dash: "dash" }, hovertemplate: `%{x|%d %b %Y}: %{y} customers (${p.name})<extra></extra>` }));
   const top = grow("level", Math.max(...total(run), ...state.pinned.flatMap((p) => total(p.run))), 100);
   return {
     data: traces,
     layout: {
       margin: { l: 58, r: 8, t: 30, b: 30 }, font: { size: 13 }, template: "plotly_white",
-      title: { text: "Customers on each rung (stacked); dashed: pinned runs", font: { size: 14 }, x: 0.01 },
+      title: { text: "Customers on each rung (stacked); dashed: pinned runs, dotted: the previous run", font: { size: 14 }, x: 0.01 },
       yaxis: { range: [0, top], title: { text: "customers" }, tickformat: ",d" },
       xaxis: { type: "date", tickformat: "%b %Y", hoverformat: "%d %b %Y" },
       legend: { orientation: "h", y: -0.12 }, hovermode: "closest",
@@ -284,12 +295,13 @@ function levelFigure(run) {
 }
 
 function moneyFigure(run) {
-  const rows = [...state.pinned.map((p) => [p.name, p.run]), [`now: ${state.name}`, run]];
-  const names = rows.map(([n]) => n.length > 28 ? n.slice(0, 27) + "\u2026" : n);
+  const rows = [...state.pinned.map((p, i) => [`pin ${i + 1}`, p.run]), ["now", run]];
+  const names = rows.map(([n]) => n);
   const profit = rows.map(([, r]) => r.figures.profit);
   const equity = rows.map(([, r]) => equityAt(r) || 0);
   const top = grow("money", Math.max(...profit.map((p, i) => p + equity[i]), ...equity, 1000), 50000);
-  const low = Math.min(0, ...profit);
+  const worst = Math.min(0, ...profit);
+  const low = worst < 0 ? -grow("moneyLow", -worst, 50000) : -state.scale.moneyLow;
   return {
     data: [
       { type: "bar", x: names, y: profit, name: "profit over the two years", marker: { color: "#6c757d" }, hovertemplate: "%{x}: profit %{y:,.0f}<extra></extra>" },
@@ -298,8 +310,9 @@ function moneyFigure(run) {
     layout: {
       barmode: "relative", margin: { l: 70, r: 8, t: 30, b: 60 }, font: { size: 13 }, template: "plotly_white",
       title: { text: "Profit and the value of the customers kept, per run", font: { size: 14 }, x: 0.01 },
-      yaxis: { range: [Math.min(low * 1.1, 0), top], title: { text: CONFIG.currency }, tickformat: ",d" },
-      legend: { orientation: "h", y: -0.25 },
+      yaxis: { range: [low, top], title: { text: CONFIG.currency }, tickformat: ",d" },
+      xaxis: { tickangle: 0 },
+      legend: { orientation: "h", y: -0.14 },
     },
   };
 }
@@ -330,7 +343,7 @@ function pinnedTable(run) {
     tr.append(cell);
     return tr;
   };
-  state.pinned.forEach((p, i) => rows.push(line(p.name, p.run, p.colour, i)));
+  state.pinned.forEach((p, i) => rows.push(line(`pin ${i + 1}: ${p.name}`, p.run, p.colour, i)));
   rows.push(line(`now: ${state.name}`, run, "#264653", null));
   t.replaceChildren(...rows);
 }
@@ -454,7 +467,7 @@ function drawFrame() {
   drawBucket(run, w);
   drawPeople(run, w);
   $("#week").value = w;
-  $("#week-label").textContent = `week ${w + 1}: ${new Date(run.weeks[w]).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}`;
+  $("#week-label").textContent = `wk ${w + 1}: ${new Date(run.weeks[w]).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}`;
   const flows = $("#flows");
   if (flows.data) Plotly.relayout(flows, { "shapes[0].x0": run.weeks[w], "shapes[0].x1": run.weeks[w] });
 }
@@ -486,6 +499,12 @@ function stepBy(d) {
 }
 
 // ---------- lesson ----------
+function leaveLesson() {
+  if (state.step < 0 || $("#lesson-band").hidden) return;
+  $("#lesson-band").hidden = true;
+  $("#lesson-title").textContent = `Lesson: left at step ${state.step + 1} of ${CONFIG.steps.length} (\u25B6 goes on)`;
+}
+
 function showStep(i) {
   const steps = CONFIG.steps;
   state.step = i;
@@ -507,10 +526,10 @@ function init() {
   const presets = $("#presets");
   for (const [name, levers] of Object.entries(CONFIG.presets)) {
     const b = el("button", { type: "button", id: `preset-${name}`, title: describe(levers) }, name);
-    b.addEventListener("click", () => { setLevers(levers); apply(`${name} strategy`); });
+    b.addEventListener("click", () => { leaveLesson(); setLevers(levers); apply(`${name} strategy`); });
     presets.append(b);
   }
-  $("#apply").addEventListener("click", () => apply());
+  $("#apply").addEventListener("click", () => { leaveLesson(); apply(); });
   $("#pin").addEventListener("click", () => {
     if (!state.run || state.pinned.length >= MAX_PINS) return;
     state.pinned.push({ run: state.run, name: state.name, colour: PIN_COLOURS[state.pinned.length] });
@@ -519,6 +538,7 @@ function init() {
     drawAll(false);
   });
   $("#play").addEventListener("click", () => play(!state.playing));
+  $("#speed").addEventListener("input", () => { $("#speed-value").textContent = `${$("#speed").value}/s`; });
   $("#step").addEventListener("click", () => stepBy(1));
   $("#step-back").addEventListener("click", () => stepBy(-1));
   $("#week").addEventListener("input", () => { play(false); state.week = Number($("#week").value); drawFrame(); });
