@@ -18,9 +18,9 @@ import pandas as pd
 
 
 def make_log(rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    """``rows`` purchases (to within one customer's) of a Pareto/NBD population over 730 days, in time order."""
+    """``rows`` purchases (to one customer's) of a Pareto/NBD population over 730 days, by time."""
     span = 730.0
-    per_customer = 20.0  # mean purchases per customer in the span, so rows / 20 customers
+    per_customer = 20.0  # about: customers are drawn in excess and cut at ``rows``
     n = max(1, int(1.5 * rows / per_customer))  # more than needed: cut at ``rows`` below
     rate = rng.gamma(0.9, 1.0 / 0.9, n) * (per_customer * 1.6 / span)
     life = rng.exponential(1.0, n) / rng.gamma(1.2, 1.0 / (1.2 * 550.0), n)  # mean 1.5 years
