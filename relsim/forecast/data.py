@@ -102,7 +102,18 @@ def read_transactions(
     else:
         chosen = sep or sniff_separator(path)
         try:
-            df = pd.read_csv(path, sep=chosen, header=0 if header else None, dtype=str)
+            # Only the columns the models need are parsed: a retailer's export carries many
+            # more, and text columns are what makes a big log expensive to hold.
+            head = pd.read_csv(path, sep=chosen, header=0 if header else None, nrows=0)
+            names = [str(c) for c in head.columns]
+            wanted = {columns.customer, columns.date, columns.amount} - {None}
+            use = [i for i, c in enumerate(names) if c in wanted]
+            if len(use) == len(wanted):
+                df = pd.read_csv(
+                    path, sep=chosen, header=0 if header else None, dtype=str, usecols=use
+                )
+            else:  # a column is missing: read it all, so the message can name what is there
+                df = pd.read_csv(path, sep=chosen, header=0 if header else None, dtype=str)
             df.columns = [str(c) for c in df.columns]
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
             raise ForecastDataError(f"{name}: cannot read CSV ({err})") from None

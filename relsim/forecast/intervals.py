@@ -200,11 +200,28 @@ def customer_intervals(
                     value = ufixed
                 clv[k] = margin * value * (steps * discount[:, None]).sum(axis=0)
     out = pd.DataFrame(index=summary.index)
-    lo, hi = np.quantile(counts, q, axis=0, method="inverted_cdf")
+    lo, hi = _column_quantiles(counts, q, method="inverted_cdf")
     out["expected_purchases_low"], out["expected_purchases_high"] = lo, hi
-    lo, hi = np.quantile(alive, q, axis=0)
+    lo, hi = _column_quantiles(alive, q)
     out["p_alive_low"], out["p_alive_high"] = lo[inverse], hi[inverse]
     if clv is not None:
-        lo, hi = np.nanquantile(clv, q, axis=0)
+        lo, hi = _column_quantiles(clv, q, nan=True)
         out["clv_low"], out["clv_high"] = lo[inverse], hi[inverse]
+    return out
+
+
+#: Customers whose quantiles are taken at once: numpy copies what it sorts (nanquantile more
+#: than that), so a block bounds the copies; each column's quantiles are its own either way.
+QUANTILE_BLOCK = 16_384
+
+
+def _column_quantiles(
+    a: np.ndarray, q: tuple[float, float], nan: bool = False, method: str = "linear"
+) -> np.ndarray:
+    """``np.quantile(a, q, axis=0)`` (``nanquantile`` with ``nan``), by blocks of columns."""
+    out = np.empty((len(q), a.shape[1]))
+    quantile = np.nanquantile if nan else np.quantile
+    for j in range(0, a.shape[1], QUANTILE_BLOCK):
+        block = a[:, j : j + QUANTILE_BLOCK]
+        out[:, j : j + QUANTILE_BLOCK] = quantile(block, q, axis=0, method=method)
     return out

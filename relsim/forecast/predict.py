@@ -450,6 +450,10 @@ def likelihood_ratio(name: str, without: FittedModel, with_: FittedModel) -> dic
     }
 
 
+#: Customers whose tracking curves are computed at once when each has parameters of their own.
+TRACKING_BLOCK = 8192
+
+
 def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame:
     """Weekly repeat purchases of the calibration cohort, actual and per model.
 
@@ -472,23 +476,34 @@ def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame
     out = pd.DataFrame(
         {"date": grid, "actual": np.searchsorted(repeats.to_numpy(), grid.to_numpy(), side="right")}
     )
-    age = (grid.to_numpy()[:, None] - starts.to_numpy()[None, :]) / np.timedelta64(1, "D") / per
+    # Without covariates a customer's curve depends only on the first purchase's day, so the
+    # customers who started on one day are counted together (weeks x start days, not weeks x
+    # customers: a log of 100,000 customers would otherwise hold 10 million ages a model).
+    day_of_start, size = np.unique(starts.to_numpy(), return_counts=True)
+    grid_days = grid.to_numpy()[:, None]
     for name, fit in result.fits.items():
         if name in FREQUENCY_MODELS:
-            params: Any = fit.base_params
-            if fit.covariates and result.covariates is not None:
-                cov = result.covariates.copy()
-                cov.index = cov.index.astype(str)
-                params = fit.individual(cov.reindex(starts.index.astype(str)))
-            fn = fit.spec.unconditional
-            assert fn is not None
             if fit.covariates:
-                ex = SPECS[name].conditional(  # type: ignore[misc]
-                    params, np.clip(age, 0, None), 0.0, 0.0, 0.0
-                )
+                total = np.zeros(len(grid))
+                cov = result.covariates.copy() if result.covariates is not None else None
+                for j in range(0, len(starts), TRACKING_BLOCK):  # per customer, by blocks
+                    block = starts.iloc[j : j + TRACKING_BLOCK]
+                    params: Any = fit.base_params
+                    if cov is not None:
+                        cov.index = cov.index.astype(str)
+                        params = fit.individual(cov.reindex(block.index.astype(str)))
+                    age = (grid_days - block.to_numpy()[None, :]) / np.timedelta64(1, "D") / per
+                    ex = SPECS[name].conditional(  # type: ignore[misc]
+                        params, np.clip(age, 0, None), 0.0, 0.0, 0.0
+                    )
+                    total += np.where(age > 0, ex, 0.0).sum(axis=1)
+                out[name] = total
             else:
-                ex = fn(params, np.clip(age, 0, None))
-            out[name] = np.where(age > 0, ex, 0.0).sum(axis=1)
+                fn = fit.spec.unconditional
+                assert fn is not None
+                age = (grid_days - day_of_start[None, :]) / np.timedelta64(1, "D") / per
+                ex = fn(fit.base_params, np.clip(age, 0, None))
+                out[name] = (np.where(age > 0, ex, 0.0) * size).sum(axis=1)
     for col in [c for c in out.columns if c != "date"]:
         out[f"weekly_{col}"] = np.diff(np.concatenate([[0.0], out[col].to_numpy(float)]))
     return out
