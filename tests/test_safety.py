@@ -232,7 +232,10 @@ def test_a_full_disk_is_an_expected_failure_and_the_previous_run_survives(
     def full(self, path, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    import pyarrow.parquet as pq
+
+    # the tables are written a row group at a time: the disk fills up in the middle of one
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     assert main(["run", *TINY, "--seed", "3", "--out", str(out)]) == 2
     assert "the disk is full" in one_line_error(capsys)
     assert (out / "manifest.json").read_text() == before

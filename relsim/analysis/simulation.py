@@ -94,10 +94,13 @@ def simulate(
 def result_of(market: Market, simulate_seconds: float = float("nan")) -> SimulationResult:
     """The tables of a market that has run (what :func:`simulate` returns).
 
+    The market's running state is released first (:meth:`Market.release`).
+
     The command line runs the :class:`~relsim.model.market.Market` itself, so that pandas is
     not even imported before the simulation is under way, and then calls this.
     """
     t1 = time.perf_counter()
+    market.release()
     tx = transactions_table(market)
     events = events_table(market)
     snapshots = snapshot_frame(market)
@@ -111,11 +114,10 @@ def result_of(market: Market, simulate_seconds: float = float("nan")) -> Simulat
         timeseries=timeseries_table(market, tx, snapshots),
         warmup=warmup_check(snapshots, [f.name for f in market.firms], market.warmup, RUNG_COLUMNS),
     )
-    # SimPy numbers its events as it schedules them: the count is the next number.
     result.timings = {
         "simulate_seconds": simulate_seconds,
         "tables_seconds": time.perf_counter() - t1,
-        "simpy_events": float(next(market.env._eid)),
+        "simpy_events": float(market.simpy_events),
     }
     return result
 

@@ -98,8 +98,10 @@ def main(args: argparse.Namespace) -> int:
     def fill(tmp: Path) -> None:
         import json
 
+        from relsim.storage.rundir import write_table
+
         for name, df in result.tables().items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
+            write_table(df, tmp / f"{name}.parquet")
         (tmp / "manifest.json").write_text(
             json.dumps(manifest(result, extra), indent=2, default=str) + "\n", encoding="utf-8"
         )

@@ -17,6 +17,7 @@ counts form a prediction interval; being discrete, it covers at least 95%.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -216,12 +217,17 @@ QUANTILE_BLOCK = 16_384
 
 
 def _column_quantiles(
-    a: np.ndarray, q: tuple[float, float], nan: bool = False, method: str = "linear"
+    a: np.ndarray,
+    q: tuple[float, float],
+    nan: bool = False,
+    method: Literal["linear", "inverted_cdf"] = "linear",
 ) -> np.ndarray:
     """``np.quantile(a, q, axis=0)`` (``nanquantile`` with ``nan``), by blocks of columns."""
     out = np.empty((len(q), a.shape[1]))
-    quantile = np.nanquantile if nan else np.quantile
     for j in range(0, a.shape[1], QUANTILE_BLOCK):
         block = a[:, j : j + QUANTILE_BLOCK]
-        out[:, j : j + QUANTILE_BLOCK] = quantile(block, q, axis=0, method=method)
+        if nan:
+            out[:, j : j + QUANTILE_BLOCK] = np.nanquantile(block, q, axis=0, method=method)
+        else:
+            out[:, j : j + QUANTILE_BLOCK] = np.quantile(block, q, axis=0, method=method)
     return out

@@ -69,6 +69,7 @@ class Market:
             scenario.population, generator(seed, Mechanism.POPULATION, replication)
         )
         self.pool = Pool()
+        self.simpy_events = 0  # events SimPy scheduled, known once the run is over
         self.relationships: list[Relationship] = []
         self.firms = [
             Firm(i, name, st, self) for i, (name, st) in enumerate(scenario.firms.items())
@@ -515,3 +516,19 @@ class Market:
         for rel in self.relationships:
             if rel.active:
                 self._close_segment(rel, self.horizon)
+        # SimPy numbers its events as it schedules them: the count is the next number.
+        self.simpy_events = next(self.env._eid)
+
+    def release(self) -> None:
+        """Drop what only running needed, before the tables are built; the market cannot run on.
+
+        The events still scheduled hold every open relationship's suspended life process
+        (its frame, its per-rung figures), and the account teams hold their queues: in a big
+        market hundreds of megabytes that the tables never read. The run's records, the
+        relationships and the people stay.
+        """
+        self.env._queue.clear()  # SimPy keeps no public way to drop the pending events
+        for firm in self.firms:
+            team = firm.team
+            team.due, team.cooling, team.ready = [], [], [[] for _ in team.ready]
+        self.pool = Pool()

@@ -99,6 +99,32 @@ def focal_firm(meta: dict[str, Any]) -> str:
     return str(meta["scenario"]["market"]["focal"])
 
 
+#: Rows per Parquet row group when a table is written: a group is converted and written at a
+#: time, so writing a table holds one group's Arrow copy beside it, not the whole table's.
+ROW_GROUP = 1_000_000
+
+
+def write_table(df: Any, path: Path, rows_per_group: int = ROW_GROUP) -> None:
+    """Write a run's table to Parquet in row groups, without the index.
+
+    Reads back as ``df.to_parquet(path, index=False)`` would write it (same columns, dtypes
+    and categories: every group carries the column's whole dictionary).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = pa.Table.from_pandas(df.iloc[:rows_per_group], preserve_index=False)
+    with pq.ParquetWriter(path, first.schema) as writer:
+        writer.write_table(first, row_group_size=rows_per_group)
+        del first
+        for start in range(rows_per_group, len(df), rows_per_group):
+            part = df.iloc[start : start + rows_per_group]
+            writer.write_table(
+                pa.Table.from_pandas(part, schema=writer.schema, preserve_index=False),
+                row_group_size=rows_per_group,
+            )
+
+
 def read_table(path: Path, name: str, columns: list[str] | None = None) -> Any:
     """One of a run's tables, with its required columns checked."""
     import pandas as pd
