@@ -116,3 +116,47 @@ if __name__ == "__main__":
     digests = reference_digests(reference_run())
     REFERENCE.write_text(json.dumps(digests, indent=1, sort_keys=False) + "\n")
     print(f"wrote {REFERENCE}")
+
+
+def test_daily_sales_summed_by_blocks_of_days_equal_one_grouping(monkeypatch):
+    from relsim.analysis import tables
+
+    tx = reference_run().transactions
+    whole = (
+        pd.DataFrame(
+            {
+                "day": np.ceil(tx["day"].to_numpy()),
+                "firm_index": tx["firm"].cat.codes.to_numpy(),
+                "revenue": tx["amount"].to_numpy(),
+            }
+        )
+        .groupby(["firm_index", "day"])["revenue"]
+        .agg(["sum", "size"])
+    )
+    monkeypatch.setattr(tables, "SALES_BLOCK", 997)  # many blocks, cut inside busy days
+    blocked = tables.daily_sales(tx)
+    assert blocked.index.equals(whole.index)
+    assert (blocked["size"].to_numpy() == whole["size"].to_numpy()).all()
+    # to the bit: each day's purchases are summed in the same order
+    assert (
+        blocked["sum"].to_numpy().view(np.int64) == whole["sum"].to_numpy().view(np.int64)
+    ).all()
+    # a table out of time order is grouped whole: the same groups (sums in another order)
+    again = tables.daily_sales(tx.sample(frac=1.0, random_state=1))
+    assert again.index.equals(whole.index)
+    assert (again["size"].to_numpy() == whole["size"].to_numpy()).all()
+    np.testing.assert_allclose(again["sum"].to_numpy(), whole["sum"].to_numpy(), rtol=1e-12)
+
+
+def test_the_reference_metrics_hold_when_sales_are_summed_by_small_blocks(monkeypatch):
+    from relsim.analysis import economics, tables
+
+    # blocks of whole days, many of them: each day's purchases still summed in one order
+    monkeypatch.setattr(economics, "SALES_BLOCK", 997)
+    monkeypatch.setattr(tables, "SALES_BLOCK", 1009)
+    expected = json.loads(REFERENCE.read_text())
+    got = reference_digests(reference_run())
+    for firm in relsim.load_scenario().firms:
+        key = f"metrics {firm}"
+        assert_metrics_match(got[key], expected[key])
+    assert got["timeseries"] == expected["timeseries"]

@@ -73,8 +73,58 @@ def _by_relationship(customers: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarr
 def _firm_sales(
     transactions: pd.DataFrame, customers: pd.DataFrame, firm: str, scenario: Scenario, n_days: int
 ) -> pd.DataFrame:
-    """Per day: revenue, purchases, failed episodes and the discounts given."""
-    tx = firm_rows(transactions, firm)
+    """Per day: revenue, purchases, failed episodes and the discounts given.
+
+    A table in time order is summed a block of whole days at a time (:func:`day_cuts`): each
+    day's rows are summed in the same order as in one pass over the table, so the sums are the
+    same to the bit, and the temporary columns are a block's, not the whole table's.
+    """
+    days = pd.RangeIndex(n_days)
+    day = transactions["day"]
+    if day.is_monotonic_increasing:
+        cuts = day_cuts(day.to_numpy(), SALES_BLOCK, n_days - 1)
+    else:
+        cuts = [0, len(transactions)]
+    parts = [
+        _block_sales(firm_rows(transactions.iloc[a:b], firm), customers, firm, scenario, n_days)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+    parts = [p for p in parts if len(p)] or parts[:1]
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return out.reindex(days, fill_value=0)
+
+
+#: Purchases summed at once into daily sales (see :func:`_firm_sales`).
+SALES_BLOCK = 1_000_000
+
+
+def day_cuts(day: np.ndarray, block: int, last: int) -> list[int]:
+    """Row positions that cut a table in time order into blocks of about ``block`` rows.
+
+    No cut falls inside a day: ``floor(day)`` (capped at ``last``) is constant across no cut.
+    """
+    n = len(day)
+    cuts = [0]
+    while cuts[-1] < n:
+        a = cuts[-1]
+        if a + block >= n:
+            cuts.append(n)
+            break
+        d = math.floor(day[a + block])
+        if d >= last:  # the days from ``last`` on are one day: the rest is one block
+            cuts.append(n)
+            break
+        b = int(np.searchsorted(day, d, side="left"))
+        if b <= a:  # one day holds more than a block: take the whole day
+            b = int(np.searchsorted(day, d + 1, side="left"))
+        cuts.append(b)
+    return cuts
+
+
+def _block_sales(
+    tx: pd.DataFrame, customers: pd.DataFrame, firm: str, scenario: Scenario, n_days: int
+) -> pd.DataFrame:
+    """Per day present in ``tx`` (one firm's rows): the sales columns of :func:`_firm_sales`."""
     st = scenario.firms[firm]
     k = np.minimum(np.floor(tx["day"].to_numpy()).astype(np.int64), n_days - 1)
     amount = tx["amount"].to_numpy()
@@ -91,25 +141,22 @@ def _firm_sales(
         0.0,
     )
     offer = np.where(first & (offer_depth > 0), amount * offer_depth / (1.0 - offer_depth), 0.0)
-    # One column at a time against the day's code (not one wide frame of every column): the
-    # same grouped sums in the same row order, with a fraction of the memory.
-    days = pd.RangeIndex(n_days)
 
+    # One column at a time against the day's code (not one wide frame of every column).
     def per_day(values: np.ndarray) -> pd.Series:
-        return pd.Series(values).groupby(k).sum().reindex(days, fill_value=0)
+        return pd.Series(values).groupby(k).sum()
 
     return pd.DataFrame(
         {
             "revenue": per_day(amount),
-            "purchases": pd.Series(k).groupby(k).size().reindex(days, fill_value=0),
+            "purchases": pd.Series(k).groupby(k).size(),
             "failed": per_day(tx["failed"].to_numpy(dtype=int)),
             "discounts": per_day(
                 tx["discount"].to_numpy() if "discount" in tx else np.zeros(len(k))
             ),
             "loyalty_discounts": per_day(loyalty),
             "offer_discounts": per_day(offer),
-        },
-        index=days,
+        }
     )
 
 
@@ -235,25 +282,29 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
     """
     c = scenario.firms[firm].costs
     r = scenario.economics.discount_rate_per_year
-    tx = tables["transactions"]
-    tx = firm_rows(tx, firm)
-    disc = (1.0 + r) ** (-tx["day"].to_numpy() / YEAR)
-    per_purchase = (
-        (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
-        - c.delivery_per_purchase
-        - c.returns_per_failure * tx["failed"].to_numpy()
-    )
-    rel = tx["relationship_id"].to_numpy()
+    all_tx = tables["transactions"]
     cu = tables["customers"]
     cu = cu[cu["firm"] == firm]
     horizon = float(scenario.simulation.days)
     # Within the measured window only: a relationship from the warm-up counts from day 0.
     years = (cu["end_day"].fillna(horizon) - cu["start_day"].clip(lower=0.0)).to_numpy() / YEAR
     ids = cu["relationship_id"].to_numpy()
-    size = int(max(rel.max(initial=-1), ids.max(initial=-1))) + 1
-    # Relationship ids are small non-negative integers: sum the purchases by position.
-    clv = np.bincount(rel, weights=per_purchase * disc, minlength=size)[ids]
-    clv = clv - c.database_per_customer_year * years
+    rel_all = all_tx["relationship_id"].to_numpy()
+    size = int(max(rel_all.max(initial=-1), ids.max(initial=-1))) + 1
+    # Relationship ids are small non-negative integers: sum the purchases by position, one
+    # block of rows after another and each in row order (np.add.at adds one value at a time,
+    # as a single bincount would: the same sums, with a block's temporaries).
+    total = np.zeros(size)
+    for a in range(0, max(len(all_tx), 1), SALES_BLOCK):
+        tx = firm_rows(all_tx.iloc[a : a + SALES_BLOCK], firm)
+        disc = (1.0 + r) ** (-tx["day"].to_numpy() / YEAR)
+        per_purchase = (
+            (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
+            - c.delivery_per_purchase
+            - c.returns_per_failure * tx["failed"].to_numpy()
+        )
+        np.add.at(total, tx["relationship_id"].to_numpy(), per_purchase * disc)
+    clv = total[ids] - c.database_per_customer_year * years
     return pd.DataFrame(
         {
             "relationship_id": cu["relationship_id"].to_numpy(),

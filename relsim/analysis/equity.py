@@ -167,6 +167,11 @@ def estimate_chain(
     q = rates - np.diag(rates.sum(axis=1) + exit_rates)
 
     tx = tables["transactions"]
+    if tx["day"].is_monotonic_increasing:
+        # in time order (as runs are): the window is one slice, so no copy of the whole table
+        day = tx["day"].to_numpy()
+        a, b = np.searchsorted(day, [since, horizon], side="right")
+        tx = tx.iloc[int(a) : int(b)]
     tx = firm_rows(tx, firm)
     tx = tx[(tx["day"] > since) & (tx["day"] <= horizon)]
     starts = tables["customers"].set_index("relationship_id")["start_day"]

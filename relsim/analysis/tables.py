@@ -350,6 +350,51 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
     return snap
 
 
+#: Purchases summed at once into daily sales: bounds the grouping's temporary arrays.
+SALES_BLOCK = 1_000_000
+
+
+def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Revenue (``sum``) and purchases (``size``) per firm and row of the time series.
+
+    A purchase during day ``d - 1`` lands in row ``d``. A table in time order (as
+    :func:`transactions_table` makes it) is summed a block of whole days at a time: every
+    (firm, day) group then lies in one block, its rows summed in the same order, so the sums
+    are those of one grouping of the whole table, without its temporary arrays (several
+    8-byte columns per purchase, the peak of a big run).
+    """
+    day = transactions["day"]
+    ordered = day.is_monotonic_increasing
+    day_of = np.ceil(day.to_numpy())
+    firm_of = transactions["firm"].cat.codes.to_numpy()
+    amount = transactions["amount"].to_numpy()
+    n = len(day_of)
+    cuts = [0]
+    if ordered:
+        while cuts[-1] < n:
+            nxt = min(cuts[-1] + SALES_BLOCK, n)
+            if nxt < n:  # move the cut to the start of a day, so no day is split
+                nxt = int(np.searchsorted(day_of, day_of[nxt], side="left"))
+                if nxt <= cuts[-1]:
+                    nxt = int(np.searchsorted(day_of, day_of[cuts[-1]], side="right"))
+            cuts.append(nxt)
+    else:
+        cuts.append(n)
+    parts = [
+        pd.DataFrame({"day": day_of[a:b], "firm_index": firm_of[a:b], "revenue": amount[a:b]})
+        .groupby(["firm_index", "day"])["revenue"]
+        .agg(["sum", "size"])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+    if not parts:
+        parts = [
+            pd.DataFrame({"day": day_of, "firm_index": firm_of, "revenue": amount})
+            .groupby(["firm_index", "day"])["revenue"]
+            .agg(["sum", "size"])
+        ]
+    return pd.concat(parts).sort_index()
+
+
 def timeseries_table(
     m: Market, transactions: pd.DataFrame, snapshots: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -375,15 +420,7 @@ def timeseries_table(
     ).groupby("firm_index")
     snap["acquired_to_date"] = by_firm["a"].cumsum().astype(np.int64)
     snap["lost_to_date"] = by_firm["b"].cumsum().astype(np.int64)
-    day_of = np.ceil(transactions["day"].to_numpy())  # a purchase during day d-1 lands in row d
-    firm_of = transactions["firm"].cat.codes.to_numpy()
-    sales = (
-        pd.DataFrame(
-            {"day": day_of, "firm_index": firm_of, "revenue": transactions["amount"].to_numpy()}
-        )
-        .groupby(["firm_index", "day"])["revenue"]
-        .agg(["sum", "size"])
-    )
+    sales = daily_sales(transactions)
     key = pd.MultiIndex.from_arrays([snap["firm_index"], snap["day"]])
     sales = sales.reindex(key, fill_value=0)
     snap["revenue"] = np.round(sales["sum"].to_numpy(), 2)

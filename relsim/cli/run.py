@@ -81,6 +81,12 @@ def main(args: argparse.Namespace) -> int:
     from relsim.reporting.odd import odd_markdown
 
     result = result_of(market, simulated)
+    # The tables hold all that follows needs: the model's people, relationships and records
+    # go now (in a big market, hundreds of megabytes the metrics and files would sit beside).
+    del market
+    import gc
+
+    gc.collect()
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
     facts = run_facts(
         result.tables(),
