@@ -69,6 +69,8 @@ class Firm:
         self.bond = tuple(
             b * (ps.bond_factor if r >= members else 1.0) for r, b in enumerate(mr.bond)
         )
+        #: The neglect hazard's ceiling on each rung, per day (the life processes share it).
+        self.neglect_by_rung = tuple(mr.neglect_max * b for b in self.bond)
         self.referrals = tuple(
             x * (ps.referral_factor if r >= members else 1.0) for r, x in enumerate(mr.referrals)
         )

@@ -59,6 +59,9 @@ class Market:
         self.horizon = self.warmup + float(scenario.simulation.days)
         self.env = simpy.Environment()
         self.rates = MarketRates.from_scenario(scenario)
+        sow = self.rates.share_of_wallet
+        #: The largest share of wallet on each rung or above (the failures' planning bound).
+        self.share_of_wallet_above = tuple(max(sow[r:]) for r in range(len(sow)))
         self.log = RunLog()
         self.life_stream = UniformStream(generator(seed, Mechanism.LIFE, replication))
         self.service_stream = UniformStream(generator(seed, Mechanism.SERVICE, replication))

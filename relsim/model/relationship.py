@@ -111,23 +111,19 @@ def life(m: Market, rel: Relationship):
     r8 = m.rates
     person, firm = rel.person, rel.firm
     q = firm.rates.failure_prob
-    # Per-rung figures for this person, computed once. Other processes can only move the
-    # relationship up (contacts), which lowers every hazard but the failure rate (more share of
-    # wallet), so failures are planned at the highest rate of the rungs above (fail_bound).
-    lam_by_rung = [person.rate * s for s in r8.share_of_wallet]
-    fail_by_rung = [lam * q for lam in lam_by_rung]
-    fail_bound = [max(fail_by_rung[r:]) for r in range(len(fail_by_rung))]
+    # Per-rung figures are computed when needed from figures the market and the firm share,
+    # not held in lists by each of the (many) suspended processes. Other processes can only
+    # move the relationship up (contacts), which lowers every hazard but the failure rate
+    # (more share of wallet), so failures are planned at the highest rate of the rungs above:
+    # (rate * s) * q grows with s, so its largest value is at the largest share, to the bit.
+    rate = person.rate
+    share, share_above = r8.share_of_wallet, m.share_of_wallet_above
     bond = firm.bond  # the market's bond, strengthened for partnership members
-    neg_by_rung = [r8.neglect_max * b for b in bond]
+    neg_by_rung = firm.neglect_by_rung
     occasions = r8.price_occasions
-    pmax_by_rung = [
-        price_switch_probability(
-            firm.max_saving, person.price_sensitivity, barrier, r8.price_intercept, r8.price_slope
-        )
-        if firm.max_saving > -math.inf
-        else 0.0
-        for barrier in r8.price_barrier
-    ]
+    max_saving, sensitivity = firm.max_saving, person.price_sensitivity
+    barriers, intercept, slope = r8.price_barrier, r8.price_intercept, r8.price_slope
+    no_rival = not max_saving > -math.inf
     dis0, dis1 = r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
     ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
@@ -154,9 +150,13 @@ def life(m: Market, rel: Relationship):
         g = grievances_now(rel, env.now)
         # On the customer rung the next purchase is the first repeat, a state change; above it
         # only failed episodes are events and the rest are drawn in bulk (records.RunLog).
-        h_buy = lam_by_rung[rung] if rung == customer else fail_bound[rung]
+        h_buy = rate * share[rung] if rung == customer else (rate * share_above[rung]) * q
         h_dis = (dis0 + dis1 * g) * bond[rung] if g or dis0 else 0.0
-        pmax = pmax_by_rung[rung]
+        pmax = (
+            0.0
+            if no_rival
+            else price_switch_probability(max_saving, sensitivity, barriers[rung], intercept, slope)
+        )
         h_price = occasions * pmax
         total = h_buy + h_price + h_dis + exit_rate
         wait = -log1p(-uniform()) / total if total > 0.0 else inf
@@ -187,7 +187,7 @@ def life(m: Market, rel: Relationship):
                     m.reference_price_lapse(rel, now)
                     return
                 m.repeat_purchase(rel, now, uniform() < q)
-            elif uniform() * h_buy < fail_by_rung[now_rung]:
+            elif uniform() * h_buy < (rate * share[now_rung]) * q:
                 m.service_failure(rel, now, record_purchase=True)
             continue
         x -= h_buy
