@@ -148,14 +148,16 @@ def test_daily_sales_summed_by_blocks_of_days_equal_one_grouping(monkeypatch):
     np.testing.assert_allclose(again["sum"].to_numpy(), whole["sum"].to_numpy(), rtol=1e-12)
 
 
-def test_the_reference_metrics_hold_when_sales_are_summed_by_small_blocks(monkeypatch):
-    from relsim.analysis import economics, tables
+def test_the_reference_metrics_hold_when_the_table_is_read_by_small_blocks(monkeypatch):
+    from relsim.analysis import economics, metrics, tables
 
     # blocks of whole days, many of them: each day's purchases still summed in one order
     monkeypatch.setattr(economics, "SALES_BLOCK", 997)
-    monkeypatch.setattr(tables, "SALES_BLOCK", 1009)
+    monkeypatch.setattr(metrics, "ROW_BLOCK", 1013)
+    monkeypatch.setattr(tables, "SALES_BLOCK", 1009)  # also sums_by_key's parts
     expected = json.loads(REFERENCE.read_text())
     got = reference_digests(reference_run())
+    assert got["customers"] == expected["customers"]  # revenue per relationship, by parts
     for firm in relsim.load_scenario().firms:
         key = f"metrics {firm}"
         assert_metrics_match(got[key], expected[key])

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.tables import firm_rows
+from relsim.analysis.tables import sums_by_key
 from relsim.config.targets import Fact
 from relsim.model.causes import Cause
 from relsim.model.rates import YEAR
@@ -112,8 +112,9 @@ def fact_measures(
         float(revenue[classes == "monthly"].sum() / revenue.sum()) if revenue.sum() else math.nan
     )
     tx = tables["transactions"]
-    tx = firm_rows(tx, firm)
-    m["revenue_share_top20"] = top_share(tx.groupby("customer_id")["amount"].sum(), 0.2)
+    mine = (tx["firm"] == firm).to_numpy()  # two columns of the firm's rows, not all nine
+    by_customer = sums_by_key(tx["customer_id"].to_numpy()[mine], tx["amount"].to_numpy()[mine])
+    m["revenue_share_top20"] = top_share(by_customer["sum"], 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
     m["silent_share_of_dissatisfied_leavers"] = (
         float((dissatisfied["complaints"] == 0).mean()) if len(dissatisfied) else math.nan

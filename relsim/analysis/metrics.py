@@ -64,29 +64,49 @@ def repeat_purchase_rate(
     float
         NaN when the run is shorter than two years.
     """
-    tx = firm_rows(transactions, firm)
     n_years = int(horizon_days // YEAR)
     if n_years < 2:
         return math.nan
-    if cohort is None:
-        ids = tx["customer_id"].to_numpy()
-        day = tx["day"].to_numpy()
-    else:
-        keep = tx["relationship_id"].isin(cohort).to_numpy()
-        ids = tx["relationship_id"].to_numpy()[keep]
-        day = tx["day"].to_numpy()[keep]
-    year = (day // YEAR).astype(np.int64)
-    inside = (year >= 0) & (year < n_years)
-    ids = np.asarray(ids, dtype=np.int64)[inside]
-    if not len(ids):
+
+    def blocks():
+        # (id, year) of each purchase inside the whole years, a block of rows at a time: who
+        # bought when is a set, so blocks give exactly what the whole table gives.
+        for a in range(0, max(len(transactions), 1), ROW_BLOCK):
+            tx = firm_rows(transactions.iloc[a : a + ROW_BLOCK], firm)
+            if cohort is None:
+                ids = tx["customer_id"].to_numpy()
+                day = tx["day"].to_numpy()
+            else:
+                keep = tx["relationship_id"].isin(cohort).to_numpy()
+                ids = tx["relationship_id"].to_numpy()[keep]
+                day = tx["day"].to_numpy()[keep]
+            year = (day // YEAR).astype(np.int64)
+            inside = (year >= 0) & (year < n_years)
+            yield np.asarray(ids, dtype=np.int64)[inside], year[inside]
+
+    count, low, high = 0, 0, -1
+    for ids, _ in blocks():
+        if len(ids):
+            count += len(ids)
+            low, high = min(low, int(ids.min())), max(high, int(ids.max()))
+    if not count:
         return math.nan
-    if ids.min() < 0 or ids.max() > 4 * len(ids):
-        ids = np.unique(ids, return_inverse=True)[1]  # a real file's ids: make them dense
     # Who bought in which year, as a grid of ids by years.
-    bought = np.zeros((int(ids.max()) + 1, n_years), dtype=bool)
-    bought[ids, year[inside]] = True
+    if low < 0 or high > 4 * count:  # a real file's ids: make them dense
+        parts = list(blocks())
+        ids = np.unique(np.concatenate([i for i, _ in parts]), return_inverse=True)[1]
+        bought = np.zeros((int(ids.max()) + 1, n_years), dtype=bool)
+        bought[ids, np.concatenate([y for _, y in parts])] = True
+    else:
+        bought = np.zeros((high + 1, n_years), dtype=bool)
+        for ids, year in blocks():
+            bought[ids, year] = True
     kept = int((bought[:, :-1] & bought[:, 1:]).sum())
     return _ratio(kept, int(bought[:, :-1].sum()))
+
+
+#: Purchases looked at once by the metrics that go through the table block by block.
+ROW_BLOCK = 1_000_000
 
 
 @functools.lru_cache(maxsize=32)

@@ -251,9 +251,11 @@ def customers_table(
     end_all = np.fromiter((r.end for r in rels), dtype=float, count=len(rels))
     ids = np.flatnonzero(~(end_all < w))  # still open, or ended inside the window
     sel = [rels[i] for i in ids]
-    by_rel = transactions.groupby("relationship_id", observed=True)["amount"]
-    purchases = by_rel.size().reindex(ids, fill_value=0).to_numpy()
-    revenue = by_rel.sum().reindex(ids, fill_value=0.0).to_numpy()
+    by_rel = sums_by_key(
+        transactions["relationship_id"].to_numpy(), transactions["amount"].to_numpy()
+    )
+    purchases = by_rel["size"].reindex(ids, fill_value=0).to_numpy()
+    revenue = by_rel["sum"].reindex(ids, fill_value=0.0).to_numpy()
     failures = complaints = np.zeros(len(ids), dtype=np.int64)
     if events is not None:
         kinds = label_codes(events["event"], EVENT_LABELS)
@@ -348,6 +350,28 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
     for c in _COUNTS:
         snap[c] = snap[c].astype(np.int64)
     return snap
+
+
+def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) -> pd.DataFrame:
+    """``pd.Series(values).groupby(keys).agg(["sum", "size"])``, with less memory.
+
+    Grouping a whole table allocates several 8-byte arrays per row. The keys are split into
+    parts by ``key % parts`` (about ``block`` rows each): every key's rows fall in one part,
+    in their order, so each key's sum is the one a single grouping gives, to the bit (pandas
+    sums a group's values in row order, with compensation, whatever the other groups).
+    """
+    block = SALES_BLOCK if block is None else block
+    n = len(keys)
+    parts = max(1, -(-n // block))
+    if parts == 1:
+        return pd.Series(values).groupby(keys).agg(["sum", "size"])
+    part = (keys % parts).astype(np.int32)
+    out = []
+    for k in range(parts):
+        sel = part == k
+        if sel.any():
+            out.append(pd.Series(values[sel]).groupby(keys[sel]).agg(["sum", "size"]))
+    return pd.concat(out).sort_index()
 
 
 #: Purchases summed at once into daily sales: bounds the grouping's temporary arrays.
