@@ -162,3 +162,14 @@ def test_the_reference_metrics_hold_when_the_table_is_read_by_small_blocks(monke
         key = f"metrics {firm}"
         assert_metrics_match(got[key], expected[key])
     assert got["timeseries"] == expected["timeseries"]
+
+
+def test_a_table_written_by_row_groups_is_the_file_to_parquet_writes(tmp_path):
+    from relsim.storage.rundir import write_table
+
+    tx = reference_run().transactions
+    write_table(tx, tmp_path / "streamed.parquet", rows_per_group=1000)
+    tx.to_parquet(tmp_path / "whole.parquet", index=False, row_group_size=1000)
+    assert len(tx) > 3000  # several groups
+    streamed = (tmp_path / "streamed.parquet").read_bytes()
+    assert streamed == (tmp_path / "whole.parquet").read_bytes()

@@ -275,6 +275,15 @@ def headline(table: pd.DataFrame) -> str:
     return text + (" (one run: a point, not an interval)" if single else "")
 
 
+def _range_words(low: float, high: float, fmt: Any) -> str:
+    """A fact's range as people say it: "at least 1" rather than "1 to inf"."""
+    if math.isinf(high) and high > 0 and math.isfinite(low):
+        return f"at least {fmt(low)}"
+    if math.isinf(low) and low < 0 and math.isfinite(high):
+        return f"at most {fmt(high)}"
+    return f"{fmt(low)} to {fmt(high)}"
+
+
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """Judged facts as text for people: range, value, verdict, role, source and its grade."""
     rows = []
@@ -292,7 +301,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             {
                 "fact": r["fact"],
                 "role": r["role"],
-                "range": f"{fmt(r['low'])} to {fmt(r['high'])}",
+                "range": _range_words(r["low"], r["high"], fmt),
                 "value": (fmt(r["value"]) + ci) if math.isfinite(r["value"]) else "n/a",
                 "verdict": r["verdict"],
                 "source": f"{r['source']}{folklore}",

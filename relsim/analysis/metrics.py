@@ -189,10 +189,8 @@ def run_metrics(
     """
     firm = firm or scenario.market.focal
     horizon = float(scenario.simulation.days)
-    # The firm's purchases, taken once: the measures below find no other firm's to drop.
-    # No measure reads a purchase's date (they count in days), so it is not copied.
-    tx = tables["transactions"]
-    tables = {**tables, "transactions": firm_rows(tx.drop(columns="date", errors="ignore"), firm)}
+    # The measures below take the firm's purchases from the whole table themselves, a block
+    # at a time: a copy of the firm's rows would cost as much as the table's biggest columns.
     if daily is None:
         daily = daily_ledger(scenario, tables, firm)
     m: dict[str, float] = {}

@@ -185,7 +185,8 @@ def transactions_table(m: Market) -> pd.DataFrame:
 def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
     """The measured window's events as columns, in time order."""
     t = _col(log.ev_time, np.float64)
-    codes = _col(log.ev_codes, np.int8).reshape(-1, len(RunLog.EVENT_CODES)).astype(np.int64)
+    # int8 as recorded: each column is widened only when it becomes a categorical
+    codes = _col(log.ev_codes, np.int8).reshape(-1, len(RunLog.EVENT_CODES))
     keep = t >= warmup
     # Faded grievances are logged when next looked at, so restore time order (stably).
     order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
@@ -195,7 +196,7 @@ def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
         "relationship_id": _col(log.ev_rel, np.int64)[order],
     }
     for j, name in enumerate(RunLog.EVENT_CODES):
-        cols[name] = codes[order, j]
+        cols[name] = codes[:, j][order]
     return cols
 
 

@@ -101,7 +101,7 @@ def focal_firm(meta: dict[str, Any]) -> str:
 
 #: Rows per Parquet row group when a table is written: a group is converted and written at a
 #: time, so writing a table holds one group's Arrow copy beside it, not the whole table's.
-ROW_GROUP = 1_000_000
+ROW_GROUP = 1024 * 1024  # pyarrow's own default: the same files as to_parquet writes
 
 
 def write_table(df: Any, path: Path, rows_per_group: int = ROW_GROUP) -> None:
