@@ -150,3 +150,20 @@ def test_python_api_takes_its_own_column_names_and_timezone_aware_dates():
     assert p == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(Exception, match="missing column"):
         forecast(renamed, columns=Columns("id", "when", "value"))
+
+
+def test_only_the_needed_columns_are_read_and_every_row_is_still_checked(tmp_path, capsys):
+    good = tmp_path / "export.csv"
+    good.write_text(
+        "\ufeffcustomer_id,date,amount,note\n"
+        'a,2024-01-01,3,"x, y"\na,2024-02-01,4,z\nb,2024-01-03,5,\n'
+    )
+    tx = read_transactions(good)
+    assert list(tx.columns) == ["customer_id", "date", "amount"]  # the note is not kept
+    assert tx["amount"].tolist() == [3.0, 4.0, 5.0]
+    bad = tmp_path / "shifted.csv"  # a row with more fields than the header names
+    bad.write_text("customer_id,date,amount,note\na,2024-01-01,3,x\nb,2024-01-02,4,1,5,6\n")
+    assert main(["forecast", str(bad), "--out", str(tmp_path / "fc")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read CSV" in err and "Traceback" not in err
+    assert not (tmp_path / "fc").exists()

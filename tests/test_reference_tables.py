@@ -173,3 +173,33 @@ def test_a_table_written_by_row_groups_is_the_file_to_parquet_writes(tmp_path):
     assert len(tx) > 3000  # several groups
     streamed = (tmp_path / "streamed.parquet").read_bytes()
     assert streamed == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_sums_by_ranges_of_keys_equal_one_grouping_to_the_bit():
+    from relsim.analysis.tables import sums_by_key
+
+    tx = reference_run().transactions
+    amount = tx["amount"].to_numpy()
+    for col in ("customer_id", "relationship_id"):
+        keys = tx[col].to_numpy()
+        whole = pd.Series(amount).groupby(keys).agg(["sum", "size"])
+        ranges = sums_by_key(keys, amount, block=500)
+        assert len(amount) > 10 * 500  # many ranges
+        assert ranges.index.equals(whole.index)
+        assert (ranges["size"].to_numpy() == whole["size"].to_numpy()).all()
+        assert (
+            ranges["sum"].to_numpy().view(np.int64) == whole["sum"].to_numpy().view(np.int64)
+        ).all()
+
+
+def test_metrics_of_a_firm_without_purchases(tmp_path):
+    from relsim.analysis.metrics import run_metrics
+
+    result = reference_run()
+    tables = result.tables()
+    tx = tables["transactions"]
+    tables["transactions"] = tx[tx["firm"] == "rival"].reset_index(drop=True)
+    m = run_metrics(result.scenario, tables, "focal")
+    assert m["revenue"] == 0.0 and m["delivery"] == 0.0
+    tables["transactions"] = tx.iloc[:0]  # no purchases at all
+    assert run_metrics(result.scenario, tables, "rival")["revenue"] == 0.0

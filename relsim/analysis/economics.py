@@ -54,20 +54,21 @@ OFFER_CHANNELS = (Channel.COUPON.label, Channel.WIN_BACK.label)
 PAID_CHANNELS = (Channel.PAID.label, Channel.COUPON.label)
 
 
-def _by_relationship(customers: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The channel (a :class:`Channel` code, -1 if unknown) and start day of relationships."""
+def _relationship_lookup(customers: pd.DataFrame, least: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Channel codes (-1 if unknown) and start days, indexed by relationship id.
+
+    Relationship ids are small non-negative integers: they are looked up by position. The
+    arrays are at least ``least`` long.
+    """
     from relsim.analysis.tables import CHANNEL_LABELS, label_codes
 
     rid = customers["relationship_id"].to_numpy()
-    if not len(ids):
-        return np.empty(0, dtype=np.int64), np.empty(0)
-    # Relationship ids are small non-negative integers: look them up by position.
-    size = int(max(rid.max(initial=-1), ids.max())) + 1
+    size = max(int(rid.max(initial=-1)) + 1, least)
     channel = np.full(size, -1, dtype=np.int64)
     start = np.full(size, np.nan)
     channel[rid] = label_codes(customers["channel"], CHANNEL_LABELS)
     start[rid] = customers["start_day"].to_numpy(dtype=float)
-    return channel[ids], start[ids]
+    return channel, start
 
 
 def _firm_sales(
@@ -85,8 +86,10 @@ def _firm_sales(
         cuts = day_cuts(day.to_numpy(), SALES_BLOCK, n_days - 1)
     else:
         cuts = [0, len(transactions)]
+    rel = transactions["relationship_id"].to_numpy()
+    lookup = _relationship_lookup(customers, int(rel.max(initial=-1)) + 1)
     parts = [
-        _block_sales(firm_rows(transactions.iloc[a:b], firm), customers, firm, scenario, n_days)
+        _block_sales(firm_rows(transactions.iloc[a:b], firm), lookup, firm, scenario, n_days)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
     parts = [p for p in parts if len(p)] or parts[:1]
@@ -104,6 +107,8 @@ def day_cuts(day: np.ndarray, block: int, last: int) -> list[int]:
     No cut falls inside a day: ``floor(day)`` (capped at ``last``) is constant across no cut.
     """
     n = len(day)
+    if n == 0:
+        return [0, 0]  # one empty block: the sums of no purchases
     cuts = [0]
     while cuts[-1] < n:
         a = cuts[-1]
@@ -122,7 +127,11 @@ def day_cuts(day: np.ndarray, block: int, last: int) -> list[int]:
 
 
 def _block_sales(
-    tx: pd.DataFrame, customers: pd.DataFrame, firm: str, scenario: Scenario, n_days: int
+    tx: pd.DataFrame,
+    lookup: tuple[np.ndarray, np.ndarray],
+    firm: str,
+    scenario: Scenario,
+    n_days: int,
 ) -> pd.DataFrame:
     """Per day present in ``tx`` (one firm's rows): the sales columns of :func:`_firm_sales`."""
     st = scenario.firms[firm]
@@ -133,7 +142,8 @@ def _block_sales(
     rung = tx["rung"].cat.codes.to_numpy()
     loyalty = np.where(rung >= loyal_from, amount * depth / (1.0 - depth), 0.0)
     # The first purchase of a coupon or win-back relationship was made at the offer's price.
-    channel, started = _by_relationship(customers, tx["relationship_id"].to_numpy())
+    ids = tx["relationship_id"].to_numpy()
+    channel, started = lookup[0][ids], lookup[1][ids]
     first = tx["day"].to_numpy() == started
     offer_depth = np.select(
         [channel == Channel.COUPON, channel == Channel.WIN_BACK],

@@ -357,19 +357,22 @@ def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) 
     """``pd.Series(values).groupby(keys).agg(["sum", "size"])``, with less memory.
 
     Grouping a whole table allocates several 8-byte arrays per row. The keys are split into
-    parts by ``key % parts`` (about ``block`` rows each): every key's rows fall in one part,
-    in their order, so each key's sum is the one a single grouping gives, to the bit (pandas
-    sums a group's values in row order, with compensation, whatever the other groups).
+    ranges of values holding about ``block`` rows each on average: every key's rows fall in
+    one range, in their order, so each key's sum is the one a single grouping gives, to the
+    bit (pandas sums a group's values in row order, with compensation, whatever the other
+    groups). Each range costs one pass of two comparisons over the keys.
     """
-    block = SALES_BLOCK if block is None else block
+    block = 8 * SALES_BLOCK if block is None else block
     n = len(keys)
     parts = max(1, -(-n // block))
     if parts == 1:
         return pd.Series(values).groupby(keys).agg(["sum", "size"])
-    part = (keys % parts).astype(np.int32)
+    low, high = int(keys.min()), int(keys.max()) + 1
+    edges = np.unique(np.linspace(low, high, parts + 1).round().astype(np.int64))
     out = []
-    for k in range(parts):
-        sel = part == k
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        sel = keys >= a
+        sel &= keys < b
         if sel.any():
             out.append(pd.Series(values[sel]).groupby(keys[sel]).agg(["sum", "size"]))
     return pd.concat(out).sort_index()

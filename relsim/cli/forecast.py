@@ -220,7 +220,7 @@ def main(args: argparse.Namespace) -> int:
         flag = "" if fit.converged else "  (NOT CONVERGED)"
         if fit.boundary:
             flag = f"  (NOT CONVERGED: {', '.join(fit.boundary)} at a bound)"
-        elif not fit.converged and not fit.cov.notna().all().all():
+        elif not fit.identified:
             flag = "  (NOT CONVERGED: singular information matrix, estimates not identified)"
         print(f"  {name}: {params}; log-likelihood {fit.loglik:.1f}{flag}")
     for line in outputs.verdict:

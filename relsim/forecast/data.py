@@ -102,20 +102,13 @@ def read_transactions(
     else:
         chosen = sep or sniff_separator(path)
         try:
-            # Only the columns the models need are parsed: a retailer's export carries many
-            # more, and text columns are what makes a big log expensive to hold.
-            head = pd.read_csv(path, sep=chosen, header=0 if header else None, nrows=0)
-            names = [str(c) for c in head.columns]
-            wanted = {columns.customer, columns.date, columns.amount} - {None}
-            use = [i for i, c in enumerate(names) if c in wanted]
-            if len(use) == len(wanted):
-                df = pd.read_csv(
-                    path, sep=chosen, header=0 if header else None, dtype=str, usecols=use
-                )
-            else:  # a column is missing: read it all, so the message can name what is there
-                df = pd.read_csv(path, sep=chosen, header=0 if header else None, dtype=str)
-            df.columns = [str(c) for c in df.columns]
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+            df = _read_csv(path, chosen, header, columns)
+        except (
+            pd.errors.ParserError,
+            UnicodeDecodeError,
+            pd.errors.EmptyDataError,
+            ValueError,  # pyarrow's ArrowInvalid (bad UTF-8, say) is a ValueError
+        ) as err:
             raise ForecastDataError(f"{name}: cannot read CSV ({err})") from None
         if len(df.columns) == 1:
             other = [c for c in SEPARATORS if c != chosen and c in df.columns[0]]
@@ -125,6 +118,32 @@ def read_transactions(
                     f"separator looks like {other[0]!r} (give --sep {other[0]!r})"
                 )
     return clean_transactions(df, columns, date_format, name, decimal)
+
+
+def _read_csv(path: Path, sep: str, header: bool, columns: Columns) -> pd.DataFrame:
+    """A CSV's columns as text: only those the models need when the file names them.
+
+    A retailer's export carries many more columns than customer, date and amount, and text
+    is what makes a big log expensive to hold. pyarrow's reader parses just the named
+    columns and still checks every row's field count (pandas' own parser stops checking rows
+    once told to keep some columns). Files without a header, or with a pattern for a
+    separator, are read whole as before.
+    """
+    wanted = {columns.customer, columns.date, columns.amount} - {None}
+    if header and len(sep) == 1:
+        names = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
+        if wanted <= set(names):
+            return pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                engine="pyarrow",
+                usecols=[c for c in names if c in wanted],
+            )
+    # a column is missing (the message names what is there), no header, or a pattern
+    df = pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str)
+    df.columns = [str(c) for c in df.columns]
+    return df
 
 
 #: Separators a CSV is sniffed for, most likely first.

@@ -156,6 +156,8 @@ class FittedModel:
     converged: bool = True
     boundary: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    #: False when the information matrix at the estimates is singular (not identified).
+    identified: bool = True
     penalizer: float = 0.0
     results: Any = field(default=None, repr=False)
 
@@ -359,6 +361,7 @@ class FittedModel:
             "nobs": self.nobs,
             "converged": self.converged,
             "boundary": list(self.boundary),
+            "identified": self.identified,
             "covariates": list(self.covariates),
             "penalizer": self.penalizer,
         }
@@ -386,6 +389,7 @@ class FittedModel:
                 nobs=float(data["nobs"]),
                 converged=bool(data["converged"]),
                 boundary=tuple(data["boundary"]),
+                identified=bool(data.get("identified", True)),
                 covariates=tuple(data["covariates"]),
                 penalizer=float(data["penalizer"]),
             )
@@ -413,6 +417,7 @@ def from_results(name: str, results, covariates: tuple[str, ...] = ()) -> Fitted
         nobs=float(model.total_weight),
         converged=bool(retvals["converged"]),
         boundary=tuple(retvals.get("boundary", ())),
+        identified=bool(retvals.get("identified", True)),
         covariates=covariates,
         penalizer=float(model.penalizer),
         results=results,

@@ -486,11 +486,12 @@ def tracking(result: ForecastResult, transactions: pd.DataFrame) -> pd.DataFrame
             if fit.covariates:
                 total = np.zeros(len(grid))
                 cov = result.covariates.copy() if result.covariates is not None else None
+                if cov is not None:
+                    cov.index = cov.index.astype(str)
                 for j in range(0, len(starts), TRACKING_BLOCK):  # per customer, by blocks
                     block = starts.iloc[j : j + TRACKING_BLOCK]
                     params: Any = fit.base_params
                     if cov is not None:
-                        cov.index = cov.index.astype(str)
                         params = fit.individual(cov.reindex(block.index.astype(str)))
                     age = (grid_days - block.to_numpy()[None, :]) / np.timedelta64(1, "D") / per
                     ex = SPECS[name].conditional(  # type: ignore[misc]

@@ -88,7 +88,7 @@ function buildLevers() {
     form.append(box);
     num.addEventListener("input", () => { const [v] = checkLever(lv, num.value); if (v !== null) range.value = v; leverChanged(lv); });
     range.addEventListener("input", () => { num.value = range.value; leverChanged(lv); });
-    num.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); leaveLesson(); apply(); } });
+    num.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); if (!readLevers()[1]) leaveLesson(); apply(); } });
   }
 }
 
@@ -502,7 +502,9 @@ function stepBy(d) {
 function leaveLesson() {
   if (state.step < 0 || $("#lesson-band").hidden) return;
   $("#lesson-band").hidden = true;
-  $("#lesson-title").textContent = `Lesson: left at step ${state.step + 1} of ${CONFIG.steps.length} (\u25B6 goes on)`;
+  const more = state.step + 1 < CONFIG.steps.length ? " (\u25B6 goes on)" : "";
+  $("#lesson-title").textContent = `Lesson: left at step ${state.step + 1} of ${CONFIG.steps.length}${more}`;
+  $("#lesson-next").disabled = !more;
 }
 
 function showStep(i) {
@@ -529,7 +531,7 @@ function init() {
     b.addEventListener("click", () => { leaveLesson(); setLevers(levers); apply(`${name} strategy`); });
     presets.append(b);
   }
-  $("#apply").addEventListener("click", () => { leaveLesson(); apply(); });
+  $("#apply").addEventListener("click", () => { if (!readLevers()[1]) leaveLesson(); apply(); });
   $("#pin").addEventListener("click", () => {
     if (!state.run || state.pinned.length >= MAX_PINS) return;
     state.pinned.push({ run: state.run, name: state.name, colour: PIN_COLOURS[state.pinned.length] });
