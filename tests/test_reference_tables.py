@@ -203,3 +203,56 @@ def test_metrics_of_a_firm_without_purchases(tmp_path):
     assert m["revenue"] == 0.0 and m["delivery"] == 0.0
     tables["transactions"] = tx.iloc[:0]  # no purchases at all
     assert run_metrics(result.scenario, tables, "rival")["revenue"] == 0.0
+
+
+def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
+    from relsim.analysis.simulation import result_of
+    from relsim.analysis.tables import as_written
+    from relsim.cli import main
+    from relsim.model.market import Market
+    from relsim.storage.rundir import TABLES, write_table
+
+    sc = small(**OVERRIDES)
+    market = Market(sc, SEED)
+    market.run()
+    compact = result_of(market, compact=True)
+    assert "date" not in compact.transactions and "date" not in compact.events
+    assert compact.transactions["relationship_id"].dtype == np.int32
+    expected = json.loads(REFERENCE.read_text())
+    got = reference_digests(compact)
+    for firm in sc.firms:
+        assert_metrics_match(got[f"metrics {firm}"], expected[f"metrics {firm}"])
+    # written back a group at a time, the files are those of the full tables, byte for byte
+    full = reference_run().tables()
+    for name in TABLES:
+        write_table(
+            compact.tables()[name],
+            tmp_path / f"{name}-compact.parquet",
+            rows_per_group=1000,
+            shape=as_written(name, sc.simulation.start_date),
+        )
+        full[name].to_parquet(tmp_path / f"{name}.parquet", index=False, row_group_size=1000)
+        written = (tmp_path / f"{name}-compact.parquet").read_bytes()
+        assert written == (tmp_path / f"{name}.parquet").read_bytes(), name
+    # and relsim run writes them so
+    sets = [*SMALL_SETS, *(f"{k}={v}" for k, v in OVERRIDES.items())]
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "run",
+                "--seed",
+                str(SEED),
+                "--out",
+                str(out),
+                "--no-report",
+                *[x for kv in sets for x in ("--set", kv)],
+            ]
+        )
+        == 0
+    )
+    for name in TABLES:
+        full[name].to_parquet(tmp_path / f"{name}-whole.parquet", index=False)
+        assert (out / f"{name}.parquet").read_bytes() == (
+            tmp_path / f"{name}-whole.parquet"
+        ).read_bytes(), name

@@ -91,18 +91,22 @@ def simulate(
     return result_of(market, time.perf_counter() - t0)
 
 
-def result_of(market: Market, simulate_seconds: float = float("nan")) -> SimulationResult:
+def result_of(
+    market: Market, simulate_seconds: float = float("nan"), compact: bool = False
+) -> SimulationResult:
     """The tables of a market that has run (what :func:`simulate` returns).
 
-    The market's running state is released first (:meth:`Market.release`).
+    The market's running state is released first (:meth:`Market.release`). ``compact``
+    tables (for writing, :func:`relsim.analysis.tables.as_written`) leave out the purchases'
+    and events' dates and hold ids in 32 bits.
 
     The command line runs the :class:`~relsim.model.market.Market` itself, so that pandas is
     not even imported before the simulation is under way, and then calls this.
     """
     t1 = time.perf_counter()
     market.release()
-    tx = transactions_table(market)
-    events = events_table(market)
+    tx = transactions_table(market, compact)
+    events = events_table(market, compact)
     snapshots = snapshot_frame(market)
     result = SimulationResult(
         scenario=market.scenario,

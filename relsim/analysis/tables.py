@@ -20,6 +20,8 @@ discount, the coupon or win-back offer of a first purchase) times gamma noise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -68,26 +70,35 @@ def _col(values, dtype) -> np.ndarray:
 
 def _price_factor(m: Market, firm_idx: np.ndarray, rung: np.ndarray, t: np.ndarray) -> np.ndarray:
     factor = np.empty(len(t))
-    for f in m.firms:
-        sel = firm_idx == f.index
-        fr = f.rates
-        x = np.full(sel.sum(), fr.price_index)
-        tt = t[sel]
-        if fr.promo_depth > 0.0:
-            promo = np.mod(tt - fr.promo_offset, fr.promo_every) < fr.promo_length
-            x = np.where(promo, x * (1.0 - fr.promo_depth), x)
-        x = np.where(rung[sel] >= fr.loyalty_from, x * (1.0 - fr.loyalty_depth), x)
-        factor[sel] = x
+    # Element by element, so a block of rows at a time: the temporaries are a block's.
+    for a in range(0, len(t), SALES_BLOCK):
+        b = a + SALES_BLOCK
+        fi, rg, tb = firm_idx[a:b], rung[a:b], t[a:b]
+        out = factor[a:b]
+        for f in m.firms:
+            sel = fi == f.index
+            fr = f.rates
+            x = np.full(sel.sum(), fr.price_index)
+            tt = tb[sel]
+            if fr.promo_depth > 0.0:
+                promo = np.mod(tt - fr.promo_offset, fr.promo_every) < fr.promo_length
+                x = np.where(promo, x * (1.0 - fr.promo_depth), x)
+            x = np.where(rg[sel] >= fr.loyalty_from, x * (1.0 - fr.loyalty_depth), x)
+            out[sel] = x
     return factor
 
 
-def transactions_table(m: Market) -> pd.DataFrame:
+def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     """Draw the bulk purchases and return every purchase of the measured window, in time order.
 
     Parameters
     ----------
     m : Market
         A market that has run.
+    compact : bool
+        Leave out ``date`` (it follows from ``day``) and hold the ids as 32-bit integers: a
+        third less memory for a big run, the same values. :func:`as_written` restores the
+        table's written form a row group at a time.
 
     Returns
     -------
@@ -165,11 +176,15 @@ def transactions_table(m: Market) -> pd.DataFrame:
 
     t -= w  # the day, counted from the end of the warm-up
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
+    ids = _id_type(compact, max(m.factory.next_id, len(rels)))
+    customer: np.ndarray = person.astype(ids)[rel]
+    if compact:
+        rel = rel.astype(ids)
     return pd.DataFrame(
         {
-            "customer_id": person[rel],
+            "customer_id": customer,
             "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
-            "date": _dates(start_date, t),
+            **({} if compact else {"date": _dates(start_date, t)}),
             "amount": amount,
             "relationship_id": rel,
             "day": t,
@@ -180,6 +195,38 @@ def transactions_table(m: Market) -> pd.DataFrame:
         },
         copy=False,
     )
+
+
+def _id_type(compact: bool, n: int) -> type:
+    """The integer type ids are held in: 32 bits in a compact table when they fit."""
+    return np.int32 if compact and n < 2**31 else np.int64
+
+
+#: Where a compact table's ``date`` goes back when it is written (after this column).
+DATE_AFTER = {"transactions": "firm", "events": "day"}
+
+
+def as_written(name: str, start_date: str | pd.Timestamp) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The function that turns a row group of a compact table into its written form.
+
+    ``date`` is put back from ``day`` (as :func:`transactions_table` computes it) and the ids
+    become 64-bit again, so a run folder holds the same files whether its tables were
+    compact in memory or not.
+    """
+    start = pd.Timestamp(start_date)
+
+    def shape(part: pd.DataFrame) -> pd.DataFrame:
+        if name not in DATE_AFTER or "date" in part.columns:
+            return part
+        out = part.copy()
+        for col in ("customer_id", "relationship_id"):
+            if col in out.columns:
+                out[col] = out[col].astype(np.int64)
+        at = list(out.columns).index(DATE_AFTER[name]) + 1
+        out.insert(at, "date", _dates(start, out["day"].to_numpy()).to_numpy())
+        return out
+
+    return shape
 
 
 def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
@@ -200,8 +247,11 @@ def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
     return cols
 
 
-def events_table(m: Market) -> pd.DataFrame:
+def events_table(m: Market, compact: bool = False) -> pd.DataFrame:
     """Every state change of the measured window, in the order it happened.
+
+    ``compact`` leaves out ``date`` and holds the ids as 32-bit integers, as
+    :func:`transactions_table` does.
 
     Returns
     -------
@@ -211,12 +261,13 @@ def events_table(m: Market) -> pd.DataFrame:
     """
     c = _event_columns(m.log, m.warmup)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
+    ids = _id_type(compact, max(m.factory.next_id, len(m.relationships)))
     return pd.DataFrame(
         {
             "day": c["day"],
-            "date": _dates(start_date, c["day"]),
-            "customer_id": c["customer_id"],
-            "relationship_id": c["relationship_id"],
+            **({} if compact else {"date": _dates(start_date, c["day"])}),
+            "customer_id": c["customer_id"].astype(ids, copy=False),
+            "relationship_id": c["relationship_id"].astype(ids, copy=False),
             "firm": pd.Categorical.from_codes(c["firm"], categories=[f.name for f in m.firms]),
             "event": _categorical(c["kind"], EVENT_LABELS),
             "rung_from": _categorical(c["rung_from"], RUNG_LABELS),

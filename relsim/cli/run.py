@@ -80,7 +80,8 @@ def main(args: argparse.Namespace) -> int:
     from relsim.analysis.simulation import manifest, result_of
     from relsim.reporting.odd import odd_markdown
 
-    result = result_of(market, simulated)
+    # Compact tables: no dates and 32-bit ids in memory, restored group by group when written.
+    result = result_of(market, simulated, compact=True)
     # The tables hold all that follows needs: the model's people, relationships and records
     # go now (in a big market, hundreds of megabytes the metrics and files would sit beside).
     del market
@@ -104,10 +105,12 @@ def main(args: argparse.Namespace) -> int:
     def fill(tmp: Path) -> None:
         import json
 
+        from relsim.analysis.tables import as_written
         from relsim.storage.rundir import write_table
 
+        start = scenario.simulation.start_date
         for name, df in result.tables().items():
-            write_table(df, tmp / f"{name}.parquet")
+            write_table(df, tmp / f"{name}.parquet", shape=as_written(name, start))
         (tmp / "manifest.json").write_text(
             json.dumps(manifest(result, extra), indent=2, default=str) + "\n", encoding="utf-8"
         )

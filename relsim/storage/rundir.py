@@ -104,23 +104,28 @@ def focal_firm(meta: dict[str, Any]) -> str:
 ROW_GROUP = 1024 * 1024  # pyarrow's own default: the same files as to_parquet writes
 
 
-def write_table(df: Any, path: Path, rows_per_group: int = ROW_GROUP) -> None:
+def write_table(df: Any, path: Path, rows_per_group: int = ROW_GROUP, shape: Any = None) -> None:
     """Write a run's table to Parquet in row groups, without the index.
 
-    Reads back as ``df.to_parquet(path, index=False)`` would write it (same columns, dtypes
-    and categories: every group carries the column's whole dictionary).
+    The same file as ``df.to_parquet(path, index=False)`` writes (same columns, dtypes and
+    categories: every group carries the column's whole dictionary), converting one group at
+    a time. ``shape``, if given, turns each group into the form written (a compact table's
+    dates put back, say: :func:`relsim.analysis.tables.as_written`).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    first = pa.Table.from_pandas(df.iloc[:rows_per_group], preserve_index=False)
+    def group(start: int) -> Any:
+        part = df.iloc[start : start + rows_per_group]
+        return part if shape is None else shape(part)
+
+    first = pa.Table.from_pandas(group(0), preserve_index=False)
     with pq.ParquetWriter(path, first.schema) as writer:
         writer.write_table(first, row_group_size=rows_per_group)
         del first
         for start in range(rows_per_group, len(df), rows_per_group):
-            part = df.iloc[start : start + rows_per_group]
             writer.write_table(
-                pa.Table.from_pandas(part, schema=writer.schema, preserve_index=False),
+                pa.Table.from_pandas(group(start), schema=writer.schema, preserve_index=False),
                 row_group_size=rows_per_group,
             )
 
