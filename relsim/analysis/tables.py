@@ -63,9 +63,14 @@ def _dates(start: pd.Timestamp, days: np.ndarray) -> pd.Series:
     return start + pd.to_timedelta(np.round(np.asarray(days) * 86_400_000.0), unit="ms")
 
 
-def _col(values, dtype) -> np.ndarray:
-    """A record column (``array.array``) as a numpy array, without copying."""
-    return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+def _col(values, dtype=None) -> np.ndarray:
+    """A record column (``array.array``) as a numpy array of its own type, without copying.
+
+    With ``dtype`` the values are converted to it when the column's type is another.
+    """
+    own = np.dtype(values.typecode)
+    a = np.frombuffer(values, dtype=own) if len(values) else np.empty(0, dtype=own)
+    return a if dtype is None or a.dtype == dtype else a.astype(dtype)
 
 
 def _price_factor(m: Market, firm_idx: np.ndarray, rung: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -111,7 +116,7 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     # used, so the peak stays near the table itself. The random draws and the arithmetic are
     # those of one vectorised pass, in the same order: the same seed gives the same numbers
     # (tests/test_reference_tables.py).
-    seg_rel = _col(log.seg_rel, np.int64)
+    seg_rel = _col(log.seg_rel)
     # Only the part of each segment inside the measured window is drawn.
     start = np.maximum(_col(log.seg_start, np.float64), w)
     length = np.maximum(_col(log.seg_end, np.float64) - start, 0.0)
@@ -133,7 +138,7 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     del bulk_t
     rel = np.empty(n, dtype=np.int64)
     rel[:n_bulk] = seg_rel[which]
-    rel[n_bulk:] = _col(log.buy_rel, np.int64)[keep]
+    rel[n_bulk:] = _col(log.buy_rel)[keep]
     rung = np.empty(n, dtype=np.int8)
     rung[:n_bulk] = _col(log.seg_rung, np.int8)[which]
     rung[n_bulk:] = _col(log.buy_rung, np.int8)[keep]
@@ -239,8 +244,8 @@ def _event_columns(log: RunLog, warmup: float) -> dict[str, np.ndarray]:
     order = np.flatnonzero(keep)[np.argsort(t[keep], kind="stable")]
     cols = {
         "day": t[order] - warmup,
-        "customer_id": _col(log.ev_person, np.int64)[order],
-        "relationship_id": _col(log.ev_rel, np.int64)[order],
+        "customer_id": _col(log.ev_person)[order],
+        "relationship_id": _col(log.ev_rel)[order],
     }
     for j, name in enumerate(RunLog.EVENT_CODES):
         cols[name] = codes[:, j][order]

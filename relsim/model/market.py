@@ -195,7 +195,10 @@ class Market:
             self.log.purchase(rel.id, now, rel.rung, True)
         uniform = self.life_stream.uniform
         fades = now + self.life_stream.exponential(self.rates.grievance_fade)
-        bisect.insort(rel.grievances, fades)
+        if rel.grievances:
+            bisect.insort(rel.grievances, fades)
+        else:
+            rel.grievances = [fades]
         rel.failures += 1
         pid, firm = rel.person.id, rel.firm
         self.log.event(now, pid, rel.id, firm.index, EventKind.SERVICE_FAILURE, rel.rung, rel.rung)
@@ -243,7 +246,7 @@ class Market:
         pid, firm = rel.person.id, rel.firm.index
         kind = EventKind.COMPLAINT_RESOLVED if resolved else EventKind.COMPLAINT_ABANDONED
         self.log.event(now, pid, rel.id, firm, kind, rel.rung, rel.rung)
-        if self.service_stream.uniform() < p and grievance in rel.grievances:
+        if self.service_stream.uniform() < p and rel.grievances and grievance in rel.grievances:
             rel.grievances.remove(grievance)
             self.log.event(now, pid, rel.id, firm, EventKind.RECOVERED, rel.rung, rel.rung)
         if resolved:

@@ -57,7 +57,8 @@ NO_ID = -1
 class RunLog:
     """Everything a run appends while it runs, in typed columns (``array.array``).
 
-    Typed columns take 8 bytes per float or id and 1 per code, instead of a Python object per
+    Typed columns take 8 bytes per float, 4 per id (ids are below 2**31: a market of two
+    billion people is out of reach anyway) and 1 per code, instead of a Python object per
     value, and the cyclic garbage collector never scans them, so a long run neither bloats
     memory nor slows down as its records grow. :mod:`relsim.analysis.tables` reads them as
     numpy arrays without copying.
@@ -69,18 +70,18 @@ class RunLog:
     def __init__(self) -> None:
         # events: time, person, relationship, and six small codes (EVENT_CODES)
         self.ev_time = array("d")
-        self.ev_person = array("q")
-        self.ev_rel = array("q")
+        self.ev_person = array("i")
+        self.ev_rel = array("i")
         self.ev_codes = array("b")
         # bulk purchase segments: relationship, start, end, rate per day, rung
-        self.seg_rel = array("q")
+        self.seg_rel = array("i")
         self.seg_start = array("d")
         self.seg_end = array("d")
         self.seg_rate = array("d")
         self.seg_rung = array("b")
         # purchases that are events in their own right: relationship, time, rung, failed,
         # and the discount of a coupon or win-back offer (else 0)
-        self.buy_rel = array("q")
+        self.buy_rel = array("i")
         self.buy_time = array("d")
         self.buy_rung = array("b")
         self.buy_failed = array("b")

@@ -82,7 +82,9 @@ class Relationship:
         self.returning = returning
         self.rung = rung
         self.max_rung = rung
-        self.grievances: list[float] = []  # when each remembered grievance fades, ascending
+        # When each remembered grievance fades, ascending; most relationships never have one,
+        # so the list is made at the first (an empty list per relationship is 56 bytes).
+        self.grievances: list[float] | tuple[()] = ()
         self.failures = 0
         self.complaints = 0
         self.last_attention = start
