@@ -256,3 +256,24 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
         assert (out / f"{name}.parquet").read_bytes() == (
             tmp_path / f"{name}-whole.parquet"
         ).read_bytes(), name
+
+
+def test_compacting_the_account_teams_queues_often_changes_nothing(monkeypatch):
+    from relsim.model import staff
+
+    expected = table_digests(reference_run().tables())
+    monkeypatch.setattr(staff, "COMPACT_EVERY", 7)  # and the team's size is smaller still
+    monkeypatch.setattr(staff.AccountTeam, "_compact", _counted(staff.AccountTeam._compact))
+    assert table_digests(reference_run().tables()) == expected
+    assert _counted.calls > 10
+
+
+def _counted(f):
+    def wrapper(self):
+        _counted.calls += 1
+        return f(self)
+
+    return wrapper
+
+
+_counted.calls = 0

@@ -31,7 +31,8 @@ import simpy
 from relsim.model.causes import neglect_hazard_fraction
 from relsim.model.ladder import Rung
 
-#: Enrolments between two compactions of the team's queues.
+#: Enrolments between two compactions of the team's queues, at the least: a compaction costs
+#: a pass over the queues, so it waits for as many enrolments as the team has customers.
 COMPACT_EVERY = 50_000
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class AccountTeam:
         # queue by value, highest first ("value")
         self.ready: list[list[tuple[float, int, Relationship]]] = [[] for _ in Rung]
         self._tickets = 0
+        self._since_compact = 0
         self.served = 0  # contacts made
         self.spare_served = 0  # of which spare contacts
         self.delay_sum = 0.0  # days due contacts were made after their due date
@@ -90,7 +92,14 @@ class AccountTeam:
             heapq.heappush(self.ready[rel.rung], (rel.last_attention, ticket, rel))
         elif self.policy == "value":
             heapq.heappush(self.cooling, (rel.last_attention + self.min_gap, ticket, rel))
-        if ticket % COMPACT_EVERY == 0:
+        self._since_compact += 1
+        # Every compaction passes over the queues: waiting for as many enrolments as there are
+        # customers keeps its cost per enrolment constant however big the market (a fixed
+        # interval made it grow with the market). Which stale entries remain never changes
+        # what the team does: they are skipped when met, and live entries leave the heaps in
+        # the same order (keys with unique tickets), so the run is the same.
+        if self._since_compact >= max(COMPACT_EVERY, sum(self.firm.active_by_rung)):
+            self._since_compact = 0
             self._compact()
 
     def _compact(self) -> None:
