@@ -540,7 +540,7 @@ function init() {
     drawAll(false);
   });
   $("#play").addEventListener("click", () => play(!state.playing));
-  $("#speed").addEventListener("input", () => { $("#speed-value").textContent = `${$("#speed").value}/s`; });
+  $("#speed").addEventListener("input", () => { $("#speed-value").textContent = `${$("#speed").value} wk/s`; });
   $("#step").addEventListener("click", () => stepBy(1));
   $("#step-back").addEventListener("click", () => stepBy(-1));
   $("#week").addEventListener("input", () => { play(false); state.week = Number($("#week").value); drawFrame(); });
