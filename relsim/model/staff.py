@@ -72,6 +72,7 @@ class AccountTeam:
         self.ready: list[list[tuple[float, int, Relationship]]] = [[] for _ in Rung]
         self._tickets = 0
         self._since_compact = 0
+        self._compact_after = COMPACT_EVERY
         self.served = 0  # contacts made
         self.spare_served = 0  # of which spare contacts
         self.delay_sum = 0.0  # days due contacts were made after their due date
@@ -98,9 +99,10 @@ class AccountTeam:
         # interval made it grow with the market). Which stale entries remain never changes
         # what the team does: they are skipped when met, and live entries leave the heaps in
         # the same order (keys with unique tickets), so the run is the same.
-        if self._since_compact >= max(COMPACT_EVERY, sum(self.firm.active_by_rung)):
+        if self._since_compact >= self._compact_after:
             self._since_compact = 0
             self._compact()
+            self._compact_after = max(COMPACT_EVERY, len(self.due))  # the live entries
 
     def _compact(self) -> None:
         """Drop entries of old tickets, which a busy team or the value policy may never reach.
