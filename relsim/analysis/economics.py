@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.tables import firm_rows
+from relsim.analysis.tables import day_cuts, firm_rows
 from relsim.config.schema import PERIODS, Scenario
 from relsim.model.causes import Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
@@ -83,7 +83,7 @@ def _firm_sales(
     days = pd.RangeIndex(n_days)
     day = transactions["day"]
     if day.is_monotonic_increasing:
-        cuts = day_cuts(day.to_numpy(), SALES_BLOCK, n_days - 1)
+        cuts = day_cuts(day.to_numpy(), SALES_BLOCK, last=n_days - 1)
     else:
         cuts = [0, len(transactions)]
     rel = transactions["relationship_id"].to_numpy()
@@ -99,31 +99,6 @@ def _firm_sales(
 
 #: Purchases summed at once into daily sales (see :func:`_firm_sales`).
 SALES_BLOCK = 1_000_000
-
-
-def day_cuts(day: np.ndarray, block: int, last: int) -> list[int]:
-    """Row positions that cut a table in time order into blocks of about ``block`` rows.
-
-    No cut falls inside a day: ``floor(day)`` (capped at ``last``) is constant across no cut.
-    """
-    n = len(day)
-    if n == 0:
-        return [0, 0]  # one empty block: the sums of no purchases
-    cuts = [0]
-    while cuts[-1] < n:
-        a = cuts[-1]
-        if a + block >= n:
-            cuts.append(n)
-            break
-        d = math.floor(day[a + block])
-        if d >= last:  # the days from ``last`` on are one day: the rest is one block
-            cuts.append(n)
-            break
-        b = int(np.searchsorted(day, d, side="left"))
-        if b <= a:  # one day holds more than a block: take the whole day
-            b = int(np.searchsorted(day, d + 1, side="left"))
-        cuts.append(b)
-    return cuts
 
 
 def _block_sales(

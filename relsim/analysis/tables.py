@@ -20,6 +20,7 @@ discount, the coupon or win-back offer of a first purchase) times gamma noise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -438,6 +439,41 @@ def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) 
 SALES_BLOCK = 1_000_000
 
 
+def day_cuts(day: np.ndarray, block: int, last: float = math.inf, ceil: bool = False) -> list[int]:
+    """Row positions that cut a table in time order into blocks of about ``block`` rows.
+
+    No cut falls inside a day: the day of a row, ``floor(day)`` capped at ``last`` (or, with
+    ``ceil``, ``ceil(day)``: the time series' row a purchase lands in), is never the same on
+    both sides of a cut. An empty table is one empty block.
+    """
+    n = len(day)
+    if n == 0:
+        return [0, 0]
+
+    # The first row of day d: the first value >= d (floor), or the first value > d - 1 (ceil).
+    def first_row(d: int) -> int:
+        if ceil:
+            return int(np.searchsorted(day, d - 1, side="right"))
+        return int(np.searchsorted(day, d, side="left"))
+
+    cuts = [0]
+    while cuts[-1] < n:
+        a = cuts[-1]
+        if a + block >= n:
+            cuts.append(n)
+            break
+        x = day[a + block]
+        d = math.ceil(x) if ceil else math.floor(x)
+        if d >= last:  # the days from ``last`` on are one day: the rest is one block
+            cuts.append(n)
+            break
+        b = first_row(d)
+        if b <= a:  # one day holds more than a block: take the whole day
+            b = first_row(d + 1)
+        cuts.append(b)
+    return cuts
+
+
 def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     """Revenue (``sum``) and purchases (``size``) per firm and row of the time series.
 
@@ -448,34 +484,19 @@ def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     8-byte columns per purchase, the peak of a big run).
     """
     day = transactions["day"]
-    ordered = day.is_monotonic_increasing
     day_of = np.ceil(day.to_numpy())
     firm_of = transactions["firm"].cat.codes.to_numpy()
     amount = transactions["amount"].to_numpy()
-    n = len(day_of)
-    cuts = [0]
-    if ordered:
-        while cuts[-1] < n:
-            nxt = min(cuts[-1] + SALES_BLOCK, n)
-            if nxt < n:  # move the cut to the start of a day, so no day is split
-                nxt = int(np.searchsorted(day_of, day_of[nxt], side="left"))
-                if nxt <= cuts[-1]:
-                    nxt = int(np.searchsorted(day_of, day_of[cuts[-1]], side="right"))
-            cuts.append(nxt)
+    if day.is_monotonic_increasing:
+        cuts = day_cuts(day.to_numpy(), SALES_BLOCK, ceil=True)
     else:
-        cuts.append(n)
+        cuts = [0, len(day_of)]
     parts = [
         pd.DataFrame({"day": day_of[a:b], "firm_index": firm_of[a:b], "revenue": amount[a:b]})
         .groupby(["firm_index", "day"])["revenue"]
         .agg(["sum", "size"])
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
-    if not parts:
-        parts = [
-            pd.DataFrame({"day": day_of, "firm_index": firm_of, "revenue": amount})
-            .groupby(["firm_index", "day"])["revenue"]
-            .agg(["sum", "size"])
-        ]
     return pd.concat(parts).sort_index()
 
 

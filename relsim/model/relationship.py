@@ -126,6 +126,7 @@ def life(m: Market, rel: Relationship):
     max_saving, sensitivity = firm.max_saving, person.price_sensitivity
     barriers, intercept, slope = r8.price_barrier, r8.price_intercept, r8.price_slope
     no_rival = not max_saving > -math.inf
+    pmax_rung, pmax = -1, 0.0  # the price bound of the rung it was last computed for
     dis0, dis1 = r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
     ramp = r8.neglect_ramp_days
     exit_rate, relocation = r8.exit, r8.relocation
@@ -154,11 +155,10 @@ def life(m: Market, rel: Relationship):
         # only failed episodes are events and the rest are drawn in bulk (records.RunLog).
         h_buy = rate * share[rung] if rung == customer else (rate * share_above[rung]) * q
         h_dis = (dis0 + dis1 * g) * bond[rung] if g or dis0 else 0.0
-        pmax = (
-            0.0
-            if no_rival
-            else price_switch_probability(max_saving, sensitivity, barriers[rung], intercept, slope)
-        )
+        if rung != pmax_rung and not no_rival:
+            pmax_rung = rung
+            barrier = barriers[rung]
+            pmax = price_switch_probability(max_saving, sensitivity, barrier, intercept, slope)
         h_price = occasions * pmax
         total = h_buy + h_price + h_dis + exit_rate
         wait = -log1p(-uniform()) / total if total > 0.0 else inf
