@@ -112,8 +112,8 @@ def fact_measures(
         float(revenue[classes == "monthly"].sum() / revenue.sum()) if revenue.sum() else math.nan
     )
     tx = tables["transactions"]
-    mine = (tx["firm"] == firm).to_numpy()  # two columns of the firm's rows, not all nine
-    by_customer = sums_by_key(tx["customer_id"].to_numpy()[mine], tx["amount"].to_numpy()[mine])
+    mine = (tx["firm"] == firm).to_numpy()  # the firm's rows, without copying any column
+    by_customer = sums_by_key(tx["customer_id"].to_numpy(), tx["amount"].to_numpy(), mask=mine)
     m["revenue_share_top20"] = top_share(by_customer["sum"], 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
     m["silent_share_of_dissatisfied_leavers"] = (

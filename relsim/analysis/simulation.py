@@ -96,7 +96,8 @@ def result_of(
 ) -> SimulationResult:
     """The tables of a market that has run (what :func:`simulate` returns).
 
-    The market's running state is released first (:meth:`Market.release`). ``compact``
+    The market's objects are released first (:meth:`Market.release`) and each of its
+    records once tabled, so a market is tabled once. ``compact``
     tables (for writing, :func:`relsim.analysis.tables.as_written`) leave out the purchases'
     and events' dates and hold ids in 32 bits.
 
@@ -105,8 +106,11 @@ def result_of(
     """
     t1 = time.perf_counter()
     market.release()
-    tx = transactions_table(market, compact)
+    # Each record goes once its table holds it: a big run's memory peaks here.
     events = events_table(market, compact)
+    market.log.drop_events()
+    tx = transactions_table(market, compact)
+    market.log.drop_purchases()
     snapshots = snapshot_frame(market)
     result = SimulationResult(
         scenario=market.scenario,

@@ -36,7 +36,11 @@ EVENT_LABELS = tuple(k.label for k in EventKind)
 
 
 def _categorical(codes: np.ndarray | list[int], labels: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(labels))
+    # Small codes stay small: the categorical holds 8-bit codes whatever it is given.
+    arr = np.asarray(codes)
+    if arr.dtype.kind != "i":
+        arr = arr.astype(np.int64)
+    return pd.Categorical.from_codes(arr, categories=list(labels))
 
 
 def label_codes(series: pd.Series, labels: tuple[str, ...] | list[str]) -> np.ndarray:
@@ -113,10 +117,13 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
         discount``; ``day`` counts from the end of the warm-up.
     """
     log, rng, w = m.log, m.purchases_rng, m.warmup
-    # Memory: a purchase's columns are built in place, each temporary freed as soon as it is
-    # used, so the peak stays near the table itself. The random draws and the arithmetic are
-    # those of one vectorised pass, in the same order: the same seed gives the same numbers
-    # (tests/test_reference_tables.py).
+    reg = m.register()
+    person, basket, firm_of = reg["person"], reg["basket"], reg["firm"]
+    # Memory: a purchase's columns are built in place and its money a block of rows at a
+    # time, each temporary freed as soon as it is used, so the peak stays near the table
+    # itself. The random draws and the arithmetic are those of one vectorised pass, in the
+    # same order (a generator's draws in chunks are its draws at once): the same seed gives
+    # the same numbers (tests/test_reference_tables.py).
     seg_rel = _col(log.seg_rel)
     # Only the part of each segment inside the measured window is drawn.
     start = np.maximum(_col(log.seg_start, np.float64), w)
@@ -137,7 +144,8 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     t[:n_bulk] = bulk_t
     t[n_bulk:] = buy_t[keep]
     del bulk_t
-    rel = np.empty(n, dtype=np.int64)
+    # Relationship ids sort the same in 32 bits (all a real market needs) as in 64.
+    rel = np.empty(n, dtype=np.int32 if len(basket) < 2**31 else np.int64)
     rel[:n_bulk] = seg_rel[which]
     rel[n_bulk:] = _col(log.buy_rel)[keep]
     rung = np.empty(n, dtype=np.int8)
@@ -145,47 +153,53 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     rung[n_bulk:] = _col(log.buy_rung, np.int8)[keep]
     del which
     order = np.lexsort((rel, t))
-    t, rel, rung = t[order], rel[order], rung[order]
+    t = t[order]
+    rel = rel[order]
+    rung = rung[order]
     # Failed episodes and offers belong to the purchases that were events (after the bulk).
-    evented = order >= n_bulk
+    evented = np.flatnonzero(order >= n_bulk)
     source = order[evented] - n_bulk
     del order
     failed = np.zeros(n, dtype=bool)
     failed[evented] = _col(log.buy_failed, np.int8)[keep][source].astype(bool)
-    offer = np.zeros(n)
-    offer[evented] = _col(log.buy_offer, np.float64)[keep][source]
-    del evented, source
+    offer_of = _col(log.buy_offer, np.float64)[keep][source]
+    del source
 
-    rels = m.relationships
-    person = np.fromiter((r.person.id for r in rels), dtype=np.int64, count=len(rels))
-    firm = np.fromiter((r.firm.index for r in rels), dtype=np.int8, count=len(rels))
-    basket = np.fromiter((r.person.basket for r in rels), dtype=float, count=len(rels))
-    f_idx = firm[rel]
+    f_idx = firm_of[rel]
     shape = m.rates.spend_shape
-    noise = rng.gamma(shape, 1.0 / shape, n) if shape > 0 else np.ones(n)
-    # amount = round(basket * price factor * (1 - offer) * noise, 2), left to right
-    amount = basket[rel]
-    amount *= _price_factor(m, f_idx, rung, t)
-    np.subtract(1.0, offer, out=offer)
-    amount *= offer
-    del offer
-    amount *= noise
-    np.round(amount, 2, out=amount)
-    # given away at this purchase: round(max(basket * noise * list price - amount, 0), 2)
-    discount = basket[rel]
-    discount *= noise
-    del noise
-    discount *= np.array([f.rates.price_index for f in m.firms])[f_idx]
-    discount -= amount
-    np.maximum(discount, 0.0, out=discount)
-    np.round(discount, 2, out=discount)
+    list_price = np.array([f.rates.price_index for f in m.firms])
+    amount = np.empty(n)
+    discount = np.empty(n)
+    for a in range(0, n, SALES_BLOCK):
+        b = min(a + SALES_BLOCK, n)
+        r, fb = rel[a:b], f_idx[a:b]
+        noise = rng.gamma(shape, 1.0 / shape, b - a) if shape > 0 else np.ones(b - a)
+        offer = np.zeros(b - a)
+        i, j = np.searchsorted(evented, (a, b))
+        offer[evented[i:j] - a] = offer_of[i:j]
+        # amount = round(basket * price factor * (1 - offer) * noise, 2), left to right
+        am = amount[a:b]
+        am[:] = basket[r]
+        am *= _price_factor(m, fb, rung[a:b], t[a:b])
+        np.subtract(1.0, offer, out=offer)
+        am *= offer
+        am *= noise
+        np.round(am, 2, out=am)
+        # given away at this purchase: round(max(basket * noise * list price - amount, 0), 2)
+        di = discount[a:b]
+        di[:] = basket[r]
+        di *= noise
+        di *= list_price[fb]
+        di -= am
+        np.maximum(di, 0.0, out=di)
+        np.round(di, 2, out=di)
+    del evented, offer_of
 
     t -= w  # the day, counted from the end of the warm-up
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    ids = _id_type(compact, max(m.factory.next_id, len(rels)))
+    ids = _id_type(compact, max(m.factory.next_id, len(basket)))
     customer: np.ndarray = person.astype(ids)[rel]
-    if compact:
-        rel = rel.astype(ids)
+    rel = rel.astype(ids, copy=False)
     return pd.DataFrame(
         {
             "customer_id": customer,
@@ -267,7 +281,7 @@ def events_table(m: Market, compact: bool = False) -> pd.DataFrame:
     """
     c = _event_columns(m.log, m.warmup)
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    ids = _id_type(compact, max(m.factory.next_id, len(m.relationships)))
+    ids = _id_type(compact, max(m.factory.next_id, len(m.register()["person"])))
     return pd.DataFrame(
         {
             "day": c["day"],
@@ -304,11 +318,9 @@ def customers_table(
         ``start_day`` and ``end_day`` count from the end of the warm-up (negative: before);
         ``existing`` marks relationships that were already running on day 0.
     """
-    rels = m.relationships
+    reg = m.register()
     w = m.warmup
-    end_all = np.fromiter((r.end for r in rels), dtype=float, count=len(rels))
-    ids = np.flatnonzero(~(end_all < w))  # still open, or ended inside the window
-    sel = [rels[i] for i in ids]
+    ids = np.flatnonzero(~(reg["end"] < w))  # still open, or ended inside the window
     by_rel = sums_by_key(
         transactions["relationship_id"].to_numpy(), transactions["amount"].to_numpy()
     )
@@ -328,39 +340,37 @@ def customers_table(
             else:
                 complaints = counts
     start_date = pd.Timestamp(m.scenario.simulation.start_date)
-    start = np.array([r.start for r in sel], dtype=float) - w
-    end = end_all[ids] - w
+    start = reg["start"][ids] - w
+    end = reg["end"][ids] - w
     seg_names = m.factory.segment_names
+
+    def codes(name: str) -> np.ndarray:
+        return reg[name][ids].astype(np.int64)
+
     return pd.DataFrame(
         {
             "relationship_id": ids.astype(np.int64),
-            "customer_id": np.array([r.person.id for r in sel], dtype=np.int64),
-            "firm": pd.Categorical.from_codes(
-                np.array([r.firm.index for r in sel], dtype=np.int64),
-                categories=[f.name for f in m.firms],
-            ),
+            "customer_id": reg["person"][ids].astype(np.int64),
+            "firm": pd.Categorical.from_codes(codes("firm"), categories=[f.name for f in m.firms]),
             "start_day": start,
             "start_date": _dates(start_date, start),
             "existing": start <= 0.0,
-            "channel": _categorical([r.channel for r in sel], CHANNEL_LABELS),
-            "returning": np.array([r.returning for r in sel], dtype=bool),
+            "channel": _categorical(codes("channel"), CHANNEL_LABELS),
+            "returning": reg["returning"][ids],
             "end_day": end,
             "end_date": _dates(start_date, end),
-            "cause": _categorical([r.cause for r in sel], CAUSE_LABELS),
-            "rung": _categorical([r.rung if r.active else -1 for r in sel], RUNG_LABELS),
-            "highest_rung": _categorical([r.max_rung for r in sel], RUNG_LABELS),
+            "cause": _categorical(codes("cause"), CAUSE_LABELS),
+            "rung": _categorical(codes("rung"), RUNG_LABELS),
+            "highest_rung": _categorical(codes("max_rung"), RUNG_LABELS),
             "purchases": purchases.astype(np.int64),
             "revenue": np.round(revenue, 2),
             "service_failures": failures,
             "complaints": complaints,
-            "segment": pd.Categorical.from_codes(
-                np.array([r.person.segment for r in sel], dtype=np.int64),
-                categories=list(seg_names),
-            ),
-            "true_purchases_per_year": np.array([r.person.rate * 365.0 for r in sel]),
-            "true_basket": np.array([r.person.basket for r in sel]),
-            "price_sensitivity": np.array([r.person.price_sensitivity for r in sel]),
-            "complaint_propensity": np.array([r.person.complaint_propensity for r in sel]),
+            "segment": pd.Categorical.from_codes(codes("segment"), categories=list(seg_names)),
+            "true_purchases_per_year": reg["rate"][ids] * 365.0,
+            "true_basket": reg["basket"][ids],
+            "price_sensitivity": reg["price_sensitivity"][ids],
+            "complaint_propensity": reg["complaint_propensity"][ids],
         }
     )
 
@@ -385,6 +395,8 @@ FLOW_COLUMNS = (
 )
 SNAPSHOT_COLUMNS = ["day", "firm_index", *RUNG_COLUMNS, *FLOW_COLUMNS, "pool"]
 _COUNTS = [c for c in FLOW_COLUMNS if not c.endswith("_days")]
+#: The snapshot columns that are not counts: the time and the sums of days.
+_SNAPSHOT_FLOATS = {"day", *(c for c in FLOW_COLUMNS if c.endswith("_days"))}
 
 
 def snapshot_frame(m: Market) -> pd.DataFrame:
@@ -395,7 +407,11 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
     ``complaint_wait_days`` and ``complaint_resolution_days`` become means per contact,
     per complaint that ended (resolved or abandoned) and per resolved complaint.
     """
-    snap = pd.DataFrame(m.log.snapshots, columns=SNAPSHOT_COLUMNS)
+    rows = _col(m.log.snapshots).reshape(-1, len(SNAPSHOT_COLUMNS))
+    snap = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+    for c in SNAPSHOT_COLUMNS:  # recorded as floats, counts are whole numbers
+        if c not in _SNAPSHOT_FLOATS:
+            snap[c] = snap[c].astype(np.int64)
     snap["active"] = snap[RUNG_COLUMNS].sum(axis=1)
     diffs = snap.groupby("firm_index")[FLOW_COLUMNS].diff().fillna(snap[FLOW_COLUMNS])
     snap[FLOW_COLUMNS] = diffs
@@ -410,8 +426,12 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
     return snap
 
 
-def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) -> pd.DataFrame:
+def sums_by_key(
+    keys: np.ndarray, values: np.ndarray, block: int | None = None, mask: np.ndarray | None = None
+) -> pd.DataFrame:
     """``pd.Series(values).groupby(keys).agg(["sum", "size"])``, with less memory.
+
+    With ``mask``, of the rows it marks only (without copying the columns first).
 
     Grouping a whole table allocates several 8-byte arrays per row. The keys are split into
     ranges of values holding about ``block`` rows each on average: every key's rows fall in
@@ -419,10 +439,12 @@ def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) 
     bit (pandas sums a group's values in row order, with compensation, whatever the other
     groups). Each range costs one pass of two comparisons over the keys.
     """
-    block = 8 * SALES_BLOCK if block is None else block
+    block = SALES_BLOCK if block is None else block
     n = len(keys)
     parts = max(1, -(-n // block))
     if parts == 1:
+        if mask is not None:
+            keys, values = keys[mask], values[mask]
         return pd.Series(values).groupby(keys).agg(["sum", "size"])
     low, high = int(keys.min()), int(keys.max()) + 1
     edges = np.unique(np.linspace(low, high, parts + 1).round().astype(np.int64))
@@ -430,8 +452,12 @@ def sums_by_key(keys: np.ndarray, values: np.ndarray, block: int | None = None) 
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         sel = keys >= a
         sel &= keys < b
+        if mask is not None:
+            sel &= mask
         if sel.any():
             out.append(pd.Series(values[sel]).groupby(keys[sel]).agg(["sum", "size"]))
+    if not out:  # the mask marks no row
+        return pd.Series(values[:0]).groupby(keys[:0]).agg(["sum", "size"])
     return pd.concat(out).sort_index()
 
 
@@ -484,15 +510,17 @@ def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     8-byte columns per purchase, the peak of a big run).
     """
     day = transactions["day"]
-    day_of = np.ceil(day.to_numpy())
+    days = day.to_numpy()
     firm_of = transactions["firm"].cat.codes.to_numpy()
     amount = transactions["amount"].to_numpy()
     if day.is_monotonic_increasing:
-        cuts = day_cuts(day.to_numpy(), SALES_BLOCK, ceil=True)
+        cuts = day_cuts(days, SALES_BLOCK, ceil=True)
     else:
-        cuts = [0, len(day_of)]
+        cuts = [0, len(days)]
     parts = [
-        pd.DataFrame({"day": day_of[a:b], "firm_index": firm_of[a:b], "revenue": amount[a:b]})
+        pd.DataFrame(
+            {"day": np.ceil(days[a:b]), "firm_index": firm_of[a:b], "revenue": amount[a:b]}
+        )
         .groupby(["firm_index", "day"])["revenue"]
         .agg(["sum", "size"])
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)

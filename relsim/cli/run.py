@@ -59,6 +59,7 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     # Only what the simulation needs is imported before it starts (pandas comes after).
+    from relsim.cli._common import map_big_blocks
     from relsim.cli._progress import day_bar
     from relsim.config.loading import load_scenario
     from relsim.config.targets import default_targets_path, load_targets
@@ -69,11 +70,15 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(scenario, seed, bool(args.set))
     check_output(out, "run")  # refuse a folder that is not ours before simulating
     targets = load_targets(default_targets_path())
+    map_big_blocks()
     t0 = time.perf_counter()
     market = Market(scenario, seed)
     with day_bar(scenario.simulation.warmup_days + scenario.simulation.days) as on_day:
         market.run(on_day)
     simulated = time.perf_counter() - t0
+    # The model's objects go before pandas and the analysis are imported: objects made by an
+    # import would sit among the model's and keep its memory from going back to the system.
+    market.release()
 
     from relsim.analysis.facts import headline, run_facts
     from relsim.analysis.metrics import run_metrics
@@ -82,12 +87,7 @@ def main(args: argparse.Namespace) -> int:
 
     # Compact tables: no dates and 32-bit ids in memory, restored group by group when written.
     result = result_of(market, simulated, compact=True)
-    # The tables hold all that follows needs: the model's people, relationships and records
-    # go now (in a big market, hundreds of megabytes the metrics and files would sit beside).
-    del market
-    import gc
-
-    gc.collect()
+    del market  # the tables hold all that follows needs
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
     facts = run_facts(
         result.tables(),

@@ -17,6 +17,9 @@ decides when they happen and :mod:`relsim.analysis.tables` turns the run's recor
 from __future__ import annotations
 
 import bisect
+import ctypes
+import ctypes.util
+import gc
 import math
 from collections.abc import Callable
 
@@ -74,6 +77,7 @@ class Market:
         self.pool = Pool()
         self.simpy_events = 0  # events SimPy scheduled, known once the run is over
         self.relationships: list[Relationship] = []
+        self._register: dict[str, np.ndarray] | None = None
         self.firms = [
             Firm(i, name, st, self) for i, (name, st) in enumerate(scenario.firms.items())
         ]
@@ -424,7 +428,7 @@ class Market:
         """Record each firm's counters (the time series is built from these)."""
         for f in self.firms:
             team, desk = f.team, f.desk
-            self.log.snapshots.append(
+            self.log.snapshots.extend(
                 (
                     now,
                     f.index,
@@ -525,16 +529,80 @@ class Market:
         # SimPy numbers its events as it schedules them: the count is the next number.
         self.simpy_events = next(self.env._eid)
 
-    def release(self) -> None:
-        """Drop what only running needed, before the tables are built; the market cannot run on.
+    def register(self) -> dict[str, np.ndarray]:
+        """Every relationship of the run as typed columns, row ``i`` being relationship ``i``.
 
-        The events still scheduled hold every open relationship's suspended life process
-        (its frame, its per-rung figures), and the account teams hold their queues: in a big
-        market hundreds of megabytes that the tables never read. The run's records, the
-        relationships and the people stay.
+        What the tables read of the relationships and their people: ``person``, ``firm``,
+        ``start``, ``end``, ``channel``, ``returning``, ``cause``, ``rung`` (-1 once ended),
+        ``max_rung``, and the person's ``segment``, ``rate``, ``basket``,
+        ``price_sensitivity`` and ``complaint_propensity``. About 60 bytes a relationship
+        against the kilobytes of its objects, so :meth:`release` can let the objects go.
         """
+        if self._register is None:
+            rels = self.relationships
+            n = len(rels)
+            ids = np.int32 if self.factory.next_id < 2**31 else np.int64
+
+            def col(values, dtype) -> np.ndarray:
+                return np.fromiter(values, dtype=dtype, count=n)
+
+            self._register = {
+                "person": col((r.person.id for r in rels), ids),
+                "firm": col((r.firm.index for r in rels), np.int8),
+                "start": col((r.start for r in rels), np.float64),
+                "end": col((r.end for r in rels), np.float64),
+                "channel": col((r.channel for r in rels), np.int8),
+                "returning": col((r.returning for r in rels), np.bool_),
+                "cause": col((r.cause for r in rels), np.int8),
+                "rung": col((r.rung if r.active else -1 for r in rels), np.int8),
+                "max_rung": col((r.max_rung for r in rels), np.int8),
+                "segment": col((r.person.segment for r in rels), np.int16),
+                "rate": col((r.person.rate for r in rels), np.float64),
+                "basket": col((r.person.basket for r in rels), np.float64),
+                "price_sensitivity": col((r.person.price_sensitivity for r in rels), np.float64),
+                "complaint_propensity": col(
+                    (r.person.complaint_propensity for r in rels), np.float64
+                ),
+            }
+        return self._register
+
+    def release(self) -> None:
+        """Let go of the model's objects, keeping the records; the market cannot run on.
+
+        The relationships become their :meth:`register` first. Then the events still
+        scheduled (every open relationship's suspended life process), the account teams'
+        queues, the service desks' waiting complaints, the pool, the lapsed customers and
+        the relationships themselves go: in a big market most of the memory the simulation
+        held, none of which the tables read. Releasing twice does nothing more.
+        """
+        self.register()
         self.env._queue.clear()  # SimPy keeps no public way to drop the pending events
         for firm in self.firms:
             team = firm.team
             team.due, team.cooling, team.ready = [], [], [[] for _ in team.ready]
+            firm.lapsed = []
+            # Complaints waiting or in hand: their processes go with the desk's resource.
+            firm.desk.resource = None
         self.pool = Pool()
+        self.relationships = []
+        # Numbers drawn ahead are small objects strewn over the allocator's arenas: while
+        # they live, the arenas the model's objects filled cannot go back to the system.
+        self.factory.discard_drawn()
+        self.life_stream.discard_drawn()
+        self.service_stream.discard_drawn()
+        # People and their relationships point at each other: only the collector frees them.
+        gc.collect()
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Ask the C library to return freed heap pages to the system (glibc; else nothing).
+
+    Freed objects larger than Python's small-object allocator handles leave holes in the
+    heap that glibc keeps for reuse; the tables are numpy arrays, which never reuse them.
+    """
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)

@@ -102,6 +102,10 @@ class PersonFactory:
         rows.reverse()  # handed out with pop(), in drawing order
         self._rows = rows
 
+    def discard_drawn(self) -> None:
+        """Drop the people drawn ahead; the next newcomer starts the generator's next block."""
+        self._rows = []
+
     def new(self, now: float) -> Person:
         """A newcomer entering the market at time ``now`` (days)."""
         if not self._rows:

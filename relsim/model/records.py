@@ -86,8 +86,22 @@ class RunLog:
         self.buy_rung = array("b")
         self.buy_failed = array("b")
         self.buy_offer = array("d")
-        # daily snapshots per firm (see Market.snapshot)
-        self.snapshots: list[tuple] = []
+        # daily snapshots per firm, one row of numbers after another (see Market.snapshot);
+        # as tuples, a day's numbers would be small objects strewn among the model's, keeping
+        # the allocator's arenas from going back to the system once the model is let go
+        self.snapshots = array("d")
+
+    def drop_events(self) -> None:
+        """Let go of the events once they are tabled (a big run's largest records)."""
+        self.ev_time, self.ev_person, self.ev_rel = array("d"), array("i"), array("i")
+        self.ev_codes = array("b")
+
+    def drop_purchases(self) -> None:
+        """Let go of the segments and evented purchases once the purchases are drawn."""
+        self.seg_rel, self.seg_start, self.seg_end = array("i"), array("d"), array("d")
+        self.seg_rate, self.seg_rung = array("d"), array("b")
+        self.buy_rel, self.buy_time, self.buy_rung = array("i"), array("d"), array("b")
+        self.buy_failed, self.buy_offer = array("b"), array("d")
 
     def event(
         self,

@@ -75,6 +75,10 @@ class UniformStream:
             buf.extend(self._rng.random(self._block).tolist())
         return buf.pop()
 
+    def discard_drawn(self) -> None:
+        """Drop the numbers drawn ahead; the stream goes on with the generator's next block."""
+        self._buf = []
+
     def exponential(self, rate: float) -> float:
         """An exponential waiting time with the given rate (``inf`` for a zero rate)."""
         if rate <= 0.0:
