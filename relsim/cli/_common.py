@@ -195,26 +195,3 @@ def precision_note(args: argparse.Namespace) -> None:
         raise InputError("--max-reps: only with --precision")
     if getattr(args, "precision", None) is not None and args.max_reps is None:
         args.max_reps = 200
-
-
-#: Blocks from this size up get their own mapping from glibc, given back when freed.
-BIG_BLOCK = 256 * 1024
-
-
-def map_big_blocks() -> None:
-    """Have glibc map every block of 256 kB or more on its own, so that freeing returns it.
-
-    By default glibc raises that threshold to as much as 32 MB once a big block is freed;
-    from then on a big run's temporary columns (a block of rows, 8 MB each) are carved out
-    of the heap, whose holes the next tables cannot always reuse, and the process grows by
-    a hundred megabytes or more. Elsewhere than glibc this does nothing.
-    """
-    import ctypes
-    import ctypes.util
-
-    m_mmap_threshold = -3  # glibc's <malloc.h>
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    mallopt(m_mmap_threshold, BIG_BLOCK)

@@ -59,7 +59,6 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     # Only what the simulation needs is imported before it starts (pandas comes after).
-    from relsim.cli._common import map_big_blocks
     from relsim.cli._progress import day_bar
     from relsim.config.loading import load_scenario
     from relsim.config.targets import default_targets_path, load_targets
@@ -70,7 +69,6 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(scenario, seed, bool(args.set))
     check_output(out, "run")  # refuse a folder that is not ours before simulating
     targets = load_targets(default_targets_path())
-    map_big_blocks()
     t0 = time.perf_counter()
     market = Market(scenario, seed)
     with day_bar(scenario.simulation.warmup_days + scenario.simulation.days) as on_day:
