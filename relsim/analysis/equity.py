@@ -168,12 +168,14 @@ def estimate_chain(
 
     tx = tables["transactions"]
     if tx["day"].is_monotonic_increasing:
-        # in time order (as runs are): the window is one slice, so no copy of the whole table
+        # in time order (as runs are): the window (since, horizon] is one slice, so no copy
+        # of the whole table
         day = tx["day"].to_numpy()
         a, b = np.searchsorted(day, [since, horizon], side="right")
-        tx = tx.iloc[int(a) : int(b)]
-    tx = firm_rows(tx, firm)
-    tx = tx[(tx["day"] > since) & (tx["day"] <= horizon)]
+        tx = firm_rows(tx.iloc[int(a) : int(b)], firm)
+    else:
+        tx = firm_rows(tx, firm)
+        tx = tx[(tx["day"] > since) & (tx["day"] <= horizon)]
     starts = tables["customers"].set_index("relationship_id")["start_day"]
     first = tx["day"].to_numpy() == starts.reindex(tx["relationship_id"]).to_numpy()
     net = (

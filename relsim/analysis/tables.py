@@ -238,13 +238,17 @@ def as_written(name: str, start_date: str | pd.Timestamp) -> Callable[[pd.DataFr
     def shape(part: pd.DataFrame) -> pd.DataFrame:
         if name not in DATE_AFTER or "date" in part.columns:
             return part
-        out = part.copy()
-        for col in ("customer_id", "relationship_id"):
-            if col in out.columns:
-                out[col] = out[col].astype(np.int64)
-        at = list(out.columns).index(DATE_AFTER[name]) + 1
-        out.insert(at, "date", _dates(start, out["day"].to_numpy()).to_numpy())
-        return out
+        # Column by column into a new frame, nothing consolidated: no copy of the group
+        # beyond the columns that change.
+        cols: dict[str, object] = {}
+        for col in part.columns:
+            values = part[col]
+            if col in ("customer_id", "relationship_id"):
+                values = values.astype(np.int64)
+            cols[col] = values
+            if col == DATE_AFTER[name]:
+                cols["date"] = _dates(start, part["day"].to_numpy()).to_numpy()
+        return pd.DataFrame(cols, copy=False)
 
     return shape
 
