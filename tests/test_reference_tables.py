@@ -277,3 +277,37 @@ def _counted(f):
 
 
 _counted.calls = 0
+
+
+def test_release_keeps_what_the_tables_read_and_lets_the_model_go():
+    """After ``Market.release`` the relationships are gone but their register holds them."""
+    import gc
+
+    from relsim.model.market import Market
+    from relsim.model.relationship import Relationship
+
+    market = Market(small(**OVERRIDES), SEED)
+    market.run()
+    rels = market.relationships
+    expected = {
+        "person": [r.person.id for r in rels],
+        "firm": [r.firm.index for r in rels],
+        "start": [r.start for r in rels],
+        "end": [r.end for r in rels],
+        "rung": [r.rung if r.active else -1 for r in rels],
+        "cause": [r.cause for r in rels],
+        "basket": [r.person.basket for r in rels],
+    }
+    assert len(rels) > 100 and any(not r.active for r in rels) and any(r.active for r in rels)
+    del rels
+    market.release()
+    reg = market.register()
+    for name, values in expected.items():
+        np.testing.assert_array_equal(reg[name], np.array(values, dtype=reg[name].dtype), name)
+    gc.collect()
+    ours = [
+        o for o in gc.get_objects() if isinstance(o, Relationship) and o.firm.team.market is market
+    ]
+    assert ours == [] and market.relationships == []
+    market.release()  # twice is harmless
+    assert market.register() is reg
