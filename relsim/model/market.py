@@ -575,6 +575,7 @@ class Market:
         the relationships themselves go: in a big market most of the memory the simulation
         held, none of which the tables read. Releasing twice does nothing more.
         """
+        big = len(self.relationships) >= COLLECT_FROM
         self.register()
         self.env._queue.clear()  # SimPy keeps no public way to drop the pending events
         for firm in self.firms:
@@ -590,9 +591,18 @@ class Market:
         self.factory.discard_drawn()
         self.life_stream.discard_drawn()
         self.service_stream.discard_drawn()
-        # People and their relationships point at each other: only the collector frees them.
-        gc.collect()
-        _give_back_memory()
+        # People and their relationships, processes and their events point at each other:
+        # only the collector frees them. A full collection costs tens of milliseconds however
+        # small the market (it visits every object of the process), a tenth of a small
+        # replication in a sweep: below COLLECT_FROM relationships, the collector's own
+        # schedule frees them soon enough.
+        if big:
+            gc.collect()
+            _give_back_memory()
+
+
+#: Relationships from which :meth:`Market.release` collects the model's objects at once.
+COLLECT_FROM = 20_000
 
 
 def _give_back_memory() -> None:
