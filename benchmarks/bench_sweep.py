@@ -23,7 +23,9 @@ sweep must produce the same numbers; the script checks that too.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -75,6 +77,7 @@ def main() -> None:
     )
 
     tmp = Path(tempfile.mkdtemp(prefix="relsim-bench-sweep-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the sweeps' folders go when the script ends
     values = [round(0.9 + 0.2 * i / max(1, args.points - 1), 4) for i in range(args.points)]
     spec = tmp / "bench.toml"
     spec.write_text(
