@@ -36,7 +36,8 @@ EVENT_LABELS = tuple(k.label for k in EventKind)
 
 
 def _categorical(codes: np.ndarray | list[int], labels: tuple[str, ...]) -> pd.Categorical:
-    # Small codes stay small: the categorical holds 8-bit codes whatever it is given.
+    # Integer codes are taken as they are: a 64-bit copy of every purchase's rung code was the
+    # peak of building a big table (the categorical keeps 8-bit codes either way).
     arr = np.asarray(codes)
     if arr.dtype.kind != "i":
         arr = arr.astype(np.int64)
