@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import relsim
 
@@ -149,12 +150,13 @@ def test_daily_sales_summed_by_blocks_of_days_equal_one_grouping(monkeypatch):
 
 
 def test_the_reference_metrics_hold_when_the_table_is_read_by_small_blocks(monkeypatch):
-    from relsim.analysis import economics, metrics, tables
+    from relsim.analysis import economics, equity, metrics, tables
 
     # blocks of whole days, many of them: each day's purchases still summed in one order
     monkeypatch.setattr(economics, "SALES_BLOCK", 997)
     monkeypatch.setattr(metrics, "ROW_BLOCK", 1013)
     monkeypatch.setattr(tables, "SALES_BLOCK", 1009)  # also sums_by_key's parts
+    monkeypatch.setattr(equity, "SALES_BLOCK", 1019)
     expected = json.loads(REFERENCE.read_text())
     got = reference_digests(reference_run())
     # the purchases' money drawn a block of rows at a time: the same draws and amounts
@@ -209,7 +211,7 @@ def test_metrics_of_a_firm_without_purchases(tmp_path):
 
 def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
     from relsim.analysis.simulation import result_of
-    from relsim.analysis.tables import as_written
+    from relsim.analysis.tables import as_written, money
     from relsim.cli import main
     from relsim.model.market import Market
     from relsim.storage.rundir import TABLES, write_table
@@ -220,6 +222,13 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
     compact = result_of(market, compact=True)
     assert "date" not in compact.transactions and "date" not in compact.events
     assert compact.transactions["relationship_id"].dtype == np.int32
+    # money in whole cents, 4 bytes: the same floats once read back
+    full_tx = reference_run().transactions
+    for col in ("amount", "discount"):
+        assert compact.transactions[f"{col}_cents"].dtype == np.int32
+        assert col not in compact.transactions
+        back = money(compact.transactions, col)
+        assert (back.view(np.int64) == full_tx[col].to_numpy().view(np.int64)).all()
     expected = json.loads(REFERENCE.read_text())
     got = reference_digests(compact)
     for firm in sc.firms:
@@ -316,3 +325,35 @@ def test_release_keeps_what_the_tables_read_and_lets_the_model_go(monkeypatch):
     assert ours == [] and market.relationships == []
     market.release()  # twice is harmless
     assert market.register() is reg
+
+
+def test_the_ladder_chain_margins_are_one_sum_whatever_the_blocks(monkeypatch):
+    from relsim.analysis import equity
+
+    result = reference_run()
+    sc, tables = result.scenario, result.tables()
+    for firm in sc.firms:
+        # a window that starts inside the table, so the slice and the day mask both matter
+        whole = equity.estimate_chain(sc, tables, firm, window=400.0)
+        with monkeypatch.context() as mp:
+            mp.setattr(equity, "SALES_BLOCK", 997)
+            blocked = equity.estimate_chain(sc, tables, firm, window=400.0)
+        # to the bit: the purchases are added one after another in the same order
+        assert (blocked.margins.view(np.int64) == whole.margins.view(np.int64)).all()
+        # and the same as one weighted count of the window's purchases, computed here from
+        # the table: margin per purchase of the rung it was made on, first purchases left out
+        c = sc.firms[firm].costs
+        tx = tables["transactions"]
+        tx = tx[(tx["firm"] == firm) & (tx["day"] > sc.simulation.days - 400.0)]
+        start = tables["customers"].set_index("relationship_id")["start_day"]
+        later = tx["day"].to_numpy() != start.reindex(tx["relationship_id"]).to_numpy()
+        net = (
+            (c.gross_margin - c.staff_bonus_share) * tx["amount"]
+            - c.delivery_per_purchase
+            - c.returns_per_failure * tx["failed"]
+        )[later]
+        per_rung = net.groupby(tx["rung"].astype(str).to_numpy()[later]).sum()
+        exposure = whole.exposure_years
+        for i, state in enumerate(equity.STATES):
+            if exposure[i] > 0:
+                assert whole.margins[i] == pytest.approx(per_rung.get(state, 0.0) / exposure[i])

@@ -20,7 +20,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.tables import day_cuts, firm_rows
+from relsim.analysis.tables import (
+    day_cuts,
+    firm_rows,
+    has_money,
+    money,
+    stored_money,
+    sums_by_key,
+)
 from relsim.config.schema import PERIODS, Scenario
 from relsim.model.causes import Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
@@ -111,7 +118,7 @@ def _block_sales(
     """Per day present in ``tx`` (one firm's rows): the sales columns of :func:`_firm_sales`."""
     st = scenario.firms[firm]
     k = np.minimum(np.floor(tx["day"].to_numpy()).astype(np.int64), n_days - 1)
-    amount = tx["amount"].to_numpy()
+    amount = money(tx, "amount")
     loyal_from = int(Rung[st.loyalty_discount.from_rung.upper()])
     depth = st.loyalty_discount.depth
     rung = tx["rung"].cat.codes.to_numpy()
@@ -137,7 +144,7 @@ def _block_sales(
             "purchases": pd.Series(k).groupby(k).size(),
             "failed": per_day(tx["failed"].to_numpy(dtype=int)),
             "discounts": per_day(
-                tx["discount"].to_numpy() if "discount" in tx else np.zeros(len(k))
+                money(tx, "discount") if has_money(tx, "discount") else np.zeros(len(k))
             ),
             "loyalty_discounts": per_day(loyalty),
             "offer_discounts": per_day(offer),
@@ -284,7 +291,7 @@ def realised_clv(scenario: Scenario, tables: dict[str, pd.DataFrame], firm: str)
         tx = firm_rows(all_tx.iloc[a : a + SALES_BLOCK], firm)
         disc = (1.0 + r) ** (-tx["day"].to_numpy() / YEAR)
         per_purchase = (
-            (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
+            (c.gross_margin - c.staff_bonus_share) * money(tx, "amount")
             - c.delivery_per_purchase
             - c.returns_per_failure * tx["failed"].to_numpy()
         )
@@ -328,8 +335,9 @@ def value_frequency_groups(
         One row per group: buyers, share of buyers, share of revenue, mean purchases per
         month, mean purchase value, revenue per buyer per year.
     """
-    tx = transactions[transactions["firm"] == firm]
-    g = tx.groupby("customer_id")["amount"].agg(["size", "sum"])
+    mine = (transactions["firm"] == firm).to_numpy()  # no copy of the firm's rows
+    amount, cents = stored_money(transactions, "amount")
+    g = sums_by_key(transactions["customer_id"].to_numpy(), amount, mask=mine, cents=cents)
     per_month = g["size"] / (horizon_days / YEAR * 12.0)
     value = g["sum"] / g["size"]
     f_cut, v_cut = cuts if cuts is not None else (float(per_month.median()), float(value.median()))

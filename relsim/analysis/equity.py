@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import expm
 
-from relsim.analysis.tables import firm_rows, label_codes
+from relsim.analysis.tables import SALES_BLOCK, firm_rows, label_codes, money
 from relsim.config.schema import Scenario
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
 from relsim.model.rates import YEAR
@@ -166,26 +166,32 @@ def estimate_chain(
     np.fill_diagonal(rates, 0.0)
     q = rates - np.diag(rates.sum(axis=1) + exit_rates)
 
-    tx = tables["transactions"]
-    if tx["day"].is_monotonic_increasing:
-        # in time order (as runs are): the window (since, horizon] is one slice, so no copy
-        # of the whole table
+    all_tx = tables["transactions"]
+    a, b = 0, len(all_tx)
+    if all_tx["day"].is_monotonic_increasing:
+        # in time order (as runs are): the window (since, horizon] is one slice
+        a, b = np.searchsorted(all_tx["day"].to_numpy(), [since, horizon], side="right")
+    cu = tables["customers"]
+    ids = cu["relationship_id"].to_numpy()
+    rel_all = all_tx["relationship_id"].to_numpy()
+    started = np.full(int(max(rel_all.max(initial=-1), ids.max(initial=-1))) + 1, np.nan)
+    started[ids] = cu["start_day"].to_numpy()
+    # A block of rows at a time, each added in row order (np.add.at adds one value after
+    # another, as one bincount of the window would): the same sums, a block's temporaries.
+    margin = np.zeros(n)
+    for lo in range(int(a), max(int(b), int(a) + 1), SALES_BLOCK):
+        tx = firm_rows(all_tx.iloc[lo : min(lo + SALES_BLOCK, int(b))], firm)
         day = tx["day"].to_numpy()
-        a, b = np.searchsorted(day, [since, horizon], side="right")
-        tx = firm_rows(tx.iloc[int(a) : int(b)], firm)
-    else:
-        tx = firm_rows(tx, firm)
-        tx = tx[(tx["day"] > since) & (tx["day"] <= horizon)]
-    starts = tables["customers"].set_index("relationship_id")["start_day"]
-    first = tx["day"].to_numpy() == starts.reindex(tx["relationship_id"]).to_numpy()
-    net = (
-        (c.gross_margin - c.staff_bonus_share) * tx["amount"].to_numpy()
-        - c.delivery_per_purchase
-        - c.returns_per_failure * tx["failed"].to_numpy()
-    )
-    rung = label_codes(tx["rung"], STATES)
-    keep = ~first & (rung >= 0)
-    margin = np.bincount(rung[keep], weights=net[keep], minlength=n)
+        inside = (day > since) & (day <= horizon)
+        first = day == started[tx["relationship_id"].to_numpy()]
+        net = (
+            (c.gross_margin - c.staff_bonus_share) * money(tx, "amount")
+            - c.delivery_per_purchase
+            - c.returns_per_failure * tx["failed"].to_numpy()
+        )
+        rung = label_codes(tx["rung"], STATES)
+        keep = inside & ~first & (rung >= 0)
+        np.add.at(margin, rung[keep], net[keep])
     with np.errstate(divide="ignore", invalid="ignore"):
         margins = np.where(exposure > 0, margin / exposure, 0.0)
     members_from = int(Rung[st.partnership.from_rung.upper()])

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.tables import sums_by_key
+from relsim.analysis.tables import stored_money, sums_by_key
 from relsim.config.targets import Fact
 from relsim.model.causes import Cause
 from relsim.model.rates import YEAR
@@ -113,7 +113,8 @@ def fact_measures(
     )
     tx = tables["transactions"]
     mine = (tx["firm"] == firm).to_numpy()  # the firm's rows, without copying any column
-    by_customer = sums_by_key(tx["customer_id"].to_numpy(), tx["amount"].to_numpy(), mask=mine)
+    amount, cents = stored_money(tx, "amount")
+    by_customer = sums_by_key(tx["customer_id"].to_numpy(), amount, mask=mine, cents=cents)
     m["revenue_share_top20"] = top_share(by_customer["sum"], 0.2)
     dissatisfied = own[own["cause"] == Cause.DISSATISFACTION.label]
     m["silent_share_of_dissatisfied_leavers"] = (

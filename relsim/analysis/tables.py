@@ -107,9 +107,10 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     m : Market
         A market that has run.
     compact : bool
-        Leave out ``date`` (it follows from ``day``) and hold the ids as 32-bit integers: a
-        third less memory for a big run, the same values. :func:`as_written` restores the
-        table's written form a row group at a time.
+        Leave out ``date`` (it follows from ``day``), hold the ids as 32-bit integers and
+        the money as whole cents (``amount_cents``, ``discount_cents``, 32-bit; read them
+        with :func:`money`): 27 bytes a purchase instead of 51, the same values.
+        :func:`as_written` restores the table's written form a row group at a time.
 
     Returns
     -------
@@ -169,8 +170,10 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     f_idx = firm_of[rel]
     shape = m.rates.spend_shape
     list_price = np.array([f.rates.price_index for f in m.firms])
-    amount = np.empty(n)
-    discount = np.empty(n)
+    # A compact table holds whole cents: every amount is rounded to cents, and
+    # round(x, 2) is rint(x * 100) / 100 in numpy, so the cents give back the same floats.
+    amount = np.empty(n, dtype=np.int32 if compact else np.float64)
+    discount = np.empty(n, dtype=amount.dtype)
     for a in range(0, n, SALES_BLOCK):
         b = min(a + SALES_BLOCK, n)
         r, fb = rel[a:b], f_idx[a:b]
@@ -179,7 +182,7 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
         i, j = np.searchsorted(evented, (a, b))
         offer[evented[i:j] - a] = offer_of[i:j]
         # amount = round(basket * price factor * (1 - offer) * noise, 2), left to right
-        am = amount[a:b]
+        am = np.empty(b - a) if compact else amount[a:b]
         am[:] = basket[r]
         am *= _price_factor(m, fb, rung[a:b], t[a:b])
         np.subtract(1.0, offer, out=offer)
@@ -187,13 +190,15 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
         am *= noise
         np.round(am, 2, out=am)
         # given away at this purchase: round(max(basket * noise * list price - amount, 0), 2)
-        di = discount[a:b]
+        di = np.empty(b - a) if compact else discount[a:b]
         di[:] = basket[r]
         di *= noise
         di *= list_price[fb]
         di -= am
         np.maximum(di, 0.0, out=di)
         np.round(di, 2, out=di)
+        if compact:
+            amount, discount = _put_cents(amount, am, a), _put_cents(discount, di, a)
     del evented, offer_of
 
     t -= w  # the day, counted from the end of the warm-up
@@ -206,16 +211,62 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
             "customer_id": customer,
             "firm": pd.Categorical.from_codes(f_idx, categories=[f.name for f in m.firms]),
             **({} if compact else {"date": _dates(start_date, t)}),
-            "amount": amount,
+            ("amount_cents" if compact else "amount"): amount,
             "relationship_id": rel,
             "day": t,
             "rung": _categorical(rung, RUNG_LABELS),
             "failed": failed,
             # Given away at this purchase: promotions, loyalty discounts, coupons, win-back offers.
-            "discount": discount,
+            ("discount_cents" if compact else "discount"): discount,
         },
         copy=False,
     )
+
+
+def _put_cents(column: np.ndarray, values: np.ndarray, at: int) -> np.ndarray:
+    """Store money rounded to cents as whole cents from row ``at``.
+
+    Returns the column, widened to 64 bits if a value does not fit in 32 (above 21 million).
+    """
+    cents = np.rint(values * 100.0)  # exact: values * 100 is within an ulp of a whole number
+    if column.dtype == np.int32 and len(cents) and np.abs(cents).max() >= 2**31:
+        column = column.astype(np.int64)
+    column[at : at + len(cents)] = cents
+    return column
+
+
+def money(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A money column of a purchases table in currency units, whichever form the table is in.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A transactions table or some of its rows, written or compact (which holds
+        ``amount_cents`` and ``discount_cents``).
+    name : str
+        ``"amount"`` or ``"discount"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 values: the column itself, or a compact table's cents over 100 (the same
+        floats, to the bit). A missing column raises ``KeyError``.
+    """
+    if name in df.columns:
+        return df[name].to_numpy()
+    return df[name + "_cents"].to_numpy() / 100.0
+
+
+def stored_money(df: pd.DataFrame, name: str) -> tuple[np.ndarray, bool]:
+    """A money column as stored, and whether in cents: for reading it a block at a time."""
+    if name in df.columns:
+        return df[name].to_numpy(), False
+    return df[name + "_cents"].to_numpy(), True
+
+
+def has_money(df: pd.DataFrame, name: str) -> bool:
+    """Whether ``df`` holds the money column ``name``, in either form."""
+    return name in df.columns or name + "_cents" in df.columns
 
 
 def _id_type(compact: bool, n: int) -> type:
@@ -230,9 +281,9 @@ DATE_AFTER = {"transactions": "firm", "events": "day"}
 def as_written(name: str, start_date: str | pd.Timestamp) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The function that turns a row group of a compact table into its written form.
 
-    ``date`` is put back from ``day`` (as :func:`transactions_table` computes it) and the ids
-    become 64-bit again, so a run folder holds the same files whether its tables were
-    compact in memory or not.
+    ``date`` is put back from ``day`` (as :func:`transactions_table` computes it), the ids
+    become 64-bit again and the cents money, so a run folder holds the same files whether
+    its tables were compact in memory or not.
     """
     start = pd.Timestamp(start_date)
 
@@ -246,6 +297,9 @@ def as_written(name: str, start_date: str | pd.Timestamp) -> Callable[[pd.DataFr
             values = part[col]
             if col in ("customer_id", "relationship_id"):
                 values = values.astype(np.int64)
+            if col.endswith("_cents"):
+                col = col.removesuffix("_cents")
+                values = money(part, col)
             cols[col] = values
             if col == DATE_AFTER[name]:
                 cols["date"] = _dates(start, part["day"].to_numpy()).to_numpy()
@@ -326,9 +380,9 @@ def customers_table(
     reg = m.register()
     w = m.warmup
     ids = np.flatnonzero(~(reg["end"] < w))  # still open, or ended inside the window
-    by_rel = sums_by_key(
-        transactions["relationship_id"].to_numpy(), transactions["amount"].to_numpy()
-    )
+    amount, cents = stored_money(transactions, "amount")
+    by_rel = sums_by_key(transactions["relationship_id"].to_numpy(), amount, cents=cents)
+    del amount
     purchases = by_rel["size"].reindex(ids, fill_value=0).to_numpy()
     revenue = by_rel["sum"].reindex(ids, fill_value=0.0).to_numpy()
     failures = complaints = np.zeros(len(ids), dtype=np.int64)
@@ -432,11 +486,16 @@ def snapshot_frame(m: Market) -> pd.DataFrame:
 
 
 def sums_by_key(
-    keys: np.ndarray, values: np.ndarray, block: int | None = None, mask: np.ndarray | None = None
+    keys: np.ndarray,
+    values: np.ndarray,
+    block: int | None = None,
+    mask: np.ndarray | None = None,
+    cents: bool = False,
 ) -> pd.DataFrame:
     """``pd.Series(values).groupby(keys).agg(["sum", "size"])``, with less memory.
 
-    With ``mask``, of the rows it marks only (without copying the columns first).
+    With ``mask``, of the rows it marks only (without copying the columns first); with
+    ``cents``, ``values`` are whole cents, summed as currency units (each over 100).
 
     Grouping a whole table allocates several 8-byte arrays per row. The keys are split into
     ranges of values holding about ``block`` rows each on average: every key's rows fall in
@@ -450,7 +509,7 @@ def sums_by_key(
     if parts == 1:
         if mask is not None:
             keys, values = keys[mask], values[mask]
-        return pd.Series(values).groupby(keys).agg(["sum", "size"])
+        return pd.Series(values / 100.0 if cents else values).groupby(keys).agg(["sum", "size"])
     low, high = int(keys.min()), int(keys.max()) + 1
     edges = np.unique(np.linspace(low, high, parts + 1).round().astype(np.int64))
     out = []
@@ -460,9 +519,11 @@ def sums_by_key(
         if mask is not None:
             sel &= mask
         if sel.any():
-            out.append(pd.Series(values[sel]).groupby(keys[sel]).agg(["sum", "size"]))
+            v = values[sel] / 100.0 if cents else values[sel]
+            out.append(pd.Series(v).groupby(keys[sel]).agg(["sum", "size"]))
     if not out:  # the mask marks no row
-        return pd.Series(values[:0]).groupby(keys[:0]).agg(["sum", "size"])
+        v = values[:0] / 100.0 if cents else values[:0]
+        return pd.Series(v).groupby(keys[:0]).agg(["sum", "size"])
     return pd.concat(out).sort_index()
 
 
@@ -517,14 +578,18 @@ def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     day = transactions["day"]
     days = day.to_numpy()
     firm_of = transactions["firm"].cat.codes.to_numpy()
-    amount = transactions["amount"].to_numpy()
+    amount, cents = stored_money(transactions, "amount")
     if day.is_monotonic_increasing:
         cuts = day_cuts(days, SALES_BLOCK, ceil=True)
     else:
         cuts = [0, len(days)]
     parts = [
         pd.DataFrame(
-            {"day": np.ceil(days[a:b]), "firm_index": firm_of[a:b], "revenue": amount[a:b]}
+            {
+                "day": np.ceil(days[a:b]),
+                "firm_index": firm_of[a:b],
+                "revenue": amount[a:b] / 100.0 if cents else amount[a:b],
+            }
         )
         .groupby(["firm_index", "day"])["revenue"]
         .agg(["sum", "size"])

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from relsim.analysis.economics import COST_LINES
+from relsim.analysis.tables import stored_money, sums_by_key
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.reporting.style import (
@@ -123,8 +124,10 @@ def cause_mix_figure(customers: pd.DataFrame, firm: str) -> go.Figure:
 
 def lorenz_points(transactions: pd.DataFrame, firm: str) -> pd.DataFrame:
     """Share of revenue from the top share of buyers, largest buyers first."""
-    rev = transactions[transactions["firm"] == firm].groupby("customer_id")["amount"].sum()
-    rev = np.sort(rev.to_numpy())[::-1]
+    mine = (transactions["firm"] == firm).to_numpy()  # no copy of the firm's rows
+    amount, cents = stored_money(transactions, "amount")
+    rev = sums_by_key(transactions["customer_id"].to_numpy(), amount, mask=mine, cents=cents)
+    rev = np.sort(rev["sum"].to_numpy())[::-1]
     n = len(rev)
     cum = np.concatenate([[0.0], np.cumsum(rev)])
     return pd.DataFrame(
