@@ -155,7 +155,8 @@ def test_the_reference_metrics_hold_when_the_table_is_read_by_small_blocks(monke
     # blocks of whole days, many of them: each day's purchases still summed in one order
     monkeypatch.setattr(economics, "SALES_BLOCK", 997)
     monkeypatch.setattr(metrics, "ROW_BLOCK", 1013)
-    monkeypatch.setattr(tables, "SALES_BLOCK", 1009)  # also sums_by_key's parts
+    monkeypatch.setattr(tables, "SALES_BLOCK", 1009)
+    monkeypatch.setattr(tables, "KEY_BLOCK", 1021)  # sums_by_key's parts
     monkeypatch.setattr(equity, "SALES_BLOCK", 1019)
     expected = json.loads(REFERENCE.read_text())
     got = reference_digests(reference_run())
@@ -169,14 +170,20 @@ def test_the_reference_metrics_hold_when_the_table_is_read_by_small_blocks(monke
 
 
 def test_a_table_written_by_row_groups_is_the_file_to_parquet_writes(tmp_path):
-    from relsim.storage.rundir import write_table
+    from relsim.storage.rundir import dictionary_columns, write_table
 
     tx = reference_run().transactions
     write_table(tx, tmp_path / "streamed.parquet", rows_per_group=1000)
-    tx.to_parquet(tmp_path / "whole.parquet", index=False, row_group_size=1000)
+    dictionary = dictionary_columns(tx.columns)
+    assert "day" not in dictionary and "date" not in dictionary and "amount" in dictionary
+    tx.to_parquet(
+        tmp_path / "whole.parquet", index=False, row_group_size=1000, use_dictionary=dictionary
+    )
     assert len(tx) > 3000  # several groups
     streamed = (tmp_path / "streamed.parquet").read_bytes()
     assert streamed == (tmp_path / "whole.parquet").read_bytes()
+    # and the values read back are the table's
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "streamed.parquet"), tx)
 
 
 def test_sums_by_ranges_of_keys_equal_one_grouping_to_the_bit():
@@ -214,7 +221,7 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
     from relsim.analysis.tables import as_written, money
     from relsim.cli import main
     from relsim.model.market import Market
-    from relsim.storage.rundir import TABLES, write_table
+    from relsim.storage.rundir import ROW_GROUP, TABLES, dictionary_columns, write_table
 
     sc = small(**OVERRIDES)
     market = Market(sc, SEED)
@@ -242,7 +249,12 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
             rows_per_group=1000,
             shape=as_written(name, sc.simulation.start_date),
         )
-        full[name].to_parquet(tmp_path / f"{name}.parquet", index=False, row_group_size=1000)
+        full[name].to_parquet(
+            tmp_path / f"{name}.parquet",
+            index=False,
+            row_group_size=1000,
+            use_dictionary=dictionary_columns(full[name].columns),
+        )
         written = (tmp_path / f"{name}-compact.parquet").read_bytes()
         assert written == (tmp_path / f"{name}.parquet").read_bytes(), name
     # and relsim run writes them so
@@ -263,7 +275,12 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
         == 0
     )
     for name in TABLES:
-        full[name].to_parquet(tmp_path / f"{name}-whole.parquet", index=False)
+        full[name].to_parquet(
+            tmp_path / f"{name}-whole.parquet",
+            index=False,
+            row_group_size=ROW_GROUP,
+            use_dictionary=dictionary_columns(full[name].columns),
+        )
         assert (out / f"{name}.parquet").read_bytes() == (
             tmp_path / f"{name}-whole.parquet"
         ).read_bytes(), name

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis.tables import (
+    SALES_BLOCK,
     day_cuts,
     firm_rows,
     has_money,
@@ -102,10 +103,6 @@ def _firm_sales(
     parts = [p for p in parts if len(p)] or parts[:1]
     out = pd.concat(parts) if len(parts) > 1 else parts[0]
     return out.reindex(days, fill_value=0)
-
-
-#: Purchases summed at once into daily sales (see :func:`_firm_sales`).
-SALES_BLOCK = 1_000_000
 
 
 def _block_sales(

@@ -26,7 +26,7 @@ from relsim.analysis.economics import (
 )
 from relsim.analysis.equity import EQUITY_MEASURES, customer_equity
 from relsim.analysis.facts import FACT_MEASURES, fact_measures
-from relsim.analysis.tables import CHANNEL_LABELS, firm_rows, label_codes
+from relsim.analysis.tables import CHANNEL_LABELS, SALES_BLOCK, firm_rows, label_codes
 from relsim.config.schema import Scenario
 from relsim.model.causes import CAUSE_LABELS, LEAVES_MARKET, Cause
 from relsim.model.ladder import RELATIONSHIP_RUNGS
@@ -106,7 +106,7 @@ def repeat_purchase_rate(
 
 
 #: Purchases looked at once by the metrics that go through the table block by block.
-ROW_BLOCK = 1_000_000
+ROW_BLOCK = SALES_BLOCK
 
 
 @functools.lru_cache(maxsize=32)

@@ -503,7 +503,7 @@ def sums_by_key(
     bit (pandas sums a group's values in row order, with compensation, whatever the other
     groups). Each range costs one pass of two comparisons over the keys.
     """
-    block = SALES_BLOCK if block is None else block
+    block = KEY_BLOCK if block is None else block
     n = len(keys)
     parts = max(1, -(-n // block))
     if parts == 1:
@@ -527,8 +527,12 @@ def sums_by_key(
     return pd.concat(out).sort_index()
 
 
-#: Purchases summed at once into daily sales: bounds the grouping's temporary arrays.
-SALES_BLOCK = 1_000_000
+#: Purchases drawn, summed or read at once: bounds the temporary arrays of a big table's
+#: passes (a few 8-byte columns of a block, about 10 MB) at little cost in time.
+SALES_BLOCK = 1 << 18
+#: Purchases per range of keys in :func:`sums_by_key` on average. Larger than a block: each
+#: range costs a pass over every key, so the passes grow with the square of the table.
+KEY_BLOCK = 1 << 20
 
 
 def day_cuts(day: np.ndarray, block: int, last: float = math.inf, ceil: bool = False) -> list[int]:

@@ -62,6 +62,7 @@ def main(args: argparse.Namespace) -> int:
     from relsim.cli._progress import day_bar
     from relsim.config.loading import load_scenario
     from relsim.config.targets import default_targets_path, load_targets
+    from relsim.memory import give_back, map_big_blocks
     from relsim.model.market import Market
     from relsim.storage.ownership import check_output, write_owned_dir
 
@@ -77,6 +78,9 @@ def main(args: argparse.Namespace) -> int:
     # The model's objects go before pandas and the analysis are imported: objects made by an
     # import would sit among the model's and keep its memory from going back to the system.
     market.release()
+    # The tables are built and read a block of rows at a time: each block's arrays mapped on
+    # their own go back to the system when freed, instead of leaving holes in the heap.
+    map_big_blocks()
 
     from relsim.analysis.facts import headline, run_facts
     from relsim.analysis.metrics import run_metrics
@@ -86,6 +90,7 @@ def main(args: argparse.Namespace) -> int:
     # Compact tables: no dates and 32-bit ids in memory, restored group by group when written.
     result = result_of(market, simulated, compact=True)
     del market  # the tables hold all that follows needs
+    give_back()  # what building them freed
     metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
     facts = run_facts(
         result.tables(),
@@ -95,6 +100,7 @@ def main(args: argparse.Namespace) -> int:
         targets.facts,
         metrics[result.focal],
     )
+    give_back()  # what the measures freed, before the tables are written
     extra = {
         "scenario_file": str(args.scenario) if args.scenario else "relsim:baseline",
         "wall_seconds": time.perf_counter() - t0,
@@ -109,6 +115,7 @@ def main(args: argparse.Namespace) -> int:
         start = scenario.simulation.start_date
         for name, df in result.tables().items():
             write_table(df, tmp / f"{name}.parquet", shape=as_written(name, start))
+            give_back()  # the writer's buffers, before the next table's
         (tmp / "manifest.json").write_text(
             json.dumps(manifest(result, extra), indent=2, default=str) + "\n", encoding="utf-8"
         )

@@ -17,8 +17,6 @@ decides when they happen and :mod:`relsim.analysis.tables` turns the run's recor
 from __future__ import annotations
 
 import bisect
-import ctypes
-import ctypes.util
 import gc
 import math
 from collections.abc import Callable
@@ -27,6 +25,7 @@ import numpy as np
 import simpy
 
 from relsim.config.schema import Scenario
+from relsim.memory import give_back
 from relsim.model.causes import LEAVES_MARKET, Cause, price_switch_probability
 from relsim.model.firm import Firm
 from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
@@ -598,21 +597,8 @@ class Market:
         # schedule frees them soon enough.
         if big:
             gc.collect()
-            _give_back_memory()
+            give_back()
 
 
 #: Relationships from which :meth:`Market.release` collects the model's objects at once.
 COLLECT_FROM = 20_000
-
-
-def _give_back_memory() -> None:
-    """Ask the C library to return freed heap pages to the system (glibc; else nothing).
-
-    Freed objects larger than Python's small-object allocator handles leave holes in the
-    heap that glibc keeps for reuse; the tables are numpy arrays, which never reuse them.
-    """
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
