@@ -201,6 +201,37 @@ def test_sums_by_ranges_of_keys_equal_one_grouping_to_the_bit():
         assert (
             ranges["sum"].to_numpy().view(np.int64) == whole["sum"].to_numpy().view(np.int64)
         ).all()
+    # of marked rows only, in cents; and keys spread far wider than the rows (a real file's)
+    mine = (tx["firm"] == "focal").to_numpy()
+    keys = tx["customer_id"].to_numpy()
+    cents = np.rint(amount * 100.0).astype(np.int32)
+    for k in (keys, keys * 1_000_003 - 7):
+        whole = pd.Series(amount[mine]).groupby(k[mine]).agg(["sum", "size"])
+        ranges = sums_by_key(k, cents, block=700, mask=mine, cents=True)
+        assert ranges.index.equals(whole.index)
+        assert (ranges["size"].to_numpy() == whole["size"].to_numpy()).all()
+        assert (
+            ranges["sum"].to_numpy().view(np.int64) == whole["sum"].to_numpy().view(np.int64)
+        ).all()
+
+
+def test_ranges_of_keys_hold_about_a_block_of_rows_each():
+    from relsim.analysis.tables import _key_ranges
+
+    keys = reference_run().transactions["customer_id"].to_numpy()
+    sizes = np.bincount(keys)
+    edges = _key_ranges(keys, None, 8)
+    rows = np.array([sizes[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    assert rows.sum() == len(keys)
+    # equal shares, give or take the rows of the one key at each cut
+    assert np.abs(rows - len(keys) / 8).max() <= 2 * sizes.max()
+    # also when the rows crowd into a few keys, where ranges of equal width would not be
+    skewed = np.repeat(np.arange(1000), np.arange(1000, 0, -1))
+    sizes = np.bincount(skewed)
+    edges = _key_ranges(skewed, None, 8)
+    rows = np.array([sizes[a:b].sum() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    assert np.abs(rows - len(skewed) / 8).max() <= 2 * sizes.max()
+    assert sizes[:125].sum() > 1.8 * len(skewed) / 8  # the first of 8 equal widths
 
 
 def test_metrics_of_a_firm_without_purchases(tmp_path):

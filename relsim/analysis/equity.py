@@ -151,7 +151,9 @@ def estimate_chain(
     exposure = (0.5 * (counts[:-1] + counts[1:]) * np.diff(day)[:, None]).sum(axis=0) / YEAR
 
     ev = tables["events"]
-    ev = ev[(ev["firm"] == firm) & (ev["day"] > since) & (ev["day"] <= horizon)]
+    # only the columns read here are copied with the firm's rows
+    inside = (ev["firm"] == firm) & (ev["day"] > since) & (ev["day"] <= horizon)
+    ev = ev.loc[inside, ["event", "rung_from", "rung_to"]]
     moves = np.zeros((n, n))
     kind = label_codes(ev["event"], ("rung_up", "rung_down", "defected"))
     step = ev[(kind == 0) | (kind == 1)]

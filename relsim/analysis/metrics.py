@@ -138,6 +138,8 @@ def lost_destinations(customers: pd.DataFrame, firm: str, horizon: float) -> dic
         ``lost_to_rivals``, ``lost_out_of_market``, ``lost_to_pool`` (they add up to the
         relationships ended in the window) and ``lost_to_<firm>`` for every other firm.
     """
+    # only the columns read here are copied with the rows
+    customers = customers[["customer_id", "firm", "start_day", "end_day", "channel", "cause"]]
     end = customers["end_day"]
     ended = customers[(customers["firm"] == firm) & (end >= 0) & (end <= horizon)]
     cause = label_codes(ended["cause"], CAUSE_LABELS)
