@@ -405,3 +405,16 @@ def test_the_ladder_chain_margins_are_one_sum_whatever_the_blocks(monkeypatch):
         for i, state in enumerate(equity.STATES):
             if exposure[i] > 0:
                 assert whole.margins[i] == pytest.approx(per_rung.get(state, 0.0) / exposure[i])
+
+
+def test_cents_that_do_not_fit_in_32_bits_widen_the_column():
+    from relsim.analysis.tables import _put_cents
+
+    col = np.zeros(4, dtype=np.int32)
+    col = _put_cents(col, np.array([12.34, 0.07]), 0)
+    assert col.dtype == np.int32 and list(col[:2]) == [1234, 7]
+    big = np.array([30_000_000.01, 5.5])  # 3,000,000,001 cents
+    col = _put_cents(col, big, 2)
+    assert col.dtype == np.int64
+    assert list(col) == [1234, 7, 3_000_000_001, 550]
+    assert (col / 100.0 == np.array([12.34, 0.07, 30_000_000.01, 5.5])).all()

@@ -87,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     from relsim.analysis.simulation import manifest, result_of
     from relsim.reporting.odd import odd_markdown
 
-    # Compact tables: no dates and 32-bit ids in memory, restored group by group when written.
+    # Compact tables: no dates, 32-bit ids, money in cents; restored group by group when written.
     result = result_of(market, simulated, compact=True)
     del market  # the tables hold all that follows needs
     give_back()  # what building them freed
