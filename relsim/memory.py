@@ -10,8 +10,9 @@ those blocks free:
 - Arrow's default pool (mimalloc) keeps the pages of the Parquet writer's buffers for
   reuse; :func:`give_back` asks it, and glibc, to return what is free.
 
-Both are settings of the whole process, so only the command line's ``relsim run`` makes
-them; the library leaves the process as it finds it.
+The threshold is a setting of the whole process, so only the command line's ``relsim run``
+makes it; the library leaves the process's settings as it finds them (:func:`give_back`
+changes none, and ``Market.release`` calls it after letting a big market go).
 """
 
 from __future__ import annotations

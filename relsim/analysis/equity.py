@@ -181,7 +181,7 @@ def estimate_chain(
     # A block of rows at a time, each added in row order (np.add.at adds one value after
     # another, as one bincount of the window would): the same sums, a block's temporaries.
     margin = np.zeros(n)
-    for lo in range(int(a), max(int(b), int(a) + 1), SALES_BLOCK):
+    for lo in range(int(a), int(b), SALES_BLOCK):
         tx = firm_rows(all_tx.iloc[lo : min(lo + SALES_BLOCK, int(b))], firm)
         day = tx["day"].to_numpy()
         inside = (day > since) & (day <= horizon)

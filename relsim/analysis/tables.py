@@ -252,9 +252,7 @@ def money(df: pd.DataFrame, name: str) -> np.ndarray:
         Float64 values: the column itself, or a compact table's cents over 100 (the same
         floats, to the bit). A missing column raises ``KeyError``.
     """
-    if name in df.columns:
-        return df[name].to_numpy()
-    return df[name + "_cents"].to_numpy() / 100.0
+    return in_units(*stored_money(df, name))
 
 
 def stored_money(df: pd.DataFrame, name: str) -> tuple[np.ndarray, bool]:
@@ -262,6 +260,11 @@ def stored_money(df: pd.DataFrame, name: str) -> tuple[np.ndarray, bool]:
     if name in df.columns:
         return df[name].to_numpy(), False
     return df[name + "_cents"].to_numpy(), True
+
+
+def in_units(values: np.ndarray, cents: bool) -> np.ndarray:
+    """Stored money (some of :func:`stored_money`'s values) in currency units."""
+    return values / 100.0 if cents else values
 
 
 def has_money(df: pd.DataFrame, name: str) -> bool:
@@ -382,7 +385,6 @@ def customers_table(
     ids = np.flatnonzero(~(reg["end"] < w))  # still open, or ended inside the window
     amount, cents = stored_money(transactions, "amount")
     by_rel = sums_by_key(transactions["relationship_id"].to_numpy(), amount, cents=cents)
-    del amount
     purchases = by_rel["size"].reindex(ids, fill_value=0).to_numpy()
     revenue = by_rel["sum"].reindex(ids, fill_value=0.0).to_numpy()
     failures = complaints = np.zeros(len(ids), dtype=np.int64)
@@ -509,7 +511,7 @@ def sums_by_key(
     if parts == 1:
         if mask is not None:
             keys, values = keys[mask], values[mask]
-        return pd.Series(values / 100.0 if cents else values).groupby(keys).agg(["sum", "size"])
+        return pd.Series(in_units(values, cents)).groupby(keys).agg(["sum", "size"])
     edges = _key_ranges(keys, mask, parts)
     out = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
@@ -518,11 +520,10 @@ def sums_by_key(
         if mask is not None:
             sel &= mask
         if sel.any():
-            v = values[sel] / 100.0 if cents else values[sel]
+            v = in_units(values[sel], cents)
             out.append(pd.Series(v).groupby(keys[sel]).agg(["sum", "size"]))
     if not out:  # the mask marks no row
-        v = values[:0] / 100.0 if cents else values[:0]
-        return pd.Series(v).groupby(keys[:0]).agg(["sum", "size"])
+        return pd.Series(in_units(values[:0], cents)).groupby(keys[:0]).agg(["sum", "size"])
     return pd.concat(out).sort_index()
 
 
@@ -615,7 +616,7 @@ def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
             {
                 "day": np.ceil(days[a:b]),
                 "firm_index": firm_of[a:b],
-                "revenue": amount[a:b] / 100.0 if cents else amount[a:b],
+                "revenue": in_units(amount[a:b], cents),
             }
         )
         .groupby(["firm_index", "day"])["revenue"]
