@@ -1,23 +1,29 @@
 """Benchmark: parallel efficiency of a sweep on 1 and 2 local processes and a Dask LocalCluster.
 
 One sweep (a grid of price index values, a few replications each, every run about a second) is
-timed six ways in the same run:
+timed several ways in the same run:
 
-- a bare loop calling ``simulate`` and ``run_metrics`` (the baseline: no sweep machinery),
-  timed in every round like the others, best round reported;
+- a bare loop calling ``simulate`` and ``run_metrics`` (the baseline: no sweep machinery);
 - the sweep in this process (1 worker: what writing, resume and progress cost);
 - the sweep on 1 and on 2 spawned local processes;
 - the sweep on a Dask LocalCluster of 2 single-threaded workers, with relsim's worker
-  settings (``relsim.experiments.backends.QUIET_WORKERS``) and with Dask's defaults.
+  settings (``relsim.experiments.backends.QUIET_WORKERS``), and (``--dask-defaults``) with
+  Dask's own.
 
 Parallel efficiency is T(1 worker) / (2 x T(2 workers)), where T(1 worker) is the sweep on one
 spawned local process (a fresh worker like the others: the benchmark's own process, which has
 run everything before, can be slower or faster than a fresh one), with the start-up of the
-workers counted in both (the honest figure for a user) and also given without it. Every
-sweep must produce the same numbers; the script checks that too.
+workers counted in both (the honest figure for a user) and also given without it.
 
-    python benchmarks/bench_sweep.py                 # 6 points x 4 replications, 2 rounds
-    python benchmarks/bench_sweep.py --points 4 --reps 2 --people 2000
+This machine's speed drifts by 10-20% over minutes, more than the differences measured, so
+every round runs every side once, in an order rotated from round to round and reversed every
+other round (no side is always first, last, or after the same side), and the comparisons are
+given two ways: the best round of each side (best of N), and the ratio of two sides within
+each round (paired: both saw the same minutes of the machine), as the median and the range
+over the rounds. Every sweep must produce the same numbers; the script checks that too.
+
+    python benchmarks/bench_sweep.py                 # 6 points x 8 replications, 3 rounds
+    python benchmarks/bench_sweep.py --points 4 --reps 2 --people 2000 --repeats 2
 """
 
 from __future__ import annotations
@@ -53,14 +59,18 @@ values = {values}
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=6)
-    ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--reps", type=int, default=8)
     ap.add_argument("--people", type=int, default=3000)
     ap.add_argument(
         "--repeats",
         type=int,
-        default=2,
-        help="rounds; each backend's fastest round is reported (a noisy machine "
-        "only ever slows a round down)",
+        default=3,
+        help="rounds; each side runs once a round, in a rotated order",
+    )
+    ap.add_argument(
+        "--dask-defaults",
+        action="store_true",
+        help="also time a Dask LocalCluster with Dask's own worker settings",
     )
     args = ap.parse_args()
 
@@ -100,9 +110,6 @@ def main() -> None:
                 run_metrics(sc, simulate(sc, seed=plan.sweep.seed, replication=rep).tables())
         return time.perf_counter() - t0
 
-    bare = float("inf")
-    timings: dict[str, tuple[float, float]] = {}
-    tables: dict[str, pd.DataFrame] = {}
     backends = [
         ("1 process (in this one)", InProcess),
         # The baseline of the efficiencies: the same kind of fresh worker process as the
@@ -110,45 +117,96 @@ def main() -> None:
         ("1 local process", lambda: LocalProcesses(1)),
         ("2 local processes", lambda: LocalProcesses(2)),
         ("Dask LocalCluster, 2 workers", lambda: DaskCluster(local_workers=2)),
-        # Dask's own worker settings, last in each round: its nanny writes its workers'
-        # environment (MALLOC_TRIM_THRESHOLD_ among it) into this process's, which is put
-        # back afterwards so the next round's local processes do not inherit it.
-        ("Dask, its default settings", lambda: DaskCluster(local_workers=2, config={})),
     ]
+    if args.dask_defaults:
+        # Dask's own worker settings. Its nanny writes its workers' environment
+        # (MALLOC_TRIM_THRESHOLD_ among it) into this process's, which is put back after
+        # every side so that the next one does not inherit it.
+        backends.append(
+            ("Dask, its default settings", lambda: DaskCluster(local_workers=2, config={}))
+        )
+    bare_label = "bare loop, no sweep machinery"
+    sides = [bare_label, *(label for label, _ in backends)]
+    make_of = dict(backends)
+    # rounds[r][side] = (wall with start-up, sweep alone)
+    rounds: list[dict[str, tuple[float, float]]] = []
+    tables: dict[str, pd.DataFrame] = {}
     for round_ in range(args.repeats):
-        bare = min(bare, bare_loop())  # the baseline is best of N too, in the same rounds
-        for label, make in backends:
+        # Rotated, and reversed every other round, so that no side always follows another
+        # (a side run right after a two-core one can find the machine slower).
+        shift = round_ % len(sides)
+        order = sides[shift:] + sides[:shift]
+        times: dict[str, tuple[float, float]] = {}
+        for label in order[::-1] if round_ % 2 else order:
+            if label == bare_label:
+                seconds = bare_loop()
+                times[label] = (seconds, seconds)
+                continue
             out = tmp / f"{round_}-{label.replace(' ', '-').replace(',', '').lower()}"
             environ = dict(os.environ)
             t0 = time.perf_counter()
-            with make() as backend, open_sweep_store(plan, out) as store:
+            with make_of[label]() as backend, open_sweep_store(plan, out) as store:
+                if not isinstance(backend, InProcess):
+                    # Start-up is the same thing on every side: the worker processes are up
+                    # (a process pool spawns its workers at the first tasks, Dask beforehand).
+                    ready = [backend.submit(os.getpid) for _ in range(backend.workers)]
+                    while ready:
+                        ready = [f for f in ready if f not in backend.wait_any(ready)]
                 started = time.perf_counter()
                 run_sweep(plan, store, backend)
                 computed = time.perf_counter() - started
-            wall = time.perf_counter() - t0
+            times[label] = (time.perf_counter() - t0, computed)
             os.environ.clear()
             os.environ.update(environ)
-            best = timings.get(label, (float("inf"), float("inf")))
-            timings[label] = (min(best[0], wall), min(best[1], computed))
             tables[f"{round_} {label}"] = read_runs(out)
+        rounds.append(times)
+        print(
+            f"round {round_ + 1}: "
+            + ", ".join(f"{label} {times[label][0]:.1f} s" for label in sides),
+            flush=True,
+        )
+
+    def best(label: str, part: int = 0) -> float:
+        return min(r[label][part] for r in rounds)
+
+    def paired(values: list[float]) -> str:
+        v = sorted(values)
+        mid = (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+        return f"{mid:7.1%} (range {v[0]:.1%} to {v[-1]:.1%})"
 
     first = next(iter(tables.values()))
     same = all(t.equals(first) for t in tables.values())
-    serial, serial_run = timings["1 local process"]
+    one = "1 local process"
     print(
-        f"{'how':32s} {'wall s':>8s} {'per run s':>10s} {'efficiency':>11s} {'(no start-up)':>14s}"
+        f"\n{'best of ' + str(args.repeats) + ' rounds':32s} {'wall s':>8s} {'per run s':>10s} "
+        f"{'efficiency':>11s} {'(no start-up)':>14s}"
     )
-    print(f"{'bare loop, no sweep machinery':32s} {bare:8.2f} {bare / tasks:10.3f}")
-    for label, (wall, computed) in timings.items():
+    for label in sides:
+        wall, computed = best(label), best(label, 1)
+        if label == bare_label:
+            print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f}")
+            continue
         workers = 1 if label.startswith("1 ") else 2
-        eff = serial / (workers * wall)
-        eff_run = serial_run / (workers * computed)
+        eff = best(one) / (workers * wall)
+        eff_run = best(one, 1) / (workers * computed)
         print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f} {eff:10.1%} {eff_run:13.1%}")
-    in_process = timings["1 process (in this one)"][0]
-    print(f"sweep machinery overhead against the bare loop: {in_process / bare - 1:+.1%}")
-    local = timings["2 local processes"][0]
-    dask = timings["Dask LocalCluster, 2 workers"][0]
-    print(f"Dask LocalCluster against 2 local processes: {dask / local - 1:+.1%} wall time")
+    local, dask = "2 local processes", "Dask LocalCluster, 2 workers"
+    print(
+        f"sweep machinery overhead against the bare loop: "
+        f"{best(backends[0][0]) / best(bare_label) - 1:+.1%} (best of each)"
+    )
+    print(f"Dask LocalCluster against 2 local processes: {best(dask) / best(local) - 1:+.1%} wall")
+    print(f"\npaired within each round, median of {args.repeats}:")
+    lines = {
+        "parallel efficiency, 2 local processes": [r[one][0] / (2 * r[local][0]) for r in rounds],
+        "parallel efficiency, Dask LocalCluster": [r[one][0] / (2 * r[dask][0]) for r in rounds],
+        "Dask against 2 local processes, wall": [r[dask][0] / r[local][0] - 1 for r in rounds],
+        "the same, the sweep alone (no start-up)": [r[dask][1] / r[local][1] - 1 for r in rounds],
+    }
+    for what, values in lines.items():
+        print(f"  {what + ':':41s} {paired(values)}")
+    fixed = min(r[dask][0] - r[dask][1] for r in rounds)
+    print(f"  {'Dask cluster start-up and shut-down:':41s} {fixed:.2f} s at best")
     print(f"identical tables on every backend: {same}")
 
 
