@@ -367,10 +367,10 @@ def test_release_keeps_what_the_tables_read_and_lets_the_model_go(monkeypatch):
     reg = market.register()
     for name, values in expected.items():
         np.testing.assert_array_equal(reg[name], np.array(values, dtype=reg[name].dtype), name)
-    ours = [
-        o for o in gc.get_objects() if isinstance(o, Relationship) and o.firm.team.market is market
-    ]
+    ours = [o for o in gc.get_objects() if isinstance(o, Relationship) and o.firm in market.firms]
     assert ours == [] and market.relationships == []
+    # The firms' staff went too: their last counters and queues would pin the model's arenas.
+    assert all(not hasattr(f, "team") and not hasattr(f, "desk") for f in market.firms)
     market.release()  # twice is harmless
     assert market.register() is reg
 
