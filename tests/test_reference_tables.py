@@ -260,10 +260,10 @@ def test_compact_tables_give_the_same_metrics_and_the_same_files(tmp_path):
     compact = result_of(market, compact=True)
     assert "date" not in compact.transactions and "date" not in compact.events
     assert compact.transactions["relationship_id"].dtype == np.int32
-    # money in whole cents, 4 bytes: the same floats once read back
+    # money in whole cents, 4 bytes an amount and 2 a discount: the same floats once read back
     full_tx = reference_run().transactions
-    for col in ("amount", "discount"):
-        assert compact.transactions[f"{col}_cents"].dtype == np.int32
+    for col, held in (("amount", np.int32), ("discount", np.uint16)):
+        assert compact.transactions[f"{col}_cents"].dtype == held
         assert col not in compact.transactions
         back = money(compact.transactions, col)
         assert (back.view(np.int64) == full_tx[col].to_numpy().view(np.int64)).all()
@@ -405,6 +405,18 @@ def test_the_ladder_chain_margins_are_one_sum_whatever_the_blocks(monkeypatch):
         for i, state in enumerate(equity.STATES):
             if exposure[i] > 0:
                 assert whole.margins[i] == pytest.approx(per_rung.get(state, 0.0) / exposure[i])
+
+
+def test_discounts_above_655_35_widen_the_unsigned_16_bit_column():
+    from relsim.analysis.tables import _put_cents
+
+    col = np.zeros(4, dtype=np.uint16)
+    col = _put_cents(col, np.array([655.35, 0.01]), 0)  # the largest that fits, exactly
+    assert col.dtype == np.uint16 and list(col[:2]) == [65535, 1]
+    col = _put_cents(col, np.array([655.36, 3.0]), 2)
+    assert col.dtype == np.int32
+    assert list(col) == [65535, 1, 65536, 300]
+    assert (col / 100.0 == np.array([655.35, 0.01, 655.36, 3.0])).all()
 
 
 def test_cents_that_do_not_fit_in_32_bits_widen_the_column():
