@@ -175,7 +175,7 @@ def transactions_table(m: Market, compact: bool = False) -> pd.DataFrame:
     # round(x, 2) is rint(x * 100) / 100 in numpy, so the cents give back the same floats.
     amount = np.empty(n, dtype=np.int32 if compact else np.float64)
     # A discount is never negative and rarely above 655.35: two bytes a purchase, until one is.
-    discount = np.empty(n, dtype=np.uint16 if compact else np.float64)
+    discount: np.ndarray = np.empty(n, dtype=np.uint16 if compact else np.float64)
     for a in range(0, n, SALES_BLOCK):
         b = min(a + SALES_BLOCK, n)
         r, fb = rel[a:b], f_idx[a:b]
