@@ -582,8 +582,8 @@ class Market:
             # The account team and the service desk go whole: their queues, the processes of
             # the complaints waiting or in hand, and the counters the run last set. Those are
             # small objects made late in the run, in the arenas the model filled; any one of
-            # them alive keeps its arena (a megabyte) from going back to the system: 20 MB at
-            # 100,000 people. The snapshots already hold what the tables read of them.
+            # them alive keeps its arena (a megabyte) from going back to the system: 17 of
+            # them at 100,000 people. The snapshots already hold what the tables read of them.
             vars(firm).pop("team", None)
             vars(firm).pop("desk", None)
         self.pool = Pool()
