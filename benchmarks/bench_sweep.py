@@ -152,7 +152,8 @@ def main() -> None:
                     # (a process pool spawns its workers at the first tasks, Dask beforehand).
                     ready = [backend.submit(os.getpid) for _ in range(backend.workers)]
                     while ready:
-                        ready = [f for f in ready if f not in backend.wait_any(ready)]
+                        done = backend.wait_any(ready)
+                        ready = [f for f in ready if f not in done]
                 started = time.perf_counter()
                 run_sweep(plan, store, backend)
                 computed = time.perf_counter() - started
