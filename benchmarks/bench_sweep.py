@@ -17,10 +17,13 @@ workers counted in both (the honest figure for a user) and also given without it
 
 This machine's speed drifts by 10-20% over minutes, more than the differences measured, so
 every round runs every side once, in an order rotated from round to round and reversed every
-other round (no side is always first, last, or after the same side), and the comparisons are
-given two ways: the best round of each side (best of N), and the ratio of two sides within
-each round (paired: both saw the same minutes of the machine), as the median and the range
-over the rounds. Every sweep must produce the same numbers; the script checks that too.
+other round (no side is always first, last, or after the same side), and the two 2-worker
+sides then run again at the end of the round, in turn (``--pair-runs``), because theirs is
+the closest comparison. The comparisons are given two ways: the best run of each side (best
+of N; the efficiencies from each side's first run of a round, so that every side has had the
+same number of tries), and the ratio of two sides within each round (paired: both saw the
+same minutes of the machine), as the median and the range over the rounds. Every sweep must
+produce the same numbers; the script checks that too.
 
     python benchmarks/bench_sweep.py                 # 6 points x 8 replications, 3 rounds
     python benchmarks/bench_sweep.py --points 4 --reps 2 --people 2000 --repeats 2
@@ -71,6 +74,12 @@ def main() -> None:
         "--dask-defaults",
         action="store_true",
         help="also time a Dask LocalCluster with Dask's own worker settings",
+    )
+    ap.add_argument(
+        "--pair-runs",
+        type=int,
+        default=2,
+        help="runs of each 2-worker side a round (the Dask-against-local comparison)",
     )
     args = ap.parse_args()
 
@@ -128,8 +137,37 @@ def main() -> None:
     bare_label = "bare loop, no sweep machinery"
     sides = [bare_label, *(label for label, _ in backends)]
     make_of = dict(backends)
-    # rounds[r][side] = (wall with start-up, sweep alone)
-    rounds: list[dict[str, tuple[float, float]]] = []
+    one, local, dask = "1 local process", "2 local processes", "Dask LocalCluster, 2 workers"
+
+    def run_side(label: str, name: str) -> tuple[float, float]:
+        """One sweep on one side: (wall with start-up and shut-down, the sweep alone)."""
+        if label == bare_label:
+            seconds = bare_loop()
+            return seconds, seconds
+        out = tmp / name
+        environ = dict(os.environ)
+        t0 = time.perf_counter()
+        with make_of[label]() as backend, open_sweep_store(plan, out) as store:
+            if not isinstance(backend, InProcess):
+                # Start-up is the same thing on every side: the worker processes are up
+                # (a process pool spawns its workers at the first tasks, Dask beforehand).
+                ready = [backend.submit(os.getpid) for _ in range(backend.workers)]
+                while ready:
+                    done = backend.wait_any(ready)
+                    ready = [f for f in ready if f not in done]
+            started = time.perf_counter()
+            run_sweep(plan, store, backend)
+            computed = time.perf_counter() - started
+        wall = time.perf_counter() - t0
+        os.environ.clear()
+        os.environ.update(environ)
+        tables[name] = read_runs(out)
+        shutil.rmtree(out)
+        return wall, computed
+
+    # rounds[r][side] = [(wall with start-up, sweep alone), ...]: one run of every side, the
+    # two 2-worker sides --pair-runs times.
+    rounds: list[dict[str, list[tuple[float, float]]]] = []
     tables: dict[str, pd.DataFrame] = {}
     for round_ in range(args.repeats):
         # Rotated, and reversed every other round, so that no side always follows another:
@@ -137,54 +175,49 @@ def main() -> None:
         # measured 11-21% slower; in this order the sign of the difference varies.
         shift = round_ % len(sides)
         order = sides[shift:] + sides[:shift]
-        times: dict[str, tuple[float, float]] = {}
-        for label in order[::-1] if round_ % 2 else order:
-            if label == bare_label:
-                seconds = bare_loop()
-                times[label] = (seconds, seconds)
-                continue
-            out = tmp / f"{round_}-{label.replace(' ', '-').replace(',', '').lower()}"
-            environ = dict(os.environ)
-            t0 = time.perf_counter()
-            with make_of[label]() as backend, open_sweep_store(plan, out) as store:
-                if not isinstance(backend, InProcess):
-                    # Start-up is the same thing on every side: the worker processes are up
-                    # (a process pool spawns its workers at the first tasks, Dask beforehand).
-                    ready = [backend.submit(os.getpid) for _ in range(backend.workers)]
-                    while ready:
-                        done = backend.wait_any(ready)
-                        ready = [f for f in ready if f not in done]
-                started = time.perf_counter()
-                run_sweep(plan, store, backend)
-                computed = time.perf_counter() - started
-            times[label] = (time.perf_counter() - t0, computed)
-            os.environ.clear()
-            os.environ.update(environ)
-            tables[f"{round_} {label}"] = read_runs(out)
+        order = order[::-1] if round_ % 2 else order
+        # The two 2-worker sides run again at the end of the round, in turn and each time in
+        # the order opposite to the last (A B ... B A A B ...), so that both meet the same
+        # minutes of the machine as often.
+        pair = [label for label in order if label in (local, dask)]
+        for _ in range(args.pair_runs - 1):
+            pair = pair[::-1]
+            order = order + pair
+        times: dict[str, list[tuple[float, float]]] = {label: [] for label in sides}
+        for k, label in enumerate(order):
+            name = f"{round_}-{k}-{label.replace(' ', '-').replace(',', '').lower()}"
+            times[label].append(run_side(label, name))
         rounds.append(times)
         print(
             f"round {round_ + 1}: "
-            + ", ".join(f"{label} {times[label][0]:.1f} s" for label in sides),
+            + ", ".join(
+                f"{label} " + " / ".join(f"{wall:.1f}" for wall, _ in times[label]) + " s"
+                for label in sides
+            ),
             flush=True,
         )
 
-    def best(label: str, part: int = 0) -> float:
-        return min(r[label][part] for r in rounds)
+    def best(label: str, part: int = 0, first: bool = False) -> float:
+        """The best run of a side over all rounds (``first``: each round's first run only)."""
+        return min(t[part] for r in rounds for t in (r[label][:1] if first else r[label]))
+
+    def total(r: dict[str, list[tuple[float, float]]], label: str, part: int = 0) -> float:
+        return sum(t[part] for t in r[label])
 
     def paired(values: list[float]) -> str:
         v = sorted(values)
         mid = (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
         return f"{mid:7.1%} (range {v[0]:.1%} to {v[-1]:.1%})"
 
-    first = next(iter(tables.values()))
-    same = all(t.equals(first) for t in tables.values())
-    one = "1 local process"
+    first_table = next(iter(tables.values()))
+    same = all(t.equals(first_table) for t in tables.values())
     print(
         f"\n{'best of ' + str(args.repeats) + ' rounds':32s} {'wall s':>8s} {'per run s':>10s} "
         f"{'efficiency':>11s} {'(no start-up)':>14s}"
     )
     for label in sides:
-        wall, computed = best(label), best(label, 1)
+        # Every side by its best first run of a round: the same number of tries on every side.
+        wall, computed = best(label, first=True), best(label, 1, first=True)
         if label == bare_label:
             print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f}")
             continue
@@ -192,23 +225,39 @@ def main() -> None:
         eff = best(one) / (workers * wall)
         eff_run = best(one, 1) / (workers * computed)
         print(f"{label:32s} {wall:8.2f} {wall / tasks:10.3f} {eff:10.1%} {eff_run:13.1%}")
-    local, dask = "2 local processes", "Dask LocalCluster, 2 workers"
     print(
         f"sweep machinery overhead against the bare loop: "
         f"{best(backends[0][0]) / best(bare_label) - 1:+.1%} (best of each)"
     )
-    print(f"Dask LocalCluster against 2 local processes: {best(dask) / best(local) - 1:+.1%} wall")
+    runs = args.repeats * args.pair_runs
+    print(
+        f"\nDask LocalCluster against 2 local processes, best of {runs} runs of each: "
+        f"{best(dask) / best(local) - 1:+.1%} wall ({best(dask):.2f} s against "
+        f"{best(local):.2f} s), {best(dask, 1) / best(local, 1) - 1:+.1%} the sweep alone"
+    )
     print(f"\npaired within each round, median of {args.repeats}:")
     lines = {
-        "parallel efficiency, 2 local processes": [r[one][0] / (2 * r[local][0]) for r in rounds],
-        "parallel efficiency, Dask LocalCluster": [r[one][0] / (2 * r[dask][0]) for r in rounds],
-        "Dask against 2 local processes, wall": [r[dask][0] / r[local][0] - 1 for r in rounds],
-        "the same, the sweep alone (no start-up)": [r[dask][1] / r[local][1] - 1 for r in rounds],
+        "parallel efficiency, 2 local processes": [
+            r[one][0][0] / (2 * r[local][0][0]) for r in rounds
+        ],
+        "parallel efficiency, Dask LocalCluster": [
+            r[one][0][0] / (2 * r[dask][0][0]) for r in rounds
+        ],
+        "Dask against 2 local processes, wall": [
+            total(r, dask) / total(r, local) - 1 for r in rounds
+        ],
+        "the same, the sweep alone (no start-up)": [
+            total(r, dask, 1) / total(r, local, 1) - 1 for r in rounds
+        ],
     }
     for what, values in lines.items():
         print(f"  {what + ':':41s} {paired(values)}")
-    fixed = min(r[dask][0] - r[dask][1] for r in rounds)
-    print(f"  {'Dask cluster start-up and shut-down:':41s} {fixed:.2f} s at best")
+    fixed = {}
+    for label in (local, dask):
+        walls = sorted(t[0] - t[1] for r in rounds for t in r[label])
+        fixed[label] = f"{walls[len(walls) // 2]:.2f} s median ({walls[0]:.2f} s at best)"
+    print(f"  {'start-up and shut-down, 2 local processes:':41s} {fixed[local]}")
+    print(f"  {'the same, Dask LocalCluster:':41s} {fixed[dask]}")
     print(f"identical tables on every backend: {same}")
 
 
