@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -57,6 +58,13 @@ method = "grid"
 key = "firms.focal.price_index"
 values = {values}
 """
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process and of its children that have ended."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -146,6 +154,7 @@ def main() -> None:
             return seconds, seconds
         out = tmp / name
         environ = dict(os.environ)
+        cpu0 = cpu_seconds()
         t0 = time.perf_counter()
         with make_of[label]() as backend, open_sweep_store(plan, out) as store:
             if not isinstance(backend, InProcess):
@@ -159,12 +168,17 @@ def main() -> None:
             run_sweep(plan, store, backend)
             computed = time.perf_counter() - started
         wall = time.perf_counter() - t0
+        # The workers have been waited for when the backend closed, so their CPU time is in
+        # RUSAGE_CHILDREN (start-up, imports and shut-down included).
+        cpu_of[label].append(tuple(b - a for a, b in zip(cpu0, cpu_seconds(), strict=True)))
         os.environ.clear()
         os.environ.update(environ)
         tables[name] = read_runs(out)
         shutil.rmtree(out)
         return wall, computed
 
+    # cpu_of[side] = [(CPU seconds of this process, of the workers), ...]
+    cpu_of: dict[str, list[tuple[float, ...]]] = {label: [] for label in sides}
     # rounds[r][side] = [(wall with start-up, sweep alone), ...]: one run of every side, the
     # two 2-worker sides --pair-runs times.
     rounds: list[dict[str, list[tuple[float, float]]]] = []
@@ -258,6 +272,14 @@ def main() -> None:
         fixed[label] = f"{walls[len(walls) // 2]:.2f} s median ({walls[0]:.2f} s at best)"
     print(f"  {'start-up and shut-down, 2 local processes:':41s} {fixed[local]}")
     print(f"  {'the same, Dask LocalCluster:':41s} {fixed[dask]}")
+    print("\nCPU seconds a sweep, median (this process / the workers, start-up included):")
+    for label in sides[1:]:
+        main_cpu = sorted(c[0] for c in cpu_of[label])
+        workers_cpu = sorted(c[1] for c in cpu_of[label])
+        print(
+            f"  {label + ':':41s} {main_cpu[len(main_cpu) // 2]:6.2f} / "
+            f"{workers_cpu[len(workers_cpu) // 2]:6.2f}"
+        )
     print(f"identical tables on every backend: {same}")
 
 
