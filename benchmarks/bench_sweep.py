@@ -90,6 +90,8 @@ def main() -> None:
         help="runs of each 2-worker side a round (the Dask-against-local comparison)",
     )
     args = ap.parse_args()
+    if args.repeats < 1 or args.pair_runs < 1:
+        ap.error("--repeats and --pair-runs must be at least 1")
 
     from relsim.analysis.metrics import run_metrics
     from relsim.analysis.simulation import simulate
