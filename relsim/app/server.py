@@ -121,10 +121,26 @@ def make_handler(cache: RunCache, page: bytes, script: bytes) -> type[BaseHTTPRe
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """The page's HTTP server: a client that hangs up mid-answer is no error worth a word."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when the client went away; one line for anything else."""
+        import sys
+
+        err = sys.exc_info()[1]
+        if isinstance(err, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        print(
+            f"relsim app: a request from {client_address[0]} failed: {type(err).__name__}: {err}",
+            file=sys.stderr,
+        )
+
+
 def make_server(host: str, port: int, workers: int = 2, warm: bool = True) -> ThreadingHTTPServer:
     """A server for the page on ``host:port`` (not yet serving); ``server.cache`` holds runs."""
     cache = RunCache(workers)
-    httpd = ThreadingHTTPServer((host, port), make_handler(cache, page_html(), plotly_js()))
+    httpd = Server((host, port), make_handler(cache, page_html(), plotly_js()))
     httpd.daemon_threads = True
     httpd.cache = cache  # type: ignore[attr-defined]
     if warm:

@@ -4,7 +4,8 @@ Each command module registers its parser and imports what it needs only when it 
 ``relsim --help`` loads nothing heavier than :mod:`argparse`. Every expected failure is a
 :class:`~relsim.errors.RelsimError` and reaches the user as one line naming the file, field or
 option and what was expected, with exit status 2. Anything else is a bug: one line says so and
-where the full traceback was written, exit status 1. Ctrl-C exits with status 130.
+where the full traceback was written, exit status 1. Ctrl-C exits with status 130, SIGTERM
+with 143, both after the same clean-up and with a line that says what was kept.
 """
 
 from __future__ import annotations
@@ -74,12 +75,59 @@ def _report_bug(err: BaseException) -> int:
     return EXIT_FAILURE
 
 
+#: Exit status after SIGTERM (128 + 15, as a shell reports it).
+EXIT_TERMINATED = 143
+_stopped_by: list[str] = []
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    import signal
+
+    if os.getpid() != _MAIN_PID:
+        # A worker process forked from this one: end as SIGTERM ends a process.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    _stopped_by.append("SIGTERM")
+    # The same unwinding as Ctrl-C: finished work is kept, partial files are removed.
+    raise KeyboardInterrupt
+
+
+_MAIN_PID = os.getpid()
+
+
+def _catch_sigterm() -> None:
+    import signal
+    import threading
+
+    global _MAIN_PID
+    if threading.current_thread() is threading.main_thread():
+        _MAIN_PID = os.getpid()
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _too_long(err: OSError) -> str | None:
+    import errno
+
+    if err.errno not in (errno.ENAMETOOLONG, errno.ELOOP):
+        return None
+    name = str(err.filename or "")
+    shown = name if len(name) <= 80 else f"{name[:40]}...{name[-30:]} ({len(name):,} characters)"
+    why = (
+        "a name or path too long for the file system"
+        if err.errno == errno.ENAMETOOLONG
+        else "symbolic links that loop"
+    )
+    return f"{shown}: {why}; choose a shorter path"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``relsim`` console script; returns the exit status."""
     from relsim.storage.provenance import set_command
 
     argv = sys.argv[1:] if argv is None else list(argv)
     set_command(argv)  # what manifests record as the command
+    _catch_sigterm()
     try:
         try:
             args = build_parser().parse_args(argv)
@@ -92,16 +140,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"relsim: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as stop:
-        print(f"relsim: interrupted; {stop}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        how = "stopped by SIGTERM" if _stopped_by else "interrupted"
+        print(f"relsim: {how}; {stop}", file=sys.stderr)
+        return EXIT_TERMINATED if _stopped_by else EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print("relsim: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        how = "stopped by SIGTERM" if _stopped_by else "interrupted"
+        print(
+            f"relsim: {how}; what had finished is kept, nothing half-written is left",
+            file=sys.stderr,
+        )
+        return EXIT_TERMINATED if _stopped_by else EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of our output went away (``relsim facts DIR | head``): not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as err:
+        too_long = _too_long(err)
+        if too_long is None:
+            if os.environ.get("RELSIM_DEBUG"):
+                raise
+            return _report_bug(err)
+        print(f"relsim: error: {too_long}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as err:  # noqa: BLE001 - the one place that turns a bug into a report
         if os.environ.get("RELSIM_DEBUG"):
             raise

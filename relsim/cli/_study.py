@@ -52,11 +52,15 @@ def run_study(
     from relsim.analysis.statistics import look_ahead
     from relsim.experiments.comparison import open_store, run_arms
     from relsim.experiments.study import write_study
+    from relsim.experiments.sweeps import check_workload
     from relsim.reporting.study_report import write_study_report
 
     t0 = time.perf_counter()
     target = getattr(args, "precision", None)
     cap = getattr(args, "max_reps", None) or reps
+    check_workload(
+        len(arms) * max(cap, reps), f"{kind}: {len(arms)} arms x {max(cap, reps):,} replications"
+    )
     done = found = failed = 0
     stop_note = ""
     with open_store(out, arms, seed, kind) as store:

@@ -103,7 +103,9 @@ def export(args: argparse.Namespace) -> int:
     from relsim.storage.ownership import check_output, write_owned_dir
 
     out = Path(args.export)
-    check_output(out, "teaching page", "--export")  # refuse before minutes of simulation
+    check_output(
+        out, "teaching page", "--export", whole=True
+    )  # refuse before minutes of simulation
     settings = precomputed_settings(lessons_only=args.runs == "lessons")
     bar, _ = progress_bar(len(settings), "simulating the page's runs")
     runs: list[dict[str, Any]] = [{}] * len(settings)

@@ -83,7 +83,18 @@ def arm_overrides(specs: list[str]) -> dict[str, list[str]]:
             raise InputError(f"--arm {spec}: expected NAME:KEY=VALUE")
         if not SLUG.match(name):
             raise InputError(f"--arm {spec}: the name must be {SLUG_RULE}")
-        parse_override(rest)  # a clear message now, before any scenario is read
+        if "=" not in rest:
+            raise InputError(
+                f"--arm {spec}: expected NAME:KEY=VALUE, with a KEY=VALUE after the colon "
+                "(e.g. hire:firms.focal.account_managers=5)"
+            )
+        try:
+            parse_override(rest)
+        except InputError as err:
+            # said in the option the user wrote, not in --set
+            raise InputError(
+                f"--arm {spec}: {str(err).split(': ', 1)[-1]}"
+            ) from None  # a clear message now, before any scenario is read
         arms.setdefault(name, []).append(rest)
     return arms
 

@@ -38,14 +38,10 @@ def main(args: argparse.Namespace) -> int:
     facts = load_targets(args.targets or default_targets_path()).facts
     text = odd_markdown(sc, facts)
     if args.out:
-        from relsim.storage.atomic import write_text_atomically
+        from relsim.storage.signature import write_signed_text
 
         out = Path(args.out)
-        if out.is_dir():
-            from relsim.errors import OutputError
-
-            raise OutputError(f"--out {out}: a folder; name the Markdown file to write")
-        write_text_atomically(out, text)
+        write_signed_text(out, text, "--out")
         print(f"ODD description of '{sc.name}' written to {out}")
     else:
         print(text)

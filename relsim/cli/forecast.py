@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +133,11 @@ def main(args: argparse.Namespace) -> int:
             f"--horizon: expected at most {MAX_HORIZON_DAYS // 365} years in --unit "
             f"{args.unit}, got {args.horizon:g}"
         )
-    if args.penalizer < 0:
+    if not math.isfinite(args.penalizer) or args.penalizer < 0:
         raise InputError(f"--penalizer: expected a number >= 0, got {args.penalizer:g}")
     if args.intervals < 0:
         raise InputError(f"--intervals: expected a count >= 0, got {args.intervals}")
-    check_output(out, "forecast")
+    check_output(out, "forecast", whole=True)
     models = tuple(dict.fromkeys(args.model)) if args.model else None
     if models and ({"sbg", "bgbb"} & set(models)) and len(models) > 1:
         raise InputError("--model: sbg and bgbb are fitted alone (their data differ)")

@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
 
     scenario, seed = _scenario_and_seed(args, load_scenario)
     out = Path(args.out) if args.out else default_out(scenario, seed, bool(args.set))
-    check_output(out, "run")  # refuse a folder that is not ours before simulating
+    check_output(out, "run", whole=True)  # refuse a folder that is not ours before simulating
     targets = load_targets(default_targets_path())
     t0 = time.perf_counter()
     market = Market(scenario, seed)

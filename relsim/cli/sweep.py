@@ -33,11 +33,25 @@ def main(args: argparse.Namespace) -> int:
     from relsim.experiments.engine import AbortedError
     from relsim.experiments.sensitivity import sensitivity_table
     from relsim.experiments.sweep_summary import summarise_sweep
-    from relsim.experiments.sweeps import load_sweep, open_sweep_store, plan_sweep, run_sweep
+    from relsim.experiments.sweeps import (
+        check_workload,
+        design_size,
+        load_sweep,
+        open_sweep_store,
+        plan_sweep,
+        run_sweep,
+    )
 
     sweep = load_sweep(args.spec)
-    plan = plan_sweep(sweep, args.spec)
     reps = args.reps or sweep.replications
+    n = design_size(sweep)
+    check_workload(n * reps, f"{args.spec}: {n:,} points x {reps:,} replications")
+    print(
+        f"relsim sweep: {n:,} points x {reps:,} replications = {n * reps:,} simulations; "
+        "checking every point's scenario first",
+        flush=True,
+    )
+    plan = plan_sweep(sweep, args.spec)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
     t0 = time.perf_counter()
     with open_sweep_store(plan, out) as store:

@@ -29,6 +29,8 @@ DEFAULT_SCENARIO = "baseline"
 BUNDLED_PREFIX = "relsim:"
 #: Largest scenario, experiment or sweep file relsim reads (they are a few kilobytes).
 MAX_FILE_BYTES = 5_000_000
+#: Deepest ``extends`` chain relsim follows.
+MAX_EXTENDS = 64
 
 M = TypeVar("M", bound=Spec)
 
@@ -197,17 +199,10 @@ def read_toml(
     path: str | Path, what: str = "scenario", error: type[InputError] = ScenarioError
 ) -> dict[str, Any]:
     """A TOML file's data; ``error`` names the file when it is unreadable or not TOML."""
+    from relsim.storage.reading import read_bounded
+
     p = Path(path)
-    try:
-        if p.is_dir():
-            raise error(f"{p}: a folder, not a {what} file")
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise error(
-                f"{p}: {p.stat().st_size:,} bytes; a {what} file is TOML text of a few kilobytes"
-            )
-        raw = p.read_bytes()
-    except OSError as err:
-        raise error(f"{p}: cannot read {what} file ({err.strerror})") from None
+    raw = read_bounded(p, what, error, MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -344,34 +339,49 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_scenario_data(path: str | Path) -> dict[str, Any]:
     """A scenario file's data with its ``extends`` chain resolved (not yet validated).
 
-    Its ``name`` defaults to the file's stem made into a slug.
+    Its ``name`` defaults to the file's stem made into a slug. The chain is followed one
+    file at a time (no recursion), at most :data:`MAX_EXTENDS` files deep.
 
     Raises
     ------
     ScenarioError
-        If a file in the chain is missing, unreadable or not TOML, or the chain loops.
+        If a file in the chain is missing, unreadable or not TOML, the chain loops, or it is
+        deeper than :data:`MAX_EXTENDS`.
     """
     p = Path(path)
-    if p.resolve() in _seen:
-        chain = " -> ".join(str(x) for x in (*_seen, p.resolve()))
-        raise ScenarioError(f"{p}: extends: the chain loops ({chain})")
-    data = read_toml(p)
-    data.setdefault("name", slugify(p.stem))
-    base = data.pop("extends", None)
-    if base is None:
-        return data
-    if not isinstance(base, str) or not base:
-        raise ScenarioError(
-            f"{p}: extends: expected the path of a scenario file or relsim:NAME, got {base!r}"
-        )
-    base_path = resolve_reference(base, p.parent, where=f"{p}: extends: ")
-    parent = read_scenario_data(base_path, (*_seen, p.resolve()))
-    parent.pop("name", None)
-    parent.pop("description", None)
-    return _deep_merge(parent, data)
+    chain: list[Path] = []
+    layers: list[dict[str, Any]] = []
+    while True:
+        here = p.resolve()
+        if here in chain:
+            looped = " -> ".join(str(x) for x in (*chain, here))
+            raise ScenarioError(f"{p}: extends: the chain loops ({looped})")
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"{path}: extends: the chain is more than {MAX_EXTENDS} files deep (at {p}); "
+                "a scenario builds on a few others"
+            )
+        chain.append(here)
+        data = read_toml(p)
+        data.setdefault("name", slugify(p.stem))
+        base = data.pop("extends", None)
+        layers.append(data)
+        if base is None:
+            break
+        if not isinstance(base, str) or not base:
+            raise ScenarioError(
+                f"{p}: extends: expected the path of a scenario file or relsim:NAME, got {base!r}"
+            )
+        p = resolve_reference(base, p.parent, where=f"{p}: extends: ")
+    merged = layers.pop()
+    while layers:
+        merged.pop("name", None)
+        merged.pop("description", None)
+        merged = _deep_merge(merged, layers.pop())
+    return merged
 
 
 def load_scenario(

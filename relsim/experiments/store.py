@@ -2,22 +2,31 @@
 
 Comparisons, experiments, sweeps and calibrations all keep their replications here. A
 replication of *unit* ``u`` (an arm, a point) number ``r`` is written as
-``<table>/uUUUUU-rRRRR.parquet`` for each of its tables, ``metrics`` last, so a metrics file
-on disk means the replication is complete. The files of one table are one Parquet dataset
-(``pandas.read_parquet(folder / "metrics")`` or DuckDB's ``read_parquet('metrics/*.parquet')``).
+``<table>/uUUUUU-rRRRR.parquet`` for each of its tables, ``metrics`` last. The metrics file
+carries, in its Parquet metadata, the store's fingerprint, its unit and replication and the
+SHA-256 digest of each of the replication's other files: a replication is finished only when
+its metrics file says so and every file it names is there, unchanged. One that is not (a file
+deleted, replaced or damaged) is set aside and computed again. The files of one table are
+one Parquet dataset (``pandas.read_parquet(folder / "metrics")`` or DuckDB's
+``read_parquet('metrics/*.parquet')``).
 
 The folder carries relsim's marker with the *fingerprint* of everything that decides the
 numbers (the units' scenarios, the seed, what is computed): a folder of another study is
 refused rather than mixed, and a rerun of the same study computes only what is missing. While
 a process writes the folder it holds its lock, so it can clean up what killed processes left
-(temporary files) and set aside replication files it cannot read (a crash mid-write on a
-file system without ordered writes, a disk that filled up), which are then computed again.
+(temporary files) and set aside replication files it cannot trust (a crash mid-write on a
+file system without ordered writes, a disk that filled up, a file changed by hand), which are
+then computed again. A table's folder that is a symbolic link is refused: relsim writes only
+into folders it made.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import stat
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,6 +40,23 @@ METRICS = "metrics"
 FAILED = "failed"
 SET_ASIDE = "set_aside"
 _NAME = re.compile(r"^u(\d{5,})-r(\d{4,})\.parquet$")
+#: Key of the Parquet metadata entry that makes a metrics file a finished replication.
+PROOF = b"relsim.replication"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def stem(unit: int, rep: int) -> str:
@@ -100,6 +126,7 @@ class Store:
                     )
             else:
                 write_marker(self.folder, self.kind, fingerprint=self.fingerprint, **marker_info)
+            self._check_folders()
             for t in [*self.tables, FAILED]:
                 (self.folder / t).mkdir(exist_ok=True)
             self._clean_partials()
@@ -126,15 +153,51 @@ class Store:
                 if p.is_file():
                     p.unlink(missing_ok=True)
 
-    def _check_files(self) -> None:
-        import pyarrow.parquet as pq
+    def _check_folders(self) -> None:
+        for t in [*self.tables, FAILED, SET_ASIDE]:
+            d = self.folder / t
+            if d.is_symlink() or (d.exists() and not d.is_dir()):
+                raise OutputError(
+                    f"{self.option} {self.folder}: {d} is not the folder relsim made (a "
+                    f"{'symbolic link' if d.is_symlink() else 'file'}); relsim writes only into "
+                    "folders it made: remove it yourself, and the replications are computed again"
+                )
 
+    def _check_files(self) -> None:
         for t in self.tables:
             for p in sorted((self.folder / t).glob("u*-r*.parquet")):
-                try:
-                    pq.read_metadata(p)
-                except Exception:  # noqa: BLE001 - any unreadable footer: set the file aside
+                if not _is_regular(p):
                     self._set_aside(p)
+        for p in sorted((self.folder / METRICS).glob("u*-r*.parquet")):
+            m = _NAME.match(p.name)
+            if m and not self._proves(p, int(m.group(1)), int(m.group(2))):
+                self._set_aside(p)
+
+    def _proves(self, metrics: Path, unit: int, rep: int) -> bool:
+        """Whether ``metrics`` is the last file of a complete, unchanged replication."""
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.read_schema(metrics).metadata or {}
+            proof = json.loads(meta[PROOF])
+        except Exception:  # noqa: BLE001 - unreadable, not Parquet, or not relsim's
+            return False
+        if (proof.get("fingerprint"), proof.get("unit"), proof.get("rep")) != (
+            self.fingerprint,
+            unit,
+            rep,
+        ):
+            return False
+        digests = proof.get("files", {})
+        for t in self.tables[:-1]:
+            path = self.path(t, unit, rep)
+            try:
+                ok = _is_regular(path) and digests.get(t) == _sha256(path)
+            except OSError:
+                ok = False
+            if not ok:
+                return False
+        return True
 
     def _set_aside(self, path: Path) -> None:
         dest = self.folder / SET_ASIDE / path.parent.name
@@ -146,10 +209,16 @@ class Store:
             k += 1
         os.replace(path, target)
         self.set_aside.append(target)
-        # A replication is complete only with all its tables: drop its metrics row too.
-        m = self.folder / METRICS / path.name
-        if path.parent.name != METRICS and m.exists():
-            self._set_aside(m)
+        # A replication is complete only with all its tables: its other files go too.
+        if path.parent.name == METRICS:
+            for t in self.tables[:-1]:
+                other = self.folder / t / path.name
+                if other.exists() or other.is_symlink():
+                    self._set_aside(other)
+        else:
+            m = self.folder / METRICS / path.name
+            if m.exists() or m.is_symlink():
+                self._set_aside(m)
 
     # -- replications -----------------------------------------------------------------------
 
@@ -169,9 +238,15 @@ class Store:
         return found
 
     def write(self, unit: int, rep: int, tables: dict[str, Any]) -> None:
-        """File one replication's tables (DataFrames), the metrics last."""
-        for t in self.tables:
-            write_file_atomically(self.path(t, unit, rep), _parquet_writer(tables[t]))
+        """File one replication's tables (DataFrames), the metrics last, with its proof."""
+        digests = {}
+        for t in self.tables[:-1]:
+            path = write_file_atomically(self.path(t, unit, rep), _parquet_writer(tables[t]))
+            digests[t] = _sha256(path)
+        proof = {"fingerprint": self.fingerprint, "unit": unit, "rep": rep, "files": digests}
+        write_file_atomically(
+            self.path(METRICS, unit, rep), _parquet_writer(tables[METRICS], proof)
+        )
         (self.folder / FAILED / f"{stem(unit, rep)}.txt").unlink(missing_ok=True)
 
     def write_failure(self, unit: int, rep: int, err: BaseException) -> Path:
@@ -185,8 +260,16 @@ class Store:
         return sorted((self.folder / FAILED).glob("u*-r*.txt"))
 
 
-def _parquet_writer(df: Any) -> Callable[[Path], object]:
-    return lambda p: df.to_parquet(p, index=False)
+def _parquet_writer(df: Any, proof: dict[str, Any] | None = None) -> Callable[[Path], object]:
+    if proof is None:
+        return lambda p: df.to_parquet(p, index=False)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), PROOF: json.dumps(proof).encode()}
+    table = table.replace_schema_metadata(meta)
+    return lambda p: pq.write_table(table, p)
 
 
 def read_table(
@@ -227,7 +310,16 @@ def read_table(
             u, r = int(m.group(1)), int(m.group(2))
             if (keep is not None and u not in keep) or (reps is not None and r >= reps):
                 continue
-            frames.append(pd.read_parquet(p))
+            try:
+                frames.append(pd.read_parquet(p))
+            except Exception as err:  # noqa: BLE001 - pyarrow raises several types
+                from relsim.errors import RunDirError
+
+                first = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise RunDirError(
+                    f"{p}: damaged ({first}); run the command that wrote {folder} again: it "
+                    "sets the file aside and computes that replication again"
+                ) from None
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)

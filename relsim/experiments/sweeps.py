@@ -157,6 +157,11 @@ class Sweep(Spec, kw_only=True, frozen=True):
                     f"'{self.design.method}' samples a range: expected low and "
                     "high, not values"
                 )
+        if not self.outputs:
+            raise ValueError(
+                "outputs: empty; name at least one metric to analyse, or leave the key out "
+                "for the default ones"
+            )
         unknown = [o for o in self.outputs if o not in set(metric_names())]
         if unknown:
             raise ValueError(
@@ -183,6 +188,37 @@ class Sweep(Spec, kw_only=True, frozen=True):
         """Seed of the design's sampler, derived from the sweep's seed."""
         ss = np.random.SeedSequence(self.seed, spawn_key=(DESIGN_STREAM,))
         return int(ss.generate_state(1, dtype=np.uint32)[0]) or 1
+
+
+#: Most simulations (points x replications) one command starts: beyond it a plan is a typo or
+#: a tampered file (100,000 runs of the default scenario take about four days on two cores).
+MAX_SIMULATIONS = 100_000
+
+
+def design_size(sweep: Sweep) -> int:
+    """How many points the sweep's design has, computed without drawing it."""
+    method, n, k = sweep.design.method, sweep.design.samples, len(sweep.factors)
+    if method == "grid":
+        return int(np.prod([len(f.grid_values()) for f in sweep.factors], dtype=object))
+    if method == "sobol":
+        return n * (k + 2)  # Saltelli without second order: A, B and one AB per factor
+    if method == "morris":
+        return n * (k + 1)  # one trajectory of k + 1 points per sample
+    return n
+
+
+def check_workload(simulations: int, what: str) -> None:
+    """Refuse a command that would start more than :data:`MAX_SIMULATIONS` simulations.
+
+    Raises
+    ------
+    SweepError
+    """
+    if simulations > MAX_SIMULATIONS:
+        raise SweepError(
+            f"{what}: {simulations:,} simulations, more than the {MAX_SIMULATIONS:,} one "
+            "command runs; fewer points or replications, or several smaller studies"
+        )
 
 
 def draw_design(sweep: Sweep) -> np.ndarray:

@@ -129,7 +129,8 @@ def defection_curves(customers: pd.DataFrame, horizon_days: float) -> pd.DataFra
     """
     end = customers["end_day"].fillna(horizon_days)
     duration = (end - customers["start_day"]).to_numpy()
-    causes = customers["cause"].astype("category")
+    # Only causes that occur: a cause with no event has no incidence curve of its own.
+    causes = customers["cause"].astype("category").cat.remove_unused_categories()
     labels = list(causes.cat.categories)
     status = np.where(customers["cause"].isna(), 0, causes.cat.codes.to_numpy() + 1)
     km = SurvfuncRight(duration, (status > 0).astype(int))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.errors import ForecastDataError
+from relsim.storage.reading import check_regular
 
 UNITS = {"days": 1.0, "weeks": 7.0}
 # The years a transaction date may fall in (the forecast adds its horizon to the last one).
@@ -95,11 +96,13 @@ def read_transactions(
     elif not path.exists():
         raise ForecastDataError(f"{name}: no such file")
     elif path.suffix.lower() == ".parquet":
+        check_regular(path, "transactions", ForecastDataError)
         try:
             df = pd.read_parquet(path)
         except Exception as err:  # pyarrow raises several types for a damaged file
             raise ForecastDataError(f"{name}: cannot read Parquet ({err})") from None
     else:
+        check_regular(path, "transactions", ForecastDataError)  # not a device or a pipe
         chosen = sep or sniff_separator(path)
         try:
             df = _read_csv(path, chosen, header, columns)
@@ -131,6 +134,7 @@ def _read_csv(path: Path, sep: str, header: bool, columns: Columns) -> pd.DataFr
     """
     wanted = {columns.customer, columns.date, columns.amount} - {None}
     if header and len(sep) == 1:
+        _check_header(path, sep, wanted)
         names = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
         if wanted <= set(names):
             return pd.read_csv(
@@ -144,6 +148,23 @@ def _read_csv(path: Path, sep: str, header: bool, columns: Columns) -> pd.DataFr
     df = pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str)
     df.columns = [str(c) for c in df.columns]
     return df
+
+
+def _check_header(path: Path, sep: str, wanted: set[str | None]) -> None:
+    # pandas renames a repeated name (date, date.1), so a file's header is checked as written.
+    import csv
+    from collections import Counter
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        first = next(csv.reader(fh, delimiter=sep), [])
+    twice = sorted(n for n, k in Counter(f.strip() for f in first).items() if k > 1)
+    if twice:
+        used = [n for n in twice if n in wanted]
+        raise ForecastDataError(
+            f"{path}: column '{(used or twice)[0]}' appears more than once in the header; "
+            "every column needs a name of its own (pandas would rename the second one and "
+            "relsim read whichever came first): rename the others in the file"
+        )
 
 
 #: Separators a CSV is sniffed for, most likely first.
@@ -160,6 +181,113 @@ def sniff_separator(path: Path) -> str:
         return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
     except (csv.Error, OSError):
         return ","
+
+
+def _date_formats() -> list[str]:
+    # Every layout of day, month and year that exports use; ISO 8601 (with or without time
+    # and offset) is pandas' own reader. Day-first and month-first both stay candidates: the
+    # data decide between them, or the user does.
+    dates = ["%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"]
+    for sep in "/.-":
+        for year in ("%Y", "%y"):
+            dates += [f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"]
+    for year in ("%Y", "%y"):
+        dates += [f"%d %b {year}", f"%d %B {year}", f"%d-%b-{year}", f"%b %d {year}"]
+        dates += [f"%b %d, {year}", f"%B %d, {year}", f"%d %b, {year}"]
+    times = ["", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %I:%M %p", " %I:%M:%S %p"]
+    return ["ISO8601"] + [d + t for d in dates for t in times]
+
+
+def read_dates(values: pd.Series, date_format: str | None, source: str, column: str) -> pd.Series:
+    """Read a column of dates written as text one way, the same for every row.
+
+    With ``date_format`` the dates are read in exactly that format. Without it, every
+    common layout is tried on the column as a whole and kept only if it reads every date;
+    when two layouts that read every date disagree (``03/04/2024`` is 3 April day-first and
+    4 March month-first, and no day in the column is above 12) the column is ambiguous and
+    refused. A date is never guessed row by row.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column as read (text or numbers such as ``20240301``).
+    date_format : str, optional
+        ``strftime`` format of every date.
+    source, column : str
+        The file and column, for messages.
+
+    Returns
+    -------
+    pandas.Series
+        datetime64 values; dates with a UTC offset are converted to UTC, others taken as
+        they are.
+
+    Raises
+    ------
+    ForecastDataError
+        If a date does not read in the format given, no one format reads them all, or two
+        formats read them all differently.
+    """
+    text = values.astype(str).str.strip()
+    has_offset = bool(text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any())
+    where = f"{source}: column '{column}'"
+
+    def parse(v: pd.Series, fmt: str) -> pd.Series:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                out = pd.to_datetime(v, format=fmt, errors="coerce", utc=has_offset)
+            except (ValueError, TypeError, OverflowError):
+                return pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
+        return out.dt.tz_localize(None) if has_offset else out
+
+    def unreadable(parsed: pd.Series, hint: str) -> ForecastDataError:
+        bad = parsed.isna().to_numpy()
+        i = int(np.flatnonzero(bad)[0])
+        return ForecastDataError(
+            f"{where}: {int(bad.sum())} unparseable date(s), the first {values.iloc[i]!r} in "
+            f"row {i + 1} ({hint})"
+        )
+
+    empty = (values.isna() | text.eq("")).to_numpy()
+    if empty.any():
+        raise ForecastDataError(
+            f"{where}: {int(empty.sum())} empty date(s), the first in row "
+            f"{int(np.flatnonzero(empty)[0]) + 1}"
+        )
+    if date_format:
+        parsed = parse(text, date_format)
+        if parsed.isna().any():
+            raise unreadable(parsed, f"expected format {date_format}")
+        return parsed
+    uniq = pd.Series(text.unique())
+    readings: list[tuple[str, pd.Series]] = []
+    best: tuple[int, str] = (-1, "")
+    for fmt in _date_formats():
+        got = parse(uniq, fmt)
+        n = int(got.notna().sum())
+        if n == len(uniq):
+            readings.append((fmt, got))
+        elif n > best[0]:
+            best = (n, fmt)
+    if not readings:
+        parsed = parse(text, best[1]) if best[0] > 0 else parse(text, "ISO8601")
+        raise unreadable(
+            parsed,
+            "no one format reads every date in the column; give it with --date-format, "
+            "e.g. %Y-%m-%d or %d/%m/%Y",
+        )
+    first_fmt, first = readings[0]
+    for fmt, got in readings[1:]:
+        differ = (got != first).to_numpy()
+        if differ.any():
+            j = int(np.flatnonzero(differ)[0])
+            raise ForecastDataError(
+                f"{where}: the dates can be read two ways ({uniq.iloc[j]!r} is "
+                f"{first.iloc[j]:%d %B %Y} as {first_fmt} and {got.iloc[j]:%d %B %Y} as "
+                f"{fmt}); say which with --date-format {first_fmt} or --date-format {fmt}"
+            )
+    return parse(text, first_fmt)
 
 
 def clean_transactions(
@@ -207,42 +335,7 @@ def clean_transactions(
     out = pd.DataFrame({"customer_id": df[columns.customer].astype(str).str.strip()})
     dates = df[columns.date]
     if not pd.api.types.is_datetime64_any_dtype(dates):
-        text = dates.astype(str).str.strip()
-        # Dates with a UTC offset (2024-03-01T10:00+02:00, ...Z), even mixed offsets, are
-        # converted to UTC; dates without one are taken as they are.
-        has_offset = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any()
-        try:
-            with warnings.catch_warnings():
-                # "Could not infer format": then the dates are read one by one, as wanted.
-                warnings.simplefilter("ignore", UserWarning)
-                parsed = pd.to_datetime(
-                    text, format=date_format, errors="coerce", utc=bool(has_offset)
-                )
-                missed = parsed.isna() & text.ne("")
-                if date_format is None and missed.any():
-                    # pandas guesses one format from the first dates; read the rest one by one.
-                    parsed[missed] = pd.to_datetime(
-                        text[missed], format="mixed", errors="coerce", utc=bool(has_offset)
-                    )
-        except (ValueError, TypeError, OverflowError) as err:
-            raise ForecastDataError(
-                f"{source}: column '{columns.date}': cannot read the dates ({err})"
-            ) from None
-        if has_offset:
-            parsed = parsed.dt.tz_localize(None)
-        bad = parsed.isna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ForecastDataError(
-                f"{source}: column '{columns.date}': {int(bad.sum())} unparseable date(s), the "
-                f"first {dates.iloc[i]!r} in row {i + 1}"
-                + (
-                    f" (expected format {date_format})"
-                    if date_format
-                    else " (give the format with --date-format, e.g. %Y%m%d)"
-                )
-            )
-        dates = parsed
+        dates = read_dates(dates, date_format, source, columns.date)
     elif isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     dates = pd.Series(pd.to_datetime(dates), index=df.index)

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from relsim.reporting.style import LABELS, MODEL_NAMES, TEMPLATE, label, number
-from relsim.storage.atomic import write_file_atomically
+from relsim.storage.signature import write_signed_text
 
 STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1150px;
 margin:auto;padding:0 1em;color:#1d2b36}div.table{overflow-x:auto;max-width:100%}
@@ -94,6 +94,9 @@ def page_html(title: str, parts: Sequence[Part]) -> str:
 
 
 def write_page(path: Path, title: str, parts: Sequence[Part]) -> None:
-    """Write :func:`page_html` to ``path`` atomically."""
-    text = page_html(title, parts)
-    write_file_atomically(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+    """Write :func:`page_html` to ``path`` atomically, signed as relsim's.
+
+    An existing file at ``path`` is replaced only if relsim wrote it and it is unchanged
+    (:func:`relsim.storage.signature.write_signed_text`).
+    """
+    write_signed_text(Path(path), page_html(title, parts))

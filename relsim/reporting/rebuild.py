@@ -15,7 +15,7 @@ import pandas as pd
 
 from relsim.errors import InputError, RunDirError
 from relsim.experiments.verdict import DEFAULT_OBJECTIVE, Objective
-from relsim.storage.ownership import FolderLock, read_marker
+from relsim.storage.ownership import MARKER, FolderLock, add_files, marker_problem, read_marker
 from relsim.storage.rundir import MANIFEST, read_json, read_run
 
 
@@ -151,14 +151,18 @@ def rebuild_report(path: str | Path) -> Path:
             f"{d}: not a folder (expected the results folder of relsim run, "
             "compare, experiment or sweep)"
         )
-    kind = (read_marker(d) or {}).get("kind")
-    if kind is None:  # a folder of relsim 0.1, before markers: recognised by its files
-        if (d / "sweep.json").exists():
-            kind = "sweep"
-        elif (d / "replications.parquet").exists():
-            kind = "comparison"
-        elif (d / MANIFEST).exists() and (d / "timeseries.parquet").exists():
-            kind = "run"
+    problem = marker_problem(d)
+    if problem is not None:
+        raise RunDirError(f"{d}: {problem}; relsim writes no report into it")
+    marker = read_marker(d)
+    if marker is None:
+        # Only the marker proves the folder is relsim's: a user's copy of a run folder may
+        # hold a report.html of the user's that must not be replaced.
+        raise RunDirError(
+            f"{d}: relsim did not write this folder (it has no {MARKER} marker), so relsim "
+            "writes no report into it; rebuild the report in the folder relsim wrote"
+        )
+    kind = marker.get("kind")
     rebuild = {
         "sweep": _rebuild_sweep,
         "comparison": _rebuild_study,
@@ -172,4 +176,5 @@ def rebuild_report(path: str | Path) -> Path:
         )
     with FolderLock(d):  # refused if another relsim process is writing the folder
         rebuild(d)
+        add_files(d, ["report.html"])
     return d / "report.html"

@@ -14,6 +14,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,6 +127,37 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def refuse_special(path: Path) -> None:
+    """Refuse to replace a symbolic link, folder, device or pipe at ``path``.
+
+    relsim replaces only regular files; anything else at a path it means to write is the
+    user's, or the system's.
+
+    Raises
+    ------
+    OutputError
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise output_error(path, err) from None
+    if stat.S_ISREG(mode):
+        return
+    what = (
+        "a symbolic link"
+        if stat.S_ISLNK(mode)
+        else "a folder"
+        if stat.S_ISDIR(mode)
+        else "a device or pipe"
+    )
+    raise OutputError(
+        f"{path}: {what} is there, not a regular file; relsim replaces only files it wrote: "
+        "move it away, or choose another path"
+    )
+
+
 def write_file_atomically(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Write one file through a temporary sibling, flushed, then renamed into place.
 
@@ -146,6 +178,7 @@ def write_file_atomically(path: str | Path, write: Callable[[Path], object]) -> 
         If the disk is full, read-only or not writable; the previous file stays as it was.
     """
     path = Path(path)
+    refuse_special(path)
     tmp = partial_name(path)
     try:
         write(tmp)

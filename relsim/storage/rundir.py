@@ -48,11 +48,13 @@ REQUIRED_COLUMNS = {
 
 def read_json(path: str | Path, what: str = "file") -> dict[str, Any]:
     """A JSON object from a file, or :class:`RunDirError` saying what is wrong with it."""
+    from relsim.storage.reading import read_bounded
+
     p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise RunDirError(f"{p}: missing")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunDirError(f"{p}: missing") from None
+        data = json.loads(read_bounded(p, what, RunDirError, 256 << 20).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise RunDirError(f"{p}: cannot read {what} ({err})") from None
     except json.JSONDecodeError as err:
