@@ -47,7 +47,7 @@ def app_url():
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}/"
     proc.terminate()
-    proc.wait(timeout=10)
+    proc.communicate(timeout=10)  # reaps it and closes its stderr pipe
 
 
 def _run(url: str, **levers) -> dict:

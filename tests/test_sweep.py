@@ -235,8 +235,8 @@ def _start_sweep(spec: Path, out: Path, block_price: float, workers: int = 2) ->
 
 
 def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen) -> None:
-    # No time limit of its own: the sweep is bound to reach n (pytest's own timeout, if any,
-    # guards against a hang).
+    # No time limit of its own: the sweep is bound to reach n, and the suite's per-test
+    # timeout (pyproject.toml) turns a hang into a failure.
     while not (out / "metrics").is_dir() or len(finished_runs(out)) < n:
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
@@ -250,7 +250,7 @@ def test_killed_sweep_resumed_ends_with_exactly_the_rows_of_an_uninterrupted_one
     proc = _start_sweep(spec, out, block_price=1.12)
     _wait_for_runs(out, 3, proc)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, mid-sweep
-    proc.wait()
+    proc.communicate()
     kept = len(finished_runs(out))
     assert 3 <= kept <= 6  # the two points at price 1.12 never finished
     resumed = subprocess.run(
@@ -290,6 +290,9 @@ def test_workers_end_when_the_sweep_process_is_killed(tmp_path, grid_reference):
     assert children, "the sweep should have worker processes"
     os.kill(proc.pid, signal.SIGKILL)  # the driver only: its workers are orphaned
     proc.wait()
+    for pipe in (proc.stdout, proc.stderr):  # the orphans hold the other ends open
+        if pipe is not None:
+            pipe.close()
     # Each worker watches its parent and exits once it is gone (it checks twice a second).
     while any(_alive(c) for c in children):
         time.sleep(0.1)
