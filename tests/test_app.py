@@ -226,9 +226,23 @@ def test_the_animation_steps_through_the_runs_weeks(browser, app_url):
         "Number(document.querySelector('#bucket').dataset.week) >= 2", timeout=30000
     )
     page.click("#play")
-    held = page.evaluate("document.querySelector('#bucket').dataset.week")
-    page.wait_for_timeout(300)
-    assert page.evaluate("document.querySelector('#bucket').dataset.week") == held
+    # From here the page's timers run on Playwright's clock, paused: time is advanced, not
+    # waited for. Playing at the default 6 weeks a second moves exactly 6 weeks in a second
+    # of it, and a paused page does not move however long the clock runs.
+    week_now = "Number(document.querySelector('#bucket').dataset.week)"
+    page.clock.install(time=0)
+    page.clock.pause_at(3_600_000)
+    held = page.evaluate(week_now)
+    page.clock.run_for(10_000)
+    assert page.evaluate(week_now) == held
+    page.evaluate("document.querySelector('#week').value = 0")
+    page.dispatch_event("#week", "input")
+    page.click("#play")
+    page.clock.run_for(1_000)
+    assert page.evaluate(week_now) == 6
+    page.click("#play")
+    page.clock.run_for(10_000)
+    assert page.evaluate(week_now) == 6
     assert not errors
     page.close()
 
@@ -261,7 +275,8 @@ def test_the_lesson_steps_set_the_levers_and_ask(browser, app_url):
 
 def test_projector_layout_at_1280_by_720(browser, app_url, tmp_path):
     page, errors, _ = _open(browser, app_url, 1280, 720)
-    page.wait_for_timeout(300)  # the resize's relayout; the check below is of layout only
+    # Two animation frames: the resize's relayout has been painted (the check is of layout).
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     boxes = {
         sel: page.locator(sel).bounding_box()
         for sel in (

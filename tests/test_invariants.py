@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from relsim.model.causes import CAUSE_LABELS
 from relsim.model.ladder import RUNG_LABELS
@@ -105,3 +106,60 @@ def test_won_back_customers_really_were_customers_of_that_firm_before(small_run)
     first = cust.groupby(["customer_id", "firm"], observed=True)["start_day"].min()
     starts = first.loc[list(zip(back["customer_id"], back["firm"], strict=True))].to_numpy()
     assert (starts < back["start_day"].to_numpy()).all()
+
+
+@pytest.fixture(scope="module", params=[0, 90], ids=["no-warm-up", "warm-up"])
+def window_run(request):
+    import relsim
+    from conftest import small
+
+    sc = small(**{"simulation.warmup_days": request.param, "simulation.days": 200})
+    return relsim.simulate(sc, seed=4242), 200
+
+
+def test_the_three_tables_draw_the_same_line_around_the_window(window_run):
+    # Each table is built from its own record (daily counters, the event log, relationships,
+    # purchases); over the window [0, days) they must count the very same flows.
+    result, days = window_run
+    t = result.tables()
+    ts, ev, cu, tx = t["timeseries"], t["events"], t["customers"], t["transactions"]
+    for firm in ts["firm"].unique():
+        f = ts[ts["firm"] == firm]
+        e = ev[ev["firm"] == firm]
+        c = cu[cu["firm"] == firm]
+        began = c[(c["start_day"] >= 0) & (c["start_day"] < days)]
+        ended = c[(c["end_day"] >= 0) & (c["end_day"] < days)]
+        acquired = e[e["event"] == "acquired"]
+        defected = e[e["event"] == "defected"]
+        assert len(acquired) == len(began)
+        for ch in began["channel"].astype(str).unique():
+            n = int(f[f"acquired_{ch}"].sum())
+            assert (
+                n
+                == (acquired["channel"].astype(str) == ch).sum()
+                == (began["channel"].astype(str) == ch).sum()
+            ), ch
+        for cause in CAUSE_LABELS:
+            n = int(f[f"lost_{cause}"].sum())
+            assert (
+                n
+                == (defected["cause"].astype(str) == cause).sum()
+                == (ended["cause"].astype(str) == cause).sum()
+            ), cause
+        # stocks: row d is the start of day d, before anything at time d (which is a flow of
+        # row d + 1); only a run without warm-up has its initial customers in row 0
+        warm = result.scenario.simulation.warmup_days > 0
+        for d in (0, 1, days // 2, days):
+            open_at = c["start_day"] < d
+            if d == 0 and not warm:
+                open_at |= c["channel"].astype(str) == "initial"
+            still = c["end_day"].isna() | (c["end_day"] >= d)
+            assert int(f.loc[f["day"] == d, "active"].iloc[0]) == int((open_at & still).sum()), d
+        # money: a purchase at time t is in row floor(t) + 1
+        p = tx[tx["firm"] == firm]
+        assert int(f["purchases"].sum()) == len(p)
+        assert f["revenue"].sum() == pytest.approx(p["amount"].sum(), abs=0.01 * len(f))
+        rows = np.floor(p["day"].to_numpy()) + 1
+        per_row = pd.Series(1, index=rows).groupby(level=0).sum()
+        got = f.set_index("day")["purchases"]
+        assert (got.reindex(per_row.index).to_numpy() == per_row.to_numpy()).all()

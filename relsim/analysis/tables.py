@@ -615,7 +615,8 @@ def day_cuts(day: np.ndarray, block: int, last: float = math.inf, ceil: bool = F
 def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     """Revenue (``sum``) and purchases (``size``) per firm and row of the time series.
 
-    A purchase during day ``d - 1`` lands in row ``d``. A table in time order (as
+    A purchase during day ``d - 1`` (at a time ``t`` with ``d - 1 <= t < d``) lands in row
+    ``d``, the convention of every flow in the time series. A table in time order (as
     :func:`transactions_table` makes it) is summed a block of whole days at a time: every
     (firm, day) group then lies in one block, its rows summed in the same order, so the sums
     are those of one grouping of the whole table, without its temporary arrays (several
@@ -626,13 +627,13 @@ def daily_sales(transactions: pd.DataFrame) -> pd.DataFrame:
     firm_of = transactions["firm"].cat.codes.to_numpy()
     amount, cents = stored_money(transactions, "amount")
     if day.is_monotonic_increasing:
-        cuts = day_cuts(days, SALES_BLOCK, ceil=True)
+        cuts = day_cuts(days, SALES_BLOCK)
     else:
         cuts = [0, len(days)]
     parts = [
         pd.DataFrame(
             {
-                "day": np.ceil(days[a:b]),
+                "day": np.floor(days[a:b]) + 1,
                 "firm_index": firm_of[a:b],
                 "revenue": in_units(amount[a:b], cents),
             }
@@ -650,7 +651,10 @@ def timeseries_table(
     """Per firm and day of the measured window: the stock by rung and the day's flows.
 
     Row ``d`` holds the stock at the start of day ``d`` and the flows during day ``d - 1``
-    (on day 0 of a run without warm-up, the flows are the initial customers). The cumulative
+    (times ``t`` with ``d - 1 <= t < d``), the same line between days that the events and
+    customers tables draw. Row 0 of a run with a warm-up has no flows: the day before it is
+    warm-up, which is not tabled; on day 0 of a run without warm-up, the flows are the initial
+    customers. So the flows summed over the rows are the window's events. The cumulative
     columns ``acquired_to_date`` and ``lost_to_date`` count from day 0, so
     ``active[d] - active[0] == acquired_to_date[d] - lost_to_date[d]`` for ``d > 0``.
 
@@ -663,6 +667,12 @@ def timeseries_table(
     snap["day"] = snap["day"] - m.warmup
     acq = [f"acquired_{c.label}" for c in Channel]
     lost = [f"lost_{c.label}" for c in Cause]
+    if m.warmup > 0:
+        # row 0's flows happened on the warm-up's last day, outside the window
+        first = snap["day"] == 0
+        means = ["contact_delay_days", "complaint_wait_days", "complaint_resolution_days"]
+        snap.loc[first, [c for c in FLOW_COLUMNS if c not in means]] = 0
+        snap.loc[first, means] = np.nan
     later = snap["day"] > 0
     by_firm = snap.assign(
         a=snap[acq].sum(axis=1).where(later, 0), b=snap[lost].sum(axis=1).where(later, 0)
