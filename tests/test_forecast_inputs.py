@@ -121,12 +121,11 @@ def test_one_customer_is_not_reported_as_converged(tmp_path, capsys):
     out = tmp_path / "fc"
     code = main(["forecast", str(path), "--out", str(out), "--model", "bgnbd", "--amount-col", ""])
     printed = capsys.readouterr()
-    if code == 0:
-        params = pd.read_csv(out / "parameters.csv")
-        assert not params["converged"].any()
-        assert "NOT CONVERGED" in printed.out
-    else:
-        assert code == 2 and "Traceback" not in printed.err
+    # one customer cannot identify four parameters: the fit is made, and said not to converge
+    assert code == 0, printed.err
+    params = pd.read_csv(out / "parameters.csv")
+    assert not params["converged"].any()
+    assert "NOT CONVERGED" in printed.out
 
 
 def test_python_api_takes_its_own_column_names_and_timezone_aware_dates():

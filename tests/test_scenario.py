@@ -20,7 +20,23 @@ def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
     return p
 
 
-def test_bundled_default_is_the_same_file_as_scenarios_baseline():
+def test_the_bundled_scenarios_are_the_top_level_folder_and_all_ship():
+    # One copy of each file: the package's folder is a link to scenarios/, and the package
+    # data patterns in pyproject.toml put every file of it into a wheel.
+    import fnmatch
+    import tomllib
+
+    bundled = default_scenario_path().parent
+    assert bundled.resolve() == (ROOT / "scenarios").resolve()
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["relsim.config"]
+    unshipped = [
+        f.name
+        for f in (ROOT / "scenarios").iterdir()
+        if not any(fnmatch.fnmatch(f"scenarios/{f.name}", pat) for pat in patterns)
+    ]
+    assert not unshipped, unshipped
     assert default_scenario_path().read_text() == BASELINE
 
 

@@ -179,13 +179,13 @@ class AccountTeam:
                 if self.policy == "value":
                     self._ready_up(now)
                 while allowance >= 1.0:
-                    rel = self._next_spare(now)
-                    if rel is None:
+                    spare = self._next_spare(now)
+                    if spare is None:
                         break
                     allowance -= 1.0
                     self.served += 1
                     self.spare_served += 1
-                    attend(rel, now)
+                    attend(spare, now)
             carry = min(allowance, 1.0)  # idle hours are not banked beyond a contact's worth
             yield env.timeout(1.0)
 

@@ -20,11 +20,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 from scipy import optimize
 from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
 from statsmodels.tools.numdiff import approx_fprime
+
+#: A model's base parameters, each a number or one value per row (with covariates).
+Params: TypeAlias = Sequence[Any]
+#: The summary statistics of the rows (frequency, recency, age, ...), one array each.
+Stats: TypeAlias = tuple[np.ndarray, ...]
+#: Each row's log-likelihood and, when asked, its gradient (one row per base parameter).
+Rows: TypeAlias = tuple[np.ndarray, np.ndarray | None]
 
 #: Bounds of the positive parameters. A maximum on a bound is a boundary fit: the data do not
 #: identify the parameter (a rate without heterogeneity, a drop-out that never happens).
@@ -112,7 +120,7 @@ class BTYDModel(GenericLikelihoodModel):
         self.df_resid = float(self.total_weight - self.nparams)
 
     # -- the model's own part -------------------------------------------------------------
-    def _evaluate(self, params, stats, grad: bool):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         raise NotImplementedError
 
     # -- covariates -----------------------------------------------------------------------

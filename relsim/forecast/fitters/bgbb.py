@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 
 
 def _terms(params, x, tx, n):
@@ -50,7 +50,7 @@ class BetaGeoBetaBinomModel(BTYDModel):
     param_names = ("alpha", "beta", "gamma", "delta")
     default_start = (1.0, 1.0, 1.0, 1.0)
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Each row's log-likelihood and (optionally) its gradient."""
         alpha, beta, gamma, delta = params
         x, tx, n = stats

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp1f1, hyp2f1
 
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 
 #: Beyond this shape the gamma mixing of purchase rates is indistinguishable from none.
 RATE_LIMIT = 1e5
@@ -32,7 +32,7 @@ class BetaGeoModel(BTYDModel):
     purchase_param = "alpha"
     dropout_param = "b"
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Each row's log-likelihood and (optionally) its gradient."""
         r, alpha, a, b = params
         x, tx, T = stats

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from relsim.errors import ForecastDataError
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 
 
 class GammaGammaModel(BTYDModel):
@@ -40,7 +40,7 @@ class GammaGammaModel(BTYDModel):
             )
         super().__init__(x, m, **kwds)
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Each row's log-likelihood of its mean spend and (optionally) its gradient."""
         p, q, g = params
         x, m = stats

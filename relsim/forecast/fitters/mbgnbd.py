@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 from relsim.forecast.fitters.bgnbd import RATE_LIMIT, fixed_dropout_purchases
 
 
@@ -31,7 +31,7 @@ class ModifiedBetaGeoModel(BTYDModel):
     purchase_param = "alpha"
     dropout_param = "b"
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Each row's log-likelihood and (optionally) its gradient."""
         r, alpha, a, b = params
         x, tx, T = stats

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
 
@@ -71,7 +71,7 @@ class ParetoNBDModel(BTYDModel):
         bracket = np.logaddexp(log_alive, np.log(s) + _logsumexp_rows(log_q))
         return log_alive, log_q, log_a, log_b, tau, bracket
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Each row's log-likelihood and (optionally) its gradient, under the integral."""
         r, alpha, s, beta = (np.asarray(v, dtype=float) for v in params)
         x, _, T = stats

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import betaln, digamma
 
 from relsim.errors import ForecastDataError
-from relsim.forecast.fitters.base import BTYDModel
+from relsim.forecast.fitters.base import BTYDModel, Params, Rows, Stats
 
 
 class ShiftedBetaGeometricModel(BTYDModel):
@@ -26,7 +26,7 @@ class ShiftedBetaGeometricModel(BTYDModel):
     param_names = ("alpha", "beta")
     default_start = (1.0, 1.0)
 
-    def _evaluate(self, params, stats, grad):
+    def _evaluate(self, params: Params, stats: Stats, grad: bool) -> Rows:
         """Log P(T = t) for churners, log S(t) for the censored, and their gradients."""
         alpha, beta = params
         t, censored = stats
