@@ -197,10 +197,11 @@ def fact_values(fact: Fact, base: pd.DataFrame, variant: pd.DataFrame | None) ->
     assert variant is not None
     if fact.kind == "value":
         return variant[fact.measure].to_numpy(dtype=float)
+    from relsim.analysis.statistics import paired
+
     b = base.set_index("replication")[fact.against_measure or fact.measure]
     v = variant.set_index("replication")[fact.measure]
-    reps = b.index.intersection(v.index)
-    return (v[reps] - b[reps]).to_numpy(dtype=float)
+    return paired(v, b).to_numpy(dtype=float)
 
 
 def judge(fact: Fact, values: np.ndarray) -> dict[str, Any]:

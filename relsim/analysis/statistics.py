@@ -9,10 +9,13 @@ is taken pair by pair and its interval is that of the mean of the paired differe
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
+
+PairedT = TypeVar("PairedT", pd.Series, pd.DataFrame)
 
 CONFIDENCE = 0.95
 
@@ -43,7 +46,7 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
 
 
 def mean_ci_columns(frame: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """:func:`mean_ci` of every column of ``frame`` at once (rows are replications).
+    """:func:`mean_ci` of every column of ``frame`` (rows are replications).
 
     Returns
     -------
@@ -51,19 +54,28 @@ def mean_ci_columns(frame: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.D
         Indexed by the columns: ``n`` (finite values), ``mean``, ``ci_low``, ``ci_high``.
     """
     x = frame.to_numpy(dtype=float)
-    ok = np.isfinite(x)
-    n = ok.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, x, 0.0).sum(axis=0) / n
-        dev = np.where(ok, x - mean, 0.0)
-        sd = np.sqrt((dev**2).sum(axis=0) / (n - 1))
-        t = np.array([t_quantile(int(k) - 1, confidence) if k > 1 else np.nan for k in n])
-        half = t * sd / np.sqrt(n)
-    half = np.where(n > 1, half, np.nan)
+    stats = [mean_ci(x[:, j], confidence) for j in range(x.shape[1])]
+    mean, low, high = (np.array([s[i] for s in stats], dtype=float) for i in range(3))
     return pd.DataFrame(
-        {"n": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half},
+        {"n": np.isfinite(x).sum(axis=0), "mean": mean, "ci_low": low, "ci_high": high},
         index=frame.columns,
     )
+
+
+def paired(a: PairedT, b: PairedT) -> PairedT:
+    """``a - b`` replication by replication, for the replications both have (common numbers).
+
+    The one rule for a paired difference everywhere in relsim: values are matched by their
+    index (the replication number); a replication only one side has is left out, and one
+    where either value is missing gives a missing difference, which :func:`mean_ci` drops.
+
+    Parameters
+    ----------
+    a, b : pandas.Series or pandas.DataFrame
+        Indexed by replication (a DataFrame: one column per metric).
+    """
+    reps = a.index.intersection(b.index)
+    return a.loc[reps] - b.loc[reps]
 
 
 def ratio_ci(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from msgspec import Meta
 
-from relsim.analysis.statistics import mean_ci, ratio_ci, replications_needed
+from relsim.analysis.statistics import mean_ci, paired, ratio_ci, replications_needed
 from relsim.config.loading import load_model_file, load_scenario, resolve_reference
 from relsim.config.schema import Spec, _slug
 from relsim.errors import ExperimentError, ScenarioError
@@ -219,8 +219,8 @@ def evaluate_claim(
             v = x
         else:
             y = _per_rep(replications, claim.against or "", claim.against_metric or claim.metric)
-            reps = x.index.intersection(y.index)
-            v = x[reps] - y[reps]
+            v = paired(x, y)
+            reps = v.index
             if claim.kind in ("relative", "per_step"):
                 base = float(y[reps].mean())
                 if not base:
@@ -231,7 +231,7 @@ def evaluate_claim(
             if claim.kind == "per_step":
                 px = _per_rep(replications, claim.arm, claim.per or "")
                 py = _per_rep(replications, claim.against or "", claim.per or "")
-                moved = (px[reps] - py[reps]) / claim.step
+                moved = paired(px, py).reindex(reps) / claim.step
                 if float(moved.mean()) == 0.0:
                     raise ExperimentError(f"'{claim.per}' did not move between the arms")
                 value, lo, hi = ratio_ci(v.to_numpy(), moved.to_numpy())

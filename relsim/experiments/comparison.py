@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.statistics import mean_ci, mean_ci_columns
+from relsim.analysis.statistics import mean_ci, mean_ci_columns, paired
 from relsim.config.schema import Scenario
 from relsim.errors import InputError
 from relsim.experiments.backends import Backend
@@ -179,8 +179,7 @@ def summarize(
         if arm == baseline:
             d = pd.DataFrame(math.nan, index=cols, columns=["mean", "ci_low", "ci_high"])
         else:
-            paired = df.index.intersection(base.index)
-            d = mean_ci_columns(df.loc[paired] - base.loc[paired])
+            d = mean_ci_columns(paired(df, base))
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(bmean.to_numpy() != 0, d["mean"] / bmean.abs(), math.nan)
         frames.append(
@@ -230,9 +229,7 @@ def pairwise_differences(replications: pd.DataFrame, arms: Sequence[str]) -> pd.
             for b in arms:
                 if a == b or (a, firm) not in wide.index or (b, firm) not in wide.index:
                     continue
-                da, db = wide.loc[(a, firm)], wide.loc[(b, firm)]
-                reps = da.index.intersection(db.index)
-                d = mean_ci_columns(da.loc[reps] - db.loc[reps])
+                d = mean_ci_columns(paired(wide.loc[(a, firm)], wide.loc[(b, firm)]))
                 frames.append(
                     pd.DataFrame(
                         {
@@ -271,9 +268,8 @@ def payback(ledgers: pd.DataFrame, arm: str, baseline: str) -> dict[str, Any]:
         )
         return df.cumsum()
 
-    a, b = cum(arm), cum(baseline)
-    reps = a.columns.intersection(b.columns)
-    diff = a[reps] - b[reps]
+    # replications are the columns here: paired along them
+    diff = paired(cum(arm).T, cum(baseline).T).T
     rows = [
         dict(zip(("mean", "ci_low", "ci_high"), mean_ci(diff.loc[p].to_numpy()), strict=True))
         for p in diff.index

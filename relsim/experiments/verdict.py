@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.statistics import mean_ci, ratio_ci, replications_needed
+from relsim.analysis.statistics import mean_ci, paired, ratio_ci, replications_needed
 from relsim.errors import InputError
 
 #: The default objective: profit over the run plus the equity of the customers left.
@@ -154,7 +154,7 @@ def ranking(replications: pd.DataFrame, arms: Sequence[str], objective: Objectiv
             "replications_to_separate": math.nan,
         }
         if arm != leader:
-            d = (wide[arm] - wide[leader]).to_numpy(dtype=float)
+            d = paired(wide[arm], wide[leader]).to_numpy(dtype=float)
             g, glo, ghi = mean_ci(d)
             separated = bool(glo > 0 or ghi < 0) if math.isfinite(glo) else False
             need = math.nan
