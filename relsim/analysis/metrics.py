@@ -25,7 +25,7 @@ from relsim.analysis.economics import (
     realised_clv,
 )
 from relsim.analysis.equity import EQUITY_MEASURES, customer_equity
-from relsim.analysis.facts import FACT_MEASURES, fact_measures
+from relsim.analysis.patterns import FACT_MEASURES, fact_measures
 from relsim.analysis.tables import CHANNEL_LABELS, SALES_BLOCK, firm_rows, label_codes
 from relsim.config.schema import Scenario
 from relsim.model.causes import CAUSE_LABELS, LEAVES_MARKET, Cause

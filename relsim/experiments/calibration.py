@@ -416,9 +416,7 @@ def _run_units(
 def _forget_units(store: Store, units: list[int]) -> None:
     """Remove the stored runs of ``units`` (relsim's own files, in its own store)."""
     for unit in units:
-        for t in store.tables:
-            for f in (store.folder / t).glob(f"u{unit:05d}-r*.parquet"):
-                f.unlink()
+        store.forget(unit)
 
 
 def _forget_stale(store: Store, scenarios: dict[int, dict[str, Any]]) -> None:

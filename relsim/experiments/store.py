@@ -237,6 +237,16 @@ class Store:
                     found.add((int(m.group(1)), int(m.group(2))))
         return found
 
+    def forget(self, unit: int) -> int:
+        """Remove every stored replication of ``unit``, to compute it afresh; returns the count."""
+        n = 0
+        for t in self.tables:
+            for p in (self.folder / t).glob(f"u{unit:05d}-r*.parquet"):
+                if _NAME.match(p.name):
+                    p.unlink()
+                    n += 1
+        return n
+
     def write(self, unit: int, rep: int, tables: dict[str, Any]) -> None:
         """File one replication's tables (DataFrames), the metrics last, with its proof."""
         digests = {}
