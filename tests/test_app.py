@@ -173,13 +173,15 @@ def test_pinned_runs_sit_side_by_side(browser, app_url):
     assert rows.nth(1).locator("td").first.inner_text().endswith("pin 1: default levers")
     ticks = page.evaluate("document.querySelector('#money')._fullData[0].x")
     assert list(ticks) == ["pin 1", "now"]
-    # what the channels cost, over the customers they won: referrals and switchers are free
+    # what advertising cost, over the new customers it won (referrals and switchers are
+    # free, win-back has its own line): the run's own cost per acquired customer
     f = relationship["figures"]
-    bought = f["won_by_channel"]["paid"] + f["won_by_channel"]["won back"]
+    bought = f["won_by_channel"]["paid"]
     assert f["bought"] == bought < f["won"]
-    assert _figure(page, f"each of the {bought:,.0f} they won") == _money(
+    assert _figure(page, f"each of the {bought:,.0f} new customers they won") == _money(
         f["spent_winning"] / bought
     )
+    assert _figure(page, "Spent on win-back offers") == _money(f["spent_winning_back"])
     assert _figure(page, "Given away in discounts") == _money(f["discounts"])
     # a shorter horizon values the customers kept over fewer years
     page.select_option("#horizon", "2")

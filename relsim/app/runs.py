@@ -149,11 +149,11 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
     equity = [float(last @ chain.values(h)) for h in HORIZONS]
 
     won = float(sum(m[col] for cols in CHANNELS.values() for col in cols))
-    # Customers the firm paid to win: advertising (with its coupons) and win-back offers.
-    # Referrals and switchers from the rival cost no channel money, so they are left out of
-    # the cost per customer bought (dividing by every customer won would flatter the channels).
-    bought = float(sum(m[col] for name in ("paid", "won back") for col in CHANNELS[name]))
-    channel_cost = m["acquisition"] + m["coupons"] + m["win_back"]
+    # What winning a new customer costs is the run's own figure (metrics.cost_per_acquired):
+    # advertising with its coupons over the customers it brought. Referrals and switchers
+    # from the rival cost no channel money; win-back offers go to former customers and are
+    # shown on their own line.
+    bought = m["acquired_paid"] + m["acquired_coupon"]
     managers = lv["managers"]
     figures = {
         "profit": m["profit"],
@@ -166,10 +166,11 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
         "lost": m["lost_total"],
         "lost_by_cause": {c: m[f"lost_{c}"] for c in CAUSE_LABELS},
         "kept_a_year": m["retention_rate"],
-        "spent_winning": channel_cost,
+        "spent_winning": m["acquisition_spend"],
+        "spent_winning_back": m["win_back"],
         "bought": bought,
         # every paying channel's cost (ads, coupons, win-back) over the customers it won
-        "cost_per_bought": channel_cost / bought if bought else None,
+        "cost_per_bought": _finite_or_none(m["cost_per_acquired"]),
         "managers_busy": m["account_manager_utilisation"] if managers else None,
         "contacts_per_customer_year": m["contacts_per_customer_year"],
         "staff_cost": m["sales_managers"] + m["service_desk"],
@@ -192,3 +193,8 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
         "people": _people(tables, firm, ends),
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _finite_or_none(x: float) -> float | None:
+    # JSON has no NaN: a ratio over nothing is shown as "none"
+    return float(x) if np.isfinite(x) else None
