@@ -96,14 +96,23 @@ def _on_sigterm(signum: int, frame: object) -> None:
 _MAIN_PID = os.getpid()
 
 
-def _catch_sigterm() -> None:
+def _catch_sigterm() -> object:
+    """Take charge of SIGTERM for the command; returns the handler to put back after it."""
     import signal
     import threading
 
     global _MAIN_PID
-    if threading.current_thread() is threading.main_thread():
-        _MAIN_PID = os.getpid()
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    _MAIN_PID = os.getpid()
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _restore_sigterm(previous: object) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 def _too_long(err: OSError) -> str | None:
@@ -113,12 +122,9 @@ def _too_long(err: OSError) -> str | None:
         return None
     name = str(err.filename or "")
     shown = name if len(name) <= 80 else f"{name[:40]}...{name[-30:]} ({len(name):,} characters)"
-    why = (
-        "a name or path too long for the file system"
-        if err.errno == errno.ENAMETOOLONG
-        else "symbolic links that loop"
-    )
-    return f"{shown}: {why}; choose a shorter path"
+    if err.errno == errno.ENAMETOOLONG:
+        return f"{shown}: a name or path too long for the file system; choose a shorter path"
+    return f"{shown}: symbolic links that lead to each other in a loop; choose another path"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +133,14 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     set_command(argv)  # what manifests record as the command
-    _catch_sigterm()
+    previous = _catch_sigterm()
+    try:
+        return _main(argv)
+    finally:
+        _restore_sigterm(previous)  # main() called from Python leaves the caller's handler
+
+
+def _main(argv: list[str]) -> int:
     try:
         try:
             args = build_parser().parse_args(argv)
