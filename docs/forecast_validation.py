@@ -35,7 +35,6 @@ def main() -> None:
         SBG_HIGH_END,
         SBG_REGULAR,
     )
-
     from relsim.forecast import forecast
     from relsim.forecast.data import Columns, read_transactions
     from relsim.forecast.intervals import customer_intervals

@@ -37,3 +37,38 @@ SBG_HIGH_END = {
 #: them): the survivors the fit to years 0-7 is meant to project.
 SBG_REGULAR_HOLDOUT = [223, 207, 194, 183, 173]
 SBG_HIGH_END_HOLDOUT = [468, 445, 427, 409, 394]
+
+#: Goodhardt, Ehrenberg & Chatfield (1984), "The Dirichlet: A Comprehensive Model of Buying
+#: Behaviour", JRSS A 147(5), section 3: UK toothpaste, first quarter 1973 (AGB panel, 5,240
+#: static panelists): category penetration 0.56, 2.6 purchases per category buyer, S = 1.295
+#: (M = 1.456, K = 0.78), the eight brands' shares and observed penetrations. The theoretical
+#: table is the one the R package NBDdirichlet (Chen 2008) prints for these parameters
+#: (``summary(dobj)``: brand penetration, purchases per buyer, category purchases per buyer,
+#: and duplication with Colgate DC), to its printed two decimals.
+TOOTHPASTE_1973 = {
+    "category_penetration": 0.56,
+    "category_buy_rate": 2.6,
+    "M": 1.456,
+    "K": 0.78,
+    "S": 1.295,
+    "brands": [
+        "Colgate DC",
+        "Macleans",
+        "Close Up",
+        "Signal",
+        "ultrabrite",
+        "Gibbs SR",
+        "Boots",
+        "Sainsbury",
+    ],
+    "shares": [0.25, 0.19, 0.10, 0.10, 0.09, 0.08, 0.03, 0.02],
+    "penetration_observed": [0.20, 0.17, 0.09, 0.08, 0.08, 0.07, 0.03, 0.02],
+    "penetration": [0.20, 0.16, 0.09, 0.09, 0.08, 0.07, 0.03, 0.02],
+    "purchases_per_buyer": [1.82, 1.76, 1.68, 1.68, 1.67, 1.66, 1.62, 1.61],
+    "category_purchases_per_buyer": [3.16, 3.22, 3.30, 3.30, 3.31, 3.32, 3.37, 3.38],
+    "duplication_with_colgate": [1.00, 0.19, 0.10, 0.10, 0.09, 0.08, 0.03, 0.02],
+}
+
+#: NBDdirichlet's own fit to the inputs above (its ``print(dobj)`` example: "NBD: M = 1.46,
+#: K = 0.78; Dirichlet: S = 1.55"): the package's estimator, not the paper's S.
+TOOTHPASTE_1973_PACKAGE_FIT = {"M": 1.46, "K": 0.78, "S": 1.55}

@@ -9,6 +9,8 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.tools.numdiff import approx_fprime
+
 from published import (
     BGBB_DONATIONS,
     SBG_HIGH_END,
@@ -16,8 +18,6 @@ from published import (
     SBG_REGULAR,
     SBG_REGULAR_HOLDOUT,
 )
-from statsmodels.tools.numdiff import approx_fprime
-
 from relsim.forecast.fitters.bgbb import BetaGeoBetaBinomModel
 from relsim.forecast.fitters.bgnbd import BetaGeoModel
 from relsim.forecast.fitters.mbgnbd import ModifiedBetaGeoModel

@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from published import BGNBD_CDNOW, GAMMAGAMMA_CDNOW, PARETONBD_CDNOW
 from statsmodels.tools.numdiff import approx_fprime
 
+from published import BGNBD_CDNOW, GAMMAGAMMA_CDNOW, PARETONBD_CDNOW
 from relsim.forecast.data import Columns, read_transactions, rfm_summary
 from relsim.forecast.fitters.bgnbd import BetaGeoModel, fit_bgnbd
 from relsim.forecast.fitters.gammagamma import GammaGammaModel, fit_gamma_gamma
