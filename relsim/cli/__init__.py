@@ -28,6 +28,7 @@ COMMANDS = (
     "sweep",
     "calibrate",
     "forecast",
+    "brands",
     "report",
     "rerun",
     "app",

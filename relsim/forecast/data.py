@@ -27,11 +27,12 @@ LAST_DATE = pd.Timestamp("2199-12-31")
 
 @dataclass(frozen=True)
 class Columns:
-    """Which columns of a source hold the customer id, the date and the amount."""
+    """Which columns of a source hold the customer id, the date, the amount and the firm."""
 
     customer: str = "customer_id"
     date: str = "date"
     amount: str | None = "amount"
+    firm: str | None = None  # the store or brand of a purchase panel (`relsim brands`)
 
 
 def read_transactions(
@@ -132,7 +133,7 @@ def _read_csv(path: Path, sep: str, header: bool, columns: Columns) -> pd.DataFr
     once told to keep some columns). Files without a header, or with a pattern for a
     separator, are read whole as before.
     """
-    wanted = {columns.customer, columns.date, columns.amount} - {None}
+    wanted = {columns.customer, columns.date, columns.amount, columns.firm} - {None}
     if header and len(sep) == 1:
         _check_header(path, sep, wanted)
         names = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
@@ -323,12 +324,13 @@ def clean_transactions(
     if isinstance(columns, dict):
         columns = Columns(**columns)
     wanted = [columns.customer, columns.date] + ([columns.amount] if columns.amount else [])
+    wanted += [columns.firm] if columns.firm else []
     missing = [c for c in wanted if c not in df.columns]
     if missing:
+        flags = "--customer-col/--date-col/" + ("--firm-col" if columns.firm else "--amount-col")
         raise ForecastDataError(
             f"{source}: missing column(s) {', '.join(missing)}; it has "
-            f"{', '.join(map(str, df.columns))} (name the columns with "
-            "--customer-col/--date-col/--amount-col)"
+            f"{', '.join(map(str, df.columns))} (name the columns with {flags})"
         )
     if len(df) == 0:
         raise ForecastDataError(f"{source}: no transactions")
@@ -349,6 +351,16 @@ def clean_transactions(
             f"in row {i + 1}"
         )
     out["date"] = dates.to_numpy(dtype="datetime64[ns]")
+    if columns.firm:
+        firm = df[columns.firm]
+        blank = (firm.isna() | (firm.astype(str).str.strip() == "")).to_numpy()
+        if blank.any():
+            i = int(np.flatnonzero(blank)[0])
+            raise ForecastDataError(
+                f"{source}: column '{columns.firm}': {int(blank.sum())} purchase(s) without a "
+                f"firm, the first in row {i + 1}; expected the store or brand of every purchase"
+            )
+        out["firm"] = firm.astype(str).str.strip().to_numpy()
     notes: list[str] = []
     if columns.amount:
         raw = df[columns.amount]
