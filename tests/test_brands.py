@@ -104,3 +104,22 @@ def test_a_run_folder_is_measured_on_its_static_panel(tmp_path, capsys):
         row = table.loc[(firm, "observed")]
         assert row["penetration"] == pytest.approx(buyers[firm] / panel)
         assert row["sole_buyers"] > 0.9
+
+
+def test_the_report_is_written_and_a_users_file_is_never_replaced(tmp_path, capsys):
+    csv = tmp_path / "p.csv"
+    rows = [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x"), ("c", "y"), ("c", "y"), ("d", "z")]
+    pd.DataFrame(
+        {"customer_id": [r[0] for r in rows], "date": "2024-01-01", "firm": [r[1] for r in rows]}
+    ).to_csv(csv, index=False)
+    page = tmp_path / "brands.html"
+    args = ["brands", str(csv), "--panel-size", "10", "--out", str(page)]
+    assert main(args) == 0
+    assert "Double jeopardy" in page.read_text() and "NBD-Dirichlet" in page.read_text()
+    assert main(args) == 0  # its own report is replaced
+    mine = tmp_path / "mine.html"
+    mine.write_text("my notes")
+    capsys.readouterr()
+    assert main([*args[:-1], str(mine)]) == 2
+    assert mine.read_text() == "my notes"
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

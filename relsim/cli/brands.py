@@ -43,6 +43,7 @@ def register(sub: Any) -> None:
     p.add_argument("--firm-col", default="firm", help="the store or brand of each purchase")
     p.add_argument("--date-format", help="strftime format of the dates, e.g. %%Y%%m%%d")
     p.add_argument("--sep", help="CSV separator (default: sniffed)")
+    p.add_argument("--out", help="also write the brands report (an HTML page) to this file")
     p.add_argument(
         "--format",
         choices=["table", "csv"],
@@ -90,6 +91,10 @@ def main(args: argparse.Namespace) -> int:
     from relsim.forecast.data import Columns, read_transactions
 
     source = Path(args.source)
+    if args.out:
+        from relsim.storage.signature import check_signed_target
+
+        check_signed_target(Path(args.out), "--out")  # before any work: never a user's file
     firms: list[str] | None = None
     if source.is_dir():
         purchases, panel_size, firms = _run_window(source, args.days)
@@ -114,6 +119,10 @@ def main(args: argparse.Namespace) -> int:
     except PanelError as err:
         raise InputError(f"{where}: column '{column}': {err}") from None
     table = brand_table(observed, fit)
+    if args.out:
+        from relsim.reporting.brands_report import write_brands_report
+
+        write_brands_report(Path(args.out), where, args.days, observed, category, fit, table)
     if args.format == "csv":
         print(table.to_csv(index=False, float_format="%.6g"), end="")
         return 0
@@ -136,4 +145,6 @@ def main(args: argparse.Namespace) -> int:
     )
     if fit.at_bound:
         print(f"  no S reproduces the penetration of: {', '.join(fit.at_bound)}")
+    if args.out:
+        print(f"  report written to {args.out}")
     return 0
