@@ -91,6 +91,8 @@ def main(args: argparse.Namespace) -> int:
     from relsim.forecast.data import Columns, read_transactions
 
     source = Path(args.source)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
     if args.out:
         from relsim.storage.signature import check_signed_target
 

@@ -333,8 +333,30 @@ class Economics(Spec, kw_only=True, frozen=True):
     currency: Annotated[str, Meta(min_length=1, max_length=5, pattern=r"^\S+$")] = "$"
 
 
+def _unit_rungs() -> RungTable:
+    return RungTable(customer=1.0, client=1.0, supporter=1.0, advocate=1.0, partner=1.0)
+
+
+class Repertoire(Spec, kw_only=True, frozen=True):
+    """A repertoire market: people split their category purchases over several firms.
+
+    Each person draws choice propensities over the firms from a Dirichlet distribution with
+    parameters ``concentration * shares[firm]`` (Goodhardt, Ehrenberg & Chatfield 1984: the
+    concentration is their ``S``); each category purchase goes to one firm of the person's
+    repertoire with probability proportional to propensity times the weight of the
+    relationship's rung (``rung_weight``; all 1: the ladder moves no share of wallet).
+    """
+
+    concentration: Pos = 1.0
+    shares: dict[str, Annotated[float, Meta(gt=0.0, le=1.0)]] = {}
+    rung_weight: RungTable = field(default_factory=_unit_rungs)
+
+
 class Market(Spec, kw_only=True, frozen=True):
     """The market as a whole, and how its customers stand on the ladder at the start.
+
+    ``choice`` is ``exclusive`` (a person is a customer of at most one firm at a time) or
+    ``repertoire`` (every person buys from a repertoire of firms: :class:`Repertoire`).
 
     ``initial_rung_shares_by_segment`` (optional, by purchase-frequency segment) overrides the
     market-wide shares for people of that segment: the steady state sorts people by rung.
@@ -343,6 +365,8 @@ class Market(Spec, kw_only=True, frozen=True):
     focal: str
     initial_rung_shares: ProbRungTable
     initial_rung_shares_by_segment: dict[str, ProbRungTable] = {}
+    choice: Literal["exclusive", "repertoire"] = "exclusive"
+    repertoire: Repertoire = field(default_factory=Repertoire)
 
     def check(self) -> None:
         """Each table of shares sums to one."""
@@ -398,6 +422,35 @@ class Scenario(Spec, kw_only=True, frozen=True):
         if abs(shares - 1.0) > 1e-6:
             raise ValueError(
                 f"market.initial_rung_shares: expected shares summing to 1, got {shares:g}"
+            )
+        if self.market.choice == "repertoire":
+            self._check_repertoire()
+
+    def _check_repertoire(self) -> None:
+        if len(self.firms) < 2:
+            raise ValueError(
+                "market.choice: a repertoire market needs at least two firms under [firms]"
+            )
+        given = self.market.repertoire.shares
+        missing = [f for f in self.firms if f not in given]
+        extra = [f for f in given if f not in self.firms]
+        if missing or extra:
+            parts = [f"no share for {', '.join(missing)}"] if missing else []
+            parts += [f"no firm {', '.join(extra)}"] if extra else []
+            what = "; ".join(parts)
+            raise ValueError(
+                f"market.repertoire.shares: expected one share for every firm ({what})"
+            )
+        total = sum(given.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"market.repertoire.shares: expected shares summing to 1, got {total:g}"
+            )
+        placed = [f for f, st in self.firms.items() if st.initial_customers]
+        if placed:
+            raise ValueError(
+                f"firms.{placed[0]}.initial_customers: expected 0 in a repertoire market "
+                "(every person starts with the firms of their repertoire)"
             )
 
 

@@ -15,13 +15,14 @@ import numpy as np
 from relsim.config.schema import Strategy
 from relsim.model.causes import Cause
 from relsim.model.ladder import Rung
+from relsim.model.population import Pool
 from relsim.model.rates import FirmRates
 from relsim.model.records import Channel
 from relsim.model.staff import AccountTeam, ServiceDesk
 
 if TYPE_CHECKING:
     from relsim.model.market import Market
-    from relsim.model.population import Person, Pool
+    from relsim.model.population import Person
 
 
 def logistic(x: float) -> float:
@@ -59,6 +60,9 @@ class Firm:
         self.reached = 0  # prospects paid acquisition reached (each got a coupon, if any)
         self.offers = 0  # win-back offers made
         self.lapsed: list[Person] = []  # former customers sent to the pool: win-back targets
+        # In a repertoire market: the people in the market who do not have this firm in their
+        # repertoire, whom its acquisition and referrals reach.
+        self.prospects = Pool()
         self.team = AccountTeam(market, self)
         self.desk = ServiceDesk(market, self)
         self.max_saving = -math.inf  # set by the market once all firms exist

@@ -70,10 +70,21 @@ class Market:
         self.acquisition_rng = generator(seed, Mechanism.ACQUISITION, replication)
         self.initial_rng = generator(seed, Mechanism.INITIAL, replication)
         self.purchases_rng = generator(seed, Mechanism.PURCHASES, replication)
+        #: A repertoire market (people split purchases over firms) or an exclusive one.
+        self.repertoire = scenario.market.choice == "repertoire"
+        rp = scenario.market.repertoire
+        choice = None
+        if self.repertoire:
+            alpha = np.array([rp.concentration * rp.shares[f] for f in scenario.firms])
+            choice = (generator(seed, Mechanism.CHOICE, replication), alpha)
+        self.rung_weight = tuple(rp.rung_weight.as_dict().values())
         self.factory = PersonFactory(
-            scenario.population, generator(seed, Mechanism.POPULATION, replication)
+            scenario.population,
+            generator(seed, Mechanism.POPULATION, replication),
+            choice=choice,
         )
         self.pool = Pool()
+        self.everyone = Pool()  # a repertoire market's people (its exits are drawn from them)
         self.simpy_events = 0  # events SimPy scheduled, known once the run is over
         self.relationships: list[Relationship] = []
         self._register: dict[str, np.ndarray] | None = None
@@ -95,11 +106,83 @@ class Market:
     def _newcomer(self, now: float) -> Person:
         p = self.factory.new(now)
         self.log.event(now, p.id, NO_ID, NO_FIRM, EventKind.ENTERED_MARKET)
+        if self.repertoire:
+            p.rels = [None] * len(self.firms)
+            self.everyone.add(p)
+            for firm in self.firms:
+                firm.prospects.add(p)
         return p
 
     def _leave_market(self, person: Person, now: float, cause: int) -> None:
         self.log.event(now, person.id, NO_ID, NO_FIRM, EventKind.LEFT_MARKET, cause=cause)
-        self.pool.add(self._newcomer(now))
+        newcomer = self._newcomer(now)
+        if self.repertoire:
+            self._join(newcomer, now)
+        else:
+            self.pool.add(newcomer)
+
+    # -- the repertoire market --------------------------------------------------------------
+
+    def _initial_rung(self, person: Person, u: float) -> int:
+        cdf = self._rung_cdfs[person.segment]
+        i = min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(RELATIONSHIP_RUNGS) - 1)
+        return int(RELATIONSHIP_RUNGS[i])
+
+    def _join(self, person: Person, now: float) -> None:
+        """A person's repertoire on arrival: every firm they have a propensity for.
+
+        The relationships begin on rungs drawn from the initial shares, with the account
+        teams' contacts spread out as for the initial customers of an exclusive market.
+        """
+        rng = self.initial_rng
+        firms = [f for f in self.firms if person.propensity[f.index] > 0.0]
+        u, lag, phase = (rng.random(len(firms)).tolist() for _ in range(3))
+        for firm, ui, li, fi in zip(firms, u, lag, phase, strict=True):
+            rung = self._initial_rung(person, ui)
+            cadence = firm.cadence(person, rung)
+            span = cadence if cadence > 0.0 else 30.0
+            self.start_relationship(
+                person,
+                firm,
+                Channel.INITIAL,
+                now,
+                rung,
+                last_attention=now - li * span,
+                first_contact=now + fi * span,
+                reshare=False,
+            )
+        self._reshare(person, now)
+
+    def _reshare(self, person: Person, now: float, moved: Relationship | None = None) -> None:
+        """Each firm's share of the person's category purchases, from propensities and rungs.
+
+        A relationship whose share changed (and ``moved``, whose rung did) gets a new purchase
+        segment from now: the firms of the repertoire share the person's purchases in
+        proportion to propensity times rung weight.
+        """
+        weight = self.rung_weight
+        props = person.propensity
+        active = [r for r in person.rels if r is not None]
+        total = sum(props[r.firm.index] * weight[r.rung] for r in active)
+        for r in active:
+            share = props[r.firm.index] * weight[r.rung] / total if total > 0.0 else 0.0
+            if share != r.share or r is moved:
+                r.share = share
+                self._close_segment(r, now)
+                self._open_segment(r, now)
+
+    def _leave_repertoire_market(self, person: Person, now: float, cause: int) -> None:
+        """A person moves away or dies: every relationship ends for that cause."""
+        for rel in person.rels:
+            if rel is not None:
+                self._end(rel, Cause(cause), now)
+        person.rels = []
+        for firm in self.firms:
+            if firm.prospects.contains(person):
+                firm.prospects.remove(person)
+        if self.pool.contains(person):
+            self.pool.remove(person)
+        self._leave_market(person, now, cause)
 
     # -- relationships ----------------------------------------------------------------------
 
@@ -113,10 +196,13 @@ class Market:
         last_attention: float | None = None,
         first_contact: float | None = None,
         offer: float = 0.0,
+        reshare: bool = True,
     ) -> Relationship:
         """Make ``person`` a customer of ``firm``; a new customer buys for the first time now.
 
-        ``offer`` is the discount a coupon or win-back offer gave on that first purchase.
+        ``offer`` is the discount a coupon or win-back offer gave on that first purchase. In
+        a repertoire market the firm joins the person's repertoire and the purchases are
+        shared anew (unless ``reshare`` is False: the caller will).
         """
         returning = bool(person.past_firms & firm.bit)
         person.past_firms |= firm.bit
@@ -125,7 +211,14 @@ class Market:
         if last_attention is not None:
             rel.last_attention = last_attention
         self.relationships.append(rel)
-        person.rel = rel
+        if self.repertoire:
+            person.rels[firm.index] = rel
+            if firm.prospects.contains(person):
+                firm.prospects.remove(person)
+            if self.pool.contains(person):
+                self.pool.remove(person)
+        else:
+            person.rel = rel
         firm.active_by_rung[rung] += 1
         firm.acquired[channel] += 1
         self.log.event(
@@ -133,7 +226,10 @@ class Market:
         )
         if channel != Channel.INITIAL:
             self.log.purchase(rel.id, now, rung, False, offer)
-        self._open_segment(rel, now)
+        if not self.repertoire:
+            self._open_segment(rel, now)
+        elif reshare:
+            self._reshare(person, now)
         cadence = firm.cadence(person, rung)
         if cadence > 0.0:
             firm.team.enrol(rel, now + cadence if first_contact is None else first_contact)
@@ -150,8 +246,9 @@ class Market:
 
     def _open_segment(self, rel: Relationship, now: float) -> None:
         # Purchases other than failed episodes are drawn in bulk from the client rung up.
-        if rel.rung >= Rung.CLIENT:
-            rate = rel.person.rate * self.rates.share_of_wallet[rel.rung]
+        if rel.rung >= Rung.CLIENT and rel.active:
+            share = rel.share if self.repertoire else self.rates.share_of_wallet[rel.rung]
+            rate = rel.person.rate * share
             rate *= 1.0 - rel.firm.rates.failure_prob
             rel.segment = self.log.open_segment(rel.id, now, rate, rel.rung)
         else:
@@ -180,8 +277,11 @@ class Market:
         rel.max_rung = max(rel.max_rung, rung)
         kind = EventKind.RUNG_UP if rung > old else EventKind.RUNG_DOWN
         self.log.event(now, rel.person.id, rel.id, firm.index, kind, old, rung)
-        self._close_segment(rel, now)
-        self._open_segment(rel, now)
+        if self.repertoire:
+            self._reshare(rel.person, now, moved=rel)
+        else:
+            self._close_segment(rel, now)
+            self._open_segment(rel, now)
         if enrol:
             self._reenrol(rel)
 
@@ -310,6 +410,8 @@ class Market:
         and the person's sensitivity) and its service failures.
         """
         others = [f for f in self.firms if f is not rel.firm]
+        if self.repertoire:  # a new seller: one not in the repertoire already
+            others = [f for f in others if rel.person.rels[f.index] is None]
         uniform = self.life_stream.uniform
         if not others or uniform() >= self.rates.defector_joins_rival:
             return None
@@ -344,6 +446,35 @@ class Market:
         look for another seller (:meth:`choose_rival`).
         """
         firm, person = rel.firm, rel.person
+        self._end(rel, cause, now)
+        if self.repertoire:
+            person.rels[firm.index] = None
+            firm.prospects.add(person)
+            firm.lapsed.append(person)
+            if to_firm is None and look:
+                to_firm = self.choose_rival(rel, now)
+            if to_firm is not None and person.rels[to_firm.index] is None:
+                self.start_relationship(person, to_firm, Channel.SWITCH, now)
+            else:  # the rest of the repertoire shares the purchases
+                self._reshare(person, now)
+            if all(r is None for r in person.rels):
+                self.pool.add(person)
+            return
+        person.rel = None
+        if cause in LEAVES_MARKET:
+            self._leave_market(person, now, cause)
+            return
+        if to_firm is None and look:
+            to_firm = self.choose_rival(rel, now)
+        if to_firm is None:
+            self.pool.add(person)
+            firm.lapsed.append(person)
+        else:
+            self.start_relationship(person, to_firm, Channel.SWITCH, now)
+
+    def _end(self, rel: Relationship, cause: Cause, now: float) -> None:
+        """The relationship ends for ``cause``: its records close and its firm counts the loss."""
+        firm, person = rel.firm, rel.person
         self.grievances_now(rel, now)  # log the grievances that faded before the end
         rel.active = False
         rel.end = now
@@ -362,17 +493,6 @@ class Market:
             Rung.PROSPECT,
             cause=cause,
         )
-        person.rel = None
-        if cause in LEAVES_MARKET:
-            self._leave_market(person, now, cause)
-            return
-        if to_firm is None and look:
-            to_firm = self.choose_rival(rel, now)
-        if to_firm is None:
-            self.pool.add(person)
-            firm.lapsed.append(person)
-        else:
-            self.start_relationship(person, to_firm, Channel.SWITCH, now)
 
     # -- the market's daily round -----------------------------------------------------------
 
@@ -380,19 +500,21 @@ class Market:
         """The market at time zero: everyone enters; the firms' initial customers are placed."""
         sc = self.scenario
         rng = self.initial_rng
+        self._set_rung_cdfs()
         people = [self._newcomer(0.0) for _ in range(sc.simulation.people)]
         values = np.fromiter((p.rate * p.basket for p in people), dtype=float, count=len(people))
         for firm in self.firms:
             firm.set_value_tiers(values)
+        if self.repertoire:
+            for person in people:
+                self._join(person, 0.0)
+                if all(r is None for r in person.rels):
+                    self.pool.add(person)
+            return
         order = rng.permutation(len(people))
         # Rungs by segment where the scenario gives them: the steady state sorts people, so
         # frequent buyers (more failed episodes, more demotions) are rarer on the top rungs.
-        base = sc.market.initial_rung_shares.as_dict()
-        by_segment = sc.market.initial_rung_shares_by_segment
-        cdfs = []
-        for name in self.factory.segment_names:
-            shares = by_segment[name].as_dict() if name in by_segment else base
-            cdfs.append(np.cumsum([shares[r.label] for r in RELATIONSHIP_RUNGS]))
+        cdfs = self._rung_cdfs
         rungs = [int(r) for r in RELATIONSHIP_RUNGS]
         k = 0
         for firm in self.firms:
@@ -423,6 +545,16 @@ class Market:
         for i in order[k:].tolist():
             self.pool.add(people[i])
 
+    def _set_rung_cdfs(self) -> None:
+        """Cumulative initial rung shares by segment (the repertoire's arrivals use them)."""
+        sc = self.scenario
+        base = sc.market.initial_rung_shares.as_dict()
+        by_segment = sc.market.initial_rung_shares_by_segment
+        self._rung_cdfs = []
+        for name in self.factory.segment_names:
+            shares = by_segment[name].as_dict() if name in by_segment else base
+            self._rung_cdfs.append(np.cumsum([shares[r.label] for r in RELATIONSHIP_RUNGS]))
+
     def snapshot(self, now: float) -> None:
         """Record each firm's counters (the time series is built from these)."""
         for f in self.firms:
@@ -450,7 +582,8 @@ class Market:
 
     def _acquire(self, firm: Firm, now: float, step: float) -> None:
         """Paid acquisition: the budget reaches prospects, and some of them try the firm."""
-        rng, pool = self.acquisition_rng, self.pool
+        rng = self.acquisition_rng
+        pool = firm.prospects if self.repertoire else self.pool
         n_reach = int(rng.poisson(firm.reach_rate(len(pool)) * step))
         if n_reach <= 0:
             return
@@ -475,11 +608,12 @@ class Market:
             return
         rng = self.acquisition_rng
         n = int(rng.poisson(fr.win_back_spend / fr.win_back_cost * step))
-        targets = firm.draw_lapsed(n, rng, self.pool)
+        targets = firm.draw_lapsed(n, rng, firm.prospects if self.repertoire else self.pool)
         firm.offers += len(targets)
         for person, u in zip(targets, rng.random(len(targets)).tolist(), strict=True):
             if u < firm.trial_probability(person, fr.win_back_depth):
-                self.pool.remove(person)
+                if not self.repertoire:
+                    self.pool.remove(person)
                 self.start_relationship(
                     person, firm, Channel.WIN_BACK, now, offer=fr.win_back_depth
                 )
@@ -497,12 +631,21 @@ class Market:
                 return
             for firm in self.firms:
                 self._acquire(firm, now, step)
-                n_ref = rng.poisson(firm.referral_rate(len(pool) / people) * step)
-                for person in pool.draw(int(n_ref), rng):
+                reachable = firm.prospects if self.repertoire else pool
+                n_ref = rng.poisson(firm.referral_rate(len(reachable) / people) * step)
+                for person in reachable.draw(int(n_ref), rng):
                     self.start_relationship(person, firm, Channel.REFERRAL, now)
                 self._win_back(firm, now, step)
+            if self.repertoire:
+                # Everyone relocates and dies at the same rates, whatever their repertoire.
+                if r8.exit > 0.0:
+                    n_exit = rng.binomial(len(self.everyone), -math.expm1(-r8.exit * step))
+                    for person in self.everyone.draw(int(n_exit), rng):
+                        moved = rng.random() * r8.exit < r8.relocation
+                        cause = Cause.RELOCATION if moved else Cause.OTHER
+                        self._leave_repertoire_market(person, now, cause)
             # People in the pool relocate and die too; a newcomer takes each one's place.
-            if r8.exit > 0.0 and len(pool):
+            elif r8.exit > 0.0 and len(pool):
                 n_exit = rng.binomial(len(pool), -math.expm1(-r8.exit * step))
                 for person in pool.draw(int(n_exit), rng):
                     moved = rng.random() * r8.exit < r8.relocation
@@ -587,6 +730,9 @@ class Market:
             vars(firm).pop("team", None)
             vars(firm).pop("desk", None)
         self.pool = Pool()
+        self.everyone = Pool()
+        for firm in self.firms:
+            firm.prospects = Pool()
         self.relationships = []
         # Numbers drawn ahead are small objects strewn over the allocator's arenas: while
         # they live, the arenas the model's objects filled cannot go back to the system.

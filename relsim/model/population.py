@@ -32,6 +32,8 @@ class Person:
         "entered",
         "rel",
         "past_firms",
+        "propensity",
+        "rels",
     )
 
     def __init__(
@@ -53,6 +55,10 @@ class Person:
         self.entered = entered
         self.rel: Relationship | None = None
         self.past_firms = 0  # bit mask of firms this person has bought from
+        # In a repertoire market: choice propensities over the firms, and the relationship
+        # with each firm of the repertoire (None where the firm is not in it).
+        self.propensity: tuple[float, ...] = ()
+        self.rels: list[Relationship | None] = []
 
 
 class PersonFactory:
@@ -68,7 +74,13 @@ class PersonFactory:
         People drawn per block.
     """
 
-    def __init__(self, spec: Population, rng: np.random.Generator, block: int = 4096) -> None:
+    def __init__(
+        self,
+        spec: Population,
+        rng: np.random.Generator,
+        block: int = 4096,
+        choice: tuple[np.random.Generator, np.ndarray] | None = None,
+    ) -> None:
         self.segment_names = tuple(spec.segments)
         segs = list(spec.segments.values())
         self._shares = np.array([s.share for s in segs])
@@ -78,6 +90,9 @@ class PersonFactory:
         self._rng = rng
         self._block = block
         self._rows: list[tuple[int, float, float, float, float]] = []
+        # a repertoire market's choice stream and Dirichlet parameters (one per firm)
+        self._choice = choice
+        self._propensities: list[tuple[float, ...]] = []
         self.next_id = 0
 
     def _refill(self) -> None:
@@ -101,10 +116,16 @@ class PersonFactory:
         )
         rows.reverse()  # handed out with pop(), in drawing order
         self._rows = rows
+        if self._choice is not None:
+            choice_rng, alpha = self._choice
+            props = [tuple(p) for p in choice_rng.dirichlet(alpha, n).tolist()]
+            props.reverse()
+            self._propensities = props
 
     def discard_drawn(self) -> None:
         """Drop the people drawn ahead; the next newcomer starts the generator's next block."""
         self._rows = []
+        self._propensities = []
 
     def new(self, now: float) -> Person:
         """A newcomer entering the market at time ``now`` (days)."""
@@ -112,6 +133,8 @@ class PersonFactory:
             self._refill()
         seg, rate, basket, sens, complain = self._rows.pop()
         p = Person(self.next_id, seg, rate, basket, sens, complain, now)
+        if self._choice is not None:
+            p.propensity = self._propensities.pop()
         self.next_id += 1
         return p
 

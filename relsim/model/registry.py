@@ -55,6 +55,12 @@ SUBMODELS: tuple[Submodel, ...] = (
         ),
     ),
     Submodel(
+        "Repertoire: who buys where",
+        market.Market._reshare,
+        "whenever a relationship of the person begins, ends or changes rung (repertoire market)",
+        ("market.choice", "market.repertoire"),
+    ),
+    Submodel(
         "Paid acquisition and trial",
         firm.Firm.reach_rate,
         "every day, for each firm",

@@ -62,6 +62,7 @@ class Relationship:
         "segment",
         "contact_ticket",
         "offer",
+        "share",
     )
 
     def __init__(
@@ -94,6 +95,7 @@ class Relationship:
         self.segment = -1  # index of the open bulk-purchase segment, -1 if none
         self.contact_ticket = -1  # ticket of the pending contact, -1 if none
         self.offer = 0.0  # discount of the coupon or win-back offer that began it
+        self.share = 0.0  # a repertoire market's: the firm's share of the person's purchases
 
 
 def life(m: Market, rel: Relationship):
@@ -120,6 +122,11 @@ def life(m: Market, rel: Relationship):
     # (rate * s) * q grows with s, so its largest value is at the largest share, to the bit.
     rate = person.rate
     share, share_above = r8.share_of_wallet, m.share_of_wallet_above
+    repertoire = m.repertoire
+    if repertoire:
+        # The firm's share of the person's purchases rises when another firm leaves the
+        # repertoire: the purchase hazards are planned at a share of one and thinned.
+        share = share_above = (1.0,) * len(share)
     bond = firm.bond  # the market's bond, strengthened for partnership members
     neg_by_rung = firm.neglect_by_rung
     occasions = r8.price_occasions
@@ -129,7 +136,8 @@ def life(m: Market, rel: Relationship):
     pmax_rung, pmax = -1, 0.0  # the price bound of the rung it was last computed for
     dis0, dis1 = r8.dissatisfaction_base, r8.dissatisfaction_per_grievance
     ramp = r8.neglect_ramp_days
-    exit_rate, relocation = r8.exit, r8.relocation
+    # a repertoire market draws each person's exit once, in its daily round
+    exit_rate, relocation = (0.0 if repertoire else r8.exit), r8.relocation
     customer = int(Rung.CUSTOMER)
     # Someone who tried at an offer's price compares the next purchase with the price they
     # paid, their reference price (Winer 1986; Kalyanaram & Winer 1995): the full price looks
@@ -171,6 +179,8 @@ def life(m: Market, rel: Relationship):
             yield timeout(wait)
         else:
             return  # every hazard is zero, and nothing can raise one: nothing ever happens
+        if not rel.active:
+            return  # ended meanwhile: its person left a repertoire market
         now = env.now
         now_rung = rel.rung
         if neglect < wait:
@@ -185,11 +195,13 @@ def life(m: Market, rel: Relationship):
         x = uniform() * total
         if x < h_buy:
             if rung == customer:
+                if repertoire and uniform() >= rel.share:
+                    continue  # thinned: the purchase went to another firm of the repertoire
                 if lapse and uniform() < lapse:
                     m.reference_price_lapse(rel, now)
                     return
                 m.repeat_purchase(rel, now, uniform() < q)
-            elif uniform() * h_buy < (rate * share[now_rung]) * q:
+            elif uniform() * h_buy < (rate * (rel.share if repertoire else share[now_rung])) * q:
                 m.service_failure(rel, now, record_purchase=True)
             continue
         x -= h_buy

@@ -24,6 +24,7 @@ class Mechanism(IntEnum):
     ACQUISITION = 3
     SERVICE = 4
     PURCHASES = 5
+    CHOICE = 6  # the repertoire market's choice propensities
 
 
 def generator(seed: int, mechanism: Mechanism, replication: int = 0) -> np.random.Generator:
