@@ -43,12 +43,13 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
     ]
     for firm, m in metrics.items():
         lost = m["lost_total"]
-        mix = ", ".join(f"{c} {m[f'cause_share_{c}']:.0%}" for c in CAUSE_LABELS) if lost else ""
+        mix = ", ".join(f"{c} {m[f'cause_share_{c}']:.0%}" for c in CAUSE_LABELS)
+        causes = f" (causes, the calibrated mix: {mix})" if lost else ""
         focal = " (focal)" if firm == sc.market.focal else ""
         lines.append(
             f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "
             f"{m['customers_end']:,.0f}; won {m['acquired_new']:,.0f}, lost "
-            f"{lost:,.0f} (causes, the calibrated mix: {mix}); revenue "
+            f"{lost:,.0f}{causes}; revenue "
             f"{m['revenue']:,.0f}; profit "
             f"{m['profit']:,.0f} (NPV {m['npv']:,.0f}); customer equity at the end "
             f"{m['customer_equity']:,.0f}"

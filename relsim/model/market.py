@@ -28,7 +28,7 @@ from relsim.config.schema import Scenario
 from relsim.memory import give_back
 from relsim.model.causes import LEAVES_MARKET, Cause, price_switch_probability
 from relsim.model.firm import Firm
-from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung
+from relsim.model.ladder import RELATIONSHIP_RUNGS, Rung, per_rung
 from relsim.model.population import Person, PersonFactory, Pool
 from relsim.model.rates import MarketRates
 from relsim.model.records import NO_ID, Channel, EventKind, RunLog
@@ -77,7 +77,7 @@ class Market:
         if self.repertoire:
             alpha = np.array([rp.concentration * rp.shares[f] for f in scenario.firms])
             choice = (generator(seed, Mechanism.CHOICE, replication), alpha)
-        self.rung_weight = tuple(rp.rung_weight.as_dict().values())
+        self.rung_weight = per_rung(rp.rung_weight.as_dict())
         self.factory = PersonFactory(
             scenario.population,
             generator(seed, Mechanism.POPULATION, replication),
