@@ -1,15 +1,22 @@
 """Benchmark: how the cost of a run grows with the market.
 
-``relsim run --no-report`` of the default scenario scaled to each size (people, initial
-customers, acquisition budgets, account managers and desk staff in proportion, as
-``bench_simulation.py`` scales it), each in a fresh process, best of ``--repeats``. Printed per
-size: wall time and peak memory (the process's maximum resident set, from ``wait4``), and
-both per simulated person-year (people x years simulated, warm-up included) and per purchase
-in the measured window. Close to linear means the per-unit figures stay flat as the market
-grows; the fixed cost of starting Python and importing the libraries shows at the small end.
+``relsim run --no-report`` of each scenario (by default the exclusive default market and the
+repertoire market of five grocery stores, ``relsim:grocery_inputs``) scaled to each size
+(people, initial customers, acquisition budgets, account managers and desk staff in
+proportion, as ``bench_simulation.py`` scales it), each in a fresh process, best of
+``--repeats``. Printed per size: wall time and peak memory (the process's maximum resident
+set, from ``wait4``), and both per simulated person-year (people x years simulated, warm-up
+included) and per purchase in the measured window. Close to linear means the per-unit
+figures stay flat as the market grows; the fixed cost of starting Python and importing the
+libraries shows at the small end.
 
     python benchmarks/bench_scaling.py                         # 1k, 10k and 100k people
     python benchmarks/bench_scaling.py --sizes 1000 10000 100000 1000000 --repeats 1
+    python benchmarks/bench_scaling.py --scenarios relsim:baseline --sizes 10000
+
+The two markets differ in how many purchases a person makes a year (a repertoire market's
+people all shop; in the exclusive one those between firms buy nothing), so compare them per
+purchase (us/purchase, B/purchase), the unit the issue's budget is stated in.
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_simulation import scaled_overrides  # noqa: E402
 
 
-def run_once(people: int, out: Path) -> dict:
+def run_once(scenario: str, people: int, out: Path) -> dict:
     """One ``relsim run`` in a child process: wall seconds, peak RSS, and the run's size."""
-    sets = [x for kv in scaled_overrides(people) for x in ("--set", kv)]
-    cmd = [sys.executable, "-m", "relsim.cli", "run", "--no-report", "--out", str(out), *sets]
+    sets = [x for kv in scaled_overrides(people, scenario) for x in ("--set", kv)]
+    cmd = [sys.executable, "-m", "relsim.cli", "run", scenario, "--no-report", "--out", str(out)]
+    cmd += sets
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -54,19 +62,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--scenarios", nargs="+", default=["relsim:baseline", "relsim:grocery_inputs"])
     args = ap.parse_args()
     print(
-        f"{'people':>9s} {'purchases':>11s} {'wall s':>8s} {'peak MB':>8s} "
+        f"{'scenario':<22s} {'people':>9s} {'purchases':>11s} {'wall s':>8s} {'peak MB':>8s} "
         f"{'ms/person-yr':>12s} {'kB/person-yr':>12s} {'us/purchase':>11s} {'B/purchase':>10s}"
     )
     with tempfile.TemporaryDirectory(prefix="relsim-bench-scaling-") as tmp:
-        for people in args.sizes:
-            runs = [run_once(people, Path(tmp) / f"{people}-{i}") for i in range(args.repeats)]
+        for scenario, people in ((sc, n) for n in args.sizes for sc in args.scenarios):
+            where = Path(tmp) / scenario.replace(":", "_")
+            runs = [
+                run_once(scenario, people, where / f"{people}-{i}") for i in range(args.repeats)
+            ]
             best = min(runs, key=lambda r: r["seconds"])
             peak = min(r["peak_mb"] for r in runs)
             py, n = best["person_years"], best["purchases"]
             print(
-                f"{people:9,d} {n:11,d} {best['seconds']:8.1f} {peak:8.0f} "
+                f"{scenario:<22s} {people:9,d} {n:11,d} {best['seconds']:8.1f} {peak:8.0f} "
                 f"{1000 * best['seconds'] / py:12.2f} {1024 * peak / py:12.1f} "
                 f"{1e6 * best['seconds'] / n:11.2f} {peak * 2**20 / n:10.0f}",
                 flush=True,

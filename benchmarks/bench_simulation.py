@@ -31,11 +31,12 @@ import sys
 import time
 
 
-def scaled_overrides(people: int) -> list[str]:
-    """The default scenario with everything proportional to the market scaled with it."""
+def scaled_overrides(people: int, scenario: str | None = None) -> list[str]:
+    """A scenario (the default one if None) with everything proportional to the market scaled
+    with it."""
     import relsim
 
-    base = relsim.load_scenario()
+    base = relsim.load_scenario(scenario)
     k = people / base.simulation.people
     sets = [f"simulation.people={people}"]
     for name, st in base.firms.items():

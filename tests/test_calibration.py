@@ -11,7 +11,6 @@ import pytest
 import relsim
 from relsim.analysis.metrics import run_metrics
 from relsim.cli import main
-from relsim.config.targets import default_targets_path, load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = """extends = "relsim:baseline_inputs"
@@ -130,32 +129,37 @@ def test_calibration_recovers_a_hazard_from_the_share_it_produces(tmp_path, caps
     assert (out / "calibrated.toml").read_text().split("\n", 3)[3] == text.split("\n", 3)[3]
 
 
-def test_the_shipped_default_is_the_output_of_relsim_calibrate():
-    # scenarios/baseline.toml extends the inputs and sets exactly the free values of the
-    # targets file plus the steady state; its header names the fingerprint of the inputs and
-    # targets it was calibrated from, and a digest of the values it holds. A change to the
-    # inputs or targets without calibrating again, or a value edited by hand, fails here.
+@pytest.mark.parametrize("name", ["baseline", "grocery"])
+def test_the_shipped_calibrated_scenarios_are_the_output_of_relsim_calibrate(name):
+    # scenarios/<name>.toml extends the inputs and sets exactly the free values of the
+    # targets file plus the steady state (none in a repertoire market, whose people arrive
+    # with their repertoires); its header names the fingerprint of the inputs and targets it
+    # was calibrated from, and a digest of the values it holds. A change to the inputs or
+    # targets without calibrating again, or a value edited by hand, fails here.
     from relsim.experiments.calibration import (
         plan_calibration,
         values_digest,
         written_values,
     )
 
-    text = (ROOT / "scenarios" / "baseline.toml").read_text()
+    text = (ROOT / "scenarios" / f"{name}.toml").read_text()
     assert text.startswith("# Written by `relsim calibrate")
     plan = plan_calibration(
-        ROOT / "scenarios" / "baseline.targets.toml",
-        str(ROOT / "scenarios" / "baseline_inputs.toml"),
+        ROOT / "scenarios" / f"{name}.targets.toml",
+        str(ROOT / "scenarios" / f"{name}_inputs.toml"),
     )
     header = next(line for line in text.splitlines() if line.startswith("# fingerprint"))
     assert f"fingerprint {plan.fingerprint};" in header
     body = tomllib.loads(text)
     assert header.endswith(f"values digest {values_digest(written_values(body))}")
     data = body
-    assert data["extends"] == "relsim:baseline_inputs"
-    targets = load_targets(default_targets_path())
+    assert data["extends"] == f"relsim:{name}_inputs"
+    targets = plan.targets
     set_keys = {f"{section}.{key}" for section in ("switching",) for key in data.get(section, {})}
     assert set_keys == {f.key for f in targets.free}
+    if name == "grocery":
+        assert set(data) == {"extends", "name", "description", "switching"}
+        return
     assert set(data["firms"]["focal"]) == set(data["firms"]["rival"]) == {"initial_customers"}
     assert set(data["market"]) <= {"initial_rung_shares", "initial_rung_shares_by_segment"}
 

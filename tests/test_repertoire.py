@@ -126,3 +126,189 @@ def test_the_exclusive_market_is_unchanged_by_the_repertoire_code(small_run):
     open_rels = cu[cu["end_day"].isna()]
     assert not open_rels["customer_id"].duplicated().any()
     assert isinstance(small_run.transactions, pd.DataFrame)
+
+
+def test_the_metric_names_are_what_a_run_measures(small_run):
+    """Claims and sweeps check names against metric_names() before any run: it must be whole."""
+    from relsim.analysis.metrics import metric_names, run_metrics
+
+    got = run_metrics(small_run.scenario, small_run.tables())
+    others = {f"lost_to_{f}" for f in small_run.scenario.firms if f != small_run.focal}
+    assert [k for k in got if k not in others] == metric_names()
+
+
+def test_the_share_of_wallet_lost_to_moves_is_the_movers_purchases():
+    """Moves take a person's whole repertoire: the store loses its share of their purchases.
+
+    With relocation the only mechanism (a hazard of 0.5 a year per person, everyone replaced),
+    the moves in a year are Poisson with mean 0.5 N, and each takes from the focal brand its
+    purchases a year, rate x share, rate ~ Gamma(K, mean m) and share ~ Beta(S a, S (1 - a))
+    independent of it. The purchases a year lost are compound Poisson: mean 0.5 N m a and
+    variance 0.5 N E[rate^2] E[share^2]; checked within four standard errors, two-sided.
+    """
+    from relsim.analysis.metrics import run_metrics
+
+    people, lam = 4000, 0.5
+    sc = relsim.load_scenario(
+        "relsim:toothpaste_1973",
+        [
+            f"simulation.people={people}",
+            "simulation.days=365",
+            f"switching.relocation_per_year={lam}",
+        ],
+    )
+    got = run_metrics(sc, relsim.simulate(sc, seed=11).tables())
+    m = sc.population.segments["all"].purchases_per_year
+    k, s, a = sc.population.rate_shape, sc.market.repertoire.concentration, 0.25
+    moves = lam * people * sc.simulation.days / 365.0
+    mean = moves * m * a
+    e_rate2 = m * m * (1.0 + 1.0 / k)
+    e_share2 = a * (s * a + 1.0) / (s + 1.0)
+    se = float(np.sqrt(moves * e_rate2 * e_share2))
+    assert abs(got["wallet_lost_relocation"] - mean) <= 4 * se, (
+        got["wallet_lost_relocation"],
+        mean,
+        se,
+    )
+    assert got["wallet_share_relocation"] == 1.0
+    assert got["cause_share_relocation"] == 1.0
+
+
+def _grocery(**values: object) -> relsim.Scenario:
+    """The grocery repertoire market, small: 1,500 people, one year after a year's warm-up."""
+    sets = ["simulation.people=1500", "simulation.days=365", "simulation.warmup_days=365"]
+    sets += [f"{k}={v}" for k, v in values.items()]
+    return relsim.load_scenario("relsim:grocery_inputs", sets)
+
+
+def _store_panel(result: relsim.SimulationResult, firm: str) -> pd.DataFrame:
+    """Purchases at ``firm`` (``x``) and in the category (``n``) per person, last quarter."""
+    from relsim.analysis.brands import static_panel
+
+    sc = result.scenario
+    days = float(sc.simulation.days)
+    tables = result.tables()
+    panel, _ = static_panel(
+        tables["transactions"], tables["events"], sc.simulation.people, days - 91, days
+    )
+    at = (panel["firm"].astype(str) == firm).astype(float)
+    return pd.DataFrame({"x": at, "n": 1.0}).groupby(panel["customer_id"].to_numpy()).sum()
+
+
+def _paired_ratio_gap(a: pd.DataFrame, b: pd.DataFrame, den: str) -> tuple[float, float]:
+    """Ratio sum(x) / sum(den) of panel ``a`` minus that of ``b``, and its standard error.
+
+    The same seed draws the same people in both runs (common random numbers), so the
+    difference is linearised person by person (delta method), people missing from one
+    panel counting zero there.
+    """
+    both = a.add_suffix("_a").join(b.add_suffix("_b"), how="outer").fillna(0.0)
+    ra = both["x_a"].sum() / both[f"{den}_a"].sum()
+    rb = both["x_b"].sum() / both[f"{den}_b"].sum()
+    z = (both["x_a"] - ra * both[f"{den}_a"]) / both[f"{den}_a"].sum()
+    z -= (both["x_b"] - rb * both[f"{den}_b"]) / both[f"{den}_b"].sum()
+    return float(ra - rb), float(np.sqrt((z**2).sum()))
+
+
+def test_account_managers_win_a_store_more_of_its_buyers_purchases():
+    """Account managers win a store a larger share of its buyers' purchases.
+
+    Attention climbs the ladder and higher rungs weigh more in the repertoire: a store with
+    ample account managers (12 against none, the same seed) takes a larger share of its
+    buyers' category requirements, and neglect ends fewer of its relationships per
+    customer-year. The mechanism gives the sign (one-sided); the margin is four standard
+    errors of the difference (delta method over the people of the two runs, paired by
+    person, for the share of requirements; Poisson counts for the endings).
+    """
+    from relsim.analysis.metrics import run_metrics
+
+    runs = {
+        n: relsim.simulate(_grocery(**{"firms.focal.account_managers": n}), seed=5) for n in (0, 12)
+    }
+    panels = {}
+    for n, result in runs.items():
+        p = _store_panel(result, "focal")
+        p["req"] = p["n"] * (p["x"] > 0)  # the category purchases of the store's buyers
+        panels[n] = p
+    gap, se = _paired_ratio_gap(panels[12], panels[0], "req")
+    assert gap > 4 * se, (gap, se)
+    m = {n: run_metrics(r.scenario, r.tables()) for n, r in runs.items()}
+    lost = {n: m[n]["lost_neglect"] for n in runs}
+    years = {n: m[n]["customer_years"] for n in runs}
+    rate = {n: lost[n] / years[n] for n in runs}
+    rate_se = np.hypot(np.sqrt(lost[0]) / years[0], np.sqrt(lost[12]) / years[12])
+    assert rate[0] - rate[12] > 4 * rate_se, (rate, rate_se)
+
+
+def _year_panel(result: relsim.SimulationResult, firm: str) -> pd.DataFrame:
+    """Purchases at ``firm`` (``x``) and in the category (``n``) per person, all measured days."""
+    tx = result.tables()["transactions"]
+    at = (tx["firm"].astype(str) == firm).astype(float)
+    return pd.DataFrame({"x": at, "n": 1.0}).groupby(tx["customer_id"].to_numpy()).sum()
+
+
+def test_a_rivals_price_cut_takes_share_by_price_comparisons():
+    """A rival's price cut takes share from the focal store by price comparisons.
+
+    The rival a quarter cheaper (the same seed): the focal store loses more relationships to
+    price and a smaller share of the category's purchases over the year goes to it. One-sided,
+    as the mechanism gives the sign; four standard errors (Poisson counts; the delta method
+    over people, paired by person, for the market share).
+    """
+    from relsim.analysis.metrics import run_metrics
+
+    runs = {
+        p: relsim.simulate(_grocery(**{"firms.rival.price_index": p}), seed=6) for p in (1.0, 0.75)
+    }
+    gap, se = _paired_ratio_gap(
+        _year_panel(runs[1.0], "focal"), _year_panel(runs[0.75], "focal"), "n"
+    )
+    assert gap > 4 * se, (gap, se)
+    lost = {p: run_metrics(r.scenario, r.tables())["lost_price"] for p, r in runs.items()}
+    assert lost[0.75] - lost[1.0] > 4 * np.sqrt(lost[0.75] + lost[1.0]), lost
+
+
+def test_grievances_move_a_shoppers_trips_to_the_rest_of_the_repertoire():
+    """A remembered grievance weighs on the store's share until it fades or is put right.
+
+    The focal store fails one episode in seven; with ``grievance_weight`` 0.5 against 1 (the
+    same seed) each remembered grievance halves its pull in the shopper's repertoire, so a
+    smaller share of the category's purchases over the year goes to it. Dissatisfaction
+    endings are switched off in both arms to isolate the share mechanism: with them, fewer
+    trips to the store also mean fewer failed episodes and fewer endings, which gives back
+    part of the share. One-sided, as the mechanism gives the sign; four standard errors
+    (delta method over people, paired).
+    """
+    runs = {
+        w: relsim.simulate(
+            _grocery(
+                **{
+                    "firms.focal.service_failure_prob": 0.15,
+                    "market.repertoire.grievance_weight": w,
+                    "switching.dissatisfaction_per_grievance_per_year": 0.0,
+                }
+            ),
+            seed=8,
+        )
+        for w in (1.0, 0.5)
+    }
+    gap, se = _paired_ratio_gap(
+        _year_panel(runs[1.0], "focal"), _year_panel(runs[0.5], "focal"), "n"
+    )
+    assert gap > 4 * se, (gap, se)
+
+
+def test_studies_measure_the_brands_over_the_whole_market():
+    """A comparison's or sweep's replication measures each firm on its own purchases, but the
+    Dirichlet is the market's: its brand measures are those of the run's full tables."""
+    from relsim.analysis.metrics import brand_metric_names, run_metrics
+    from relsim.experiments.replication import replicate
+
+    sc = relsim.load_scenario("relsim:toothpaste_1973", ["simulation.people=2000"])
+    rows = replicate(sc.to_dict(), 3, 0, ledger=False)["metrics"].set_index("firm")
+    tables = relsim.simulate(sc, seed=3).tables()
+    for firm in ("colgate_dc", "boots"):
+        whole = run_metrics(sc, tables, firm)
+        for name in brand_metric_names():
+            assert rows.at[firm, name] == pytest.approx(whole[name], rel=1e-12), (firm, name)
+        assert 0.0 < whole["brand_penetration"] < 1.0

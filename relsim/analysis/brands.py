@@ -67,14 +67,14 @@ def observed_measures(
     """
     if len(purchases) == 0:
         raise PanelError("no purchases in the window")
-    people = purchases["customer_id"].astype(str).to_numpy()
-    brand = purchases["firm"].astype(str).to_numpy()
+    ids = purchases["customer_id"]
+    people = (ids.astype(str) if ids.dtype == object else ids).to_numpy()
+    brand = purchases["firm"].astype(str)
     if firms is None:
-        counts = pd.Series(brand).value_counts()
+        counts = brand.value_counts()
         firms = sorted(counts.index, key=lambda f: (-counts[f], f))
     firms = [str(f) for f in firms]
-    code = {f: i for i, f in enumerate(firms)}
-    unknown = sorted(set(brand) - set(code))
+    unknown = sorted(set(brand.unique()) - set(firms))
     if unknown:
         raise PanelError(f"purchases of firms not listed: {', '.join(unknown[:3])}")
     person_codes, person_index = np.unique(people, return_inverse=True)
@@ -83,7 +83,7 @@ def observed_measures(
         raise PanelError(
             f"{n_people:,} people bought in the window, more than the panel of {panel_size:,}"
         )
-    firm_index = np.fromiter((code[b] for b in brand), dtype=np.int64, count=len(brand))
+    firm_index = pd.Categorical(brand, categories=firms).codes.astype(np.int64)
     k = len(firms)
     # purchases of each person at each firm: people x firms, dense (a panel has few firms)
     counts = np.zeros((n_people, k))
@@ -110,6 +110,44 @@ def observed_measures(
     for j, name in enumerate(firms):
         table[f"dup_{name}"] = dup[:, j]
     return table, Category(int(panel_size), int(n_people), int(category.sum()))
+
+
+def static_panel(
+    transactions: pd.DataFrame, events: pd.DataFrame, people: int, start: float, end: float
+) -> tuple[pd.DataFrame, int]:
+    """A run's purchases in the window [``start``, ``end``) by its static panel.
+
+    The panel is the people in the market for the whole window, as the Dirichlet's sources
+    measure it: those who arrived or left inside the window are left out with their purchases.
+
+    Parameters
+    ----------
+    transactions, events : pandas.DataFrame
+        The run's tables (columns ``customer_id``, ``firm``, ``day``; ``customer_id``,
+        ``day``, ``event``).
+    people : int
+        People in the market at any time (a newcomer replaces everyone who leaves).
+    start, end : float
+        The window, in measured days.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The panel's purchases (``customer_id``, ``firm``) and its size.
+    """
+    day = events["day"].to_numpy()
+    event = events["event"].astype(str).to_numpy()
+    inside = (day > start) & (day < end)
+    who = events["customer_id"].to_numpy()
+    entered = np.unique(who[inside & (event == "entered_market")])
+    left = np.unique(who[inside & (event == "left_market")])
+    # people there when the window opened and gone before it closed
+    gone = np.setdiff1d(left, entered, assume_unique=True)
+    out = np.union1d(entered, left)
+    t = transactions["day"].to_numpy()
+    keep = (t >= start) & (t < end)
+    keep &= ~np.isin(transactions["customer_id"].to_numpy(), out)
+    return transactions.loc[keep, ["customer_id", "firm"]], people - len(gone)
 
 
 def dirichlet_for(observed: pd.DataFrame, category: Category) -> DirichletFit:

@@ -166,11 +166,113 @@ def lost_destinations(customers: pd.DataFrame, firm: str, horizon: float) -> dic
     return m
 
 
+#: Days of the window at the end of a run over which the brand measures are taken (a quarter).
+BRAND_WINDOW_DAYS = 91.0
+#: The focal firm's brand performance measures, observed and as the Dirichlet has them.
+BRAND_MEASURES = ("market_share", "penetration", "purchases_per_buyer", "scr", "sole_buyers")
+
+
+def wallet_lost(customers: pd.DataFrame, firm: str, horizon: float) -> dict[str, float]:
+    """Category purchases a year the firm lost with the relationships that ended, by cause.
+
+    A relationship that ends takes with it the firm's share of the person's category
+    purchases: in a repertoire market the firm's share of the repertoire, in an exclusive one
+    the rung's share of wallet. Beside the cause mix (relationships ended by cause), this is
+    share of wallet lost by cause: a neglected light buyer counts for less than a heavy one.
+
+    Returns
+    -------
+    dict of str to float
+        ``wallet_lost_<cause>`` (purchases a year) and ``wallet_share_<cause>`` (their share
+        of all the purchases lost) for every cause.
+    """
+    names = [f"wallet_{kind}_{c.label}" for kind in ("lost", "share") for c in Cause]
+    if "share_of_wallet" not in customers.columns:  # a run stored before relsim recorded it
+        return dict.fromkeys(names, math.nan)
+    end = customers["end_day"]
+    ended = customers[(customers["firm"] == firm) & (end >= 0) & (end <= horizon)]
+    lost = ended["true_purchases_per_year"] * ended["share_of_wallet"]
+    by_cause = lost.groupby(label_codes(ended["cause"], CAUSE_LABELS)).sum()
+    total = float(lost.sum())
+    m: dict[str, float] = {}
+    for c in Cause:
+        m[f"wallet_lost_{c.label}"] = float(by_cause.get(int(c), 0.0))
+    for c in Cause:
+        m[f"wallet_share_{c.label}"] = _ratio(m[f"wallet_lost_{c.label}"], total)
+    return m
+
+
+def brand_metrics(
+    scenario: Scenario, tables: dict[str, pd.DataFrame]
+) -> dict[str, dict[str, float]]:
+    """Every firm's brand performance measures over the run's last quarter, and the Dirichlet's.
+
+    The panel is the people in the market for the whole window
+    (:func:`relsim.analysis.brands.static_panel`); the NBD-Dirichlet is fitted once to the
+    whole market's window as NBDdirichlet fits it
+    (:func:`relsim.analysis.brands.dirichlet_for`), and a firm's deviation from it, observed
+    minus theoretical, is its excess loyalty (Fader & Schmittlein 1993): what the firm's
+    relationships buy beyond what its size alone gives it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the run simulated.
+    tables : dict of pandas.DataFrame
+        The run's ``transactions`` (every firm's: the Dirichlet is the market's) and
+        ``events``.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Per firm, ``brand_<measure>`` and ``dirichlet_<measure>`` for :data:`BRAND_MEASURES`,
+        ``excess_<measure>`` for the per-buyer ones, and the fitted ``dirichlet_S``; missing
+        values when the window holds no Dirichlet (fewer than two firms with buyers).
+    """
+    from relsim.analysis.brands import PanelError, dirichlet_for, observed_measures, static_panel
+
+    firms = list(scenario.firms)
+    horizon = float(scenario.simulation.days)
+    start = max(0.0, horizon - BRAND_WINDOW_DAYS)
+    purchases, size = static_panel(
+        tables["transactions"], tables["events"], scenario.simulation.people, start, horizon
+    )
+    try:
+        observed, category = observed_measures(purchases, size, firms)
+        fit = dirichlet_for(observed, category)
+    except PanelError:
+        return {f: dict.fromkeys(brand_metric_names(), math.nan) for f in firms}
+    theory = fit.model.measures().reindex(observed.index)
+    out: dict[str, dict[str, float]] = {}
+    for firm in firms:
+        m: dict[str, float] = {}
+        for name in BRAND_MEASURES:
+            m[f"brand_{name}"] = float(observed.at[firm, name])
+        for name in BRAND_MEASURES:
+            m[f"dirichlet_{name}"] = float(theory.at[firm, name])
+        for name in BRAND_MEASURES[2:]:
+            m[f"excess_{name}"] = m[f"brand_{name}"] - m[f"dirichlet_{name}"]
+        m["dirichlet_S"] = float(fit.model.S)
+        out[firm] = m
+    return out
+
+
+def brand_metric_names() -> list[str]:
+    """The names :func:`brand_metrics` returns, in its order."""
+    return [
+        *(f"brand_{n}" for n in BRAND_MEASURES),
+        *(f"dirichlet_{n}" for n in BRAND_MEASURES),
+        *(f"excess_{n}" for n in BRAND_MEASURES[2:]),
+        "dirichlet_S",
+    ]
+
+
 def run_metrics(
     scenario: Scenario,
     tables: dict[str, pd.DataFrame],
     firm: str | None = None,
     daily: pd.DataFrame | None = None,
+    brands: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Measure one run: money, stock and flows, retention, causes, tenure, trial, CLV.
 
@@ -184,6 +286,9 @@ def run_metrics(
         Whose figures; the focal firm by default.
     daily : pandas.DataFrame, optional
         The firm's :func:`~relsim.analysis.economics.daily_ledger`, when the caller has it.
+    brands : dict of str to float, optional
+        The firm's :func:`brand_metrics`, when the caller has them (they need every firm's
+        purchases: a caller that passes only the firm's must pass these).
 
     Returns
     -------
@@ -296,6 +401,8 @@ def run_metrics(
         ]
         m[f"second_purchase_rate_{ch.label}_stratified"] = float(np.mean(rates))
     m.update(lost_destinations(tables["customers"], firm, horizon))
+    m.update(wallet_lost(tables["customers"], firm, horizon))
+    m.update(brands if brands is not None else brand_metrics(scenario, tables)[firm])
     initial = cu[existing]
     tenure = initial["end_day"].fillna(horizon).clip(upper=horizon)
     m["tenure_existing_days"] = float(tenure.mean()) if len(tenure) else math.nan
@@ -378,6 +485,10 @@ def metric_names() -> list[str]:
     names += [
         f"second_purchase_rate_{ch.label}_stratified" for ch in (Channel.PAID, Channel.COUPON)
     ]
+    # lost_to_<firm> for every other firm follows these three; it depends on the scenario
+    names += ["lost_out_of_market", "lost_to_rivals", "lost_to_pool"]
+    names += [f"wallet_{kind}_{c.label}" for kind in ("lost", "share") for c in Cause]
+    names += brand_metric_names()
     names += [
         "tenure_existing_days",
         "existing_kept_share",

@@ -396,7 +396,9 @@ def customers_table(
     -------
     pandas.DataFrame
         ``start_day`` and ``end_day`` count from the end of the warm-up (negative: before);
-        ``existing`` marks relationships that were already running on day 0.
+        ``existing`` marks relationships that were already running on day 0;
+        ``share_of_wallet`` is the firm's share of the person's category purchases when the
+        relationship ended (or at the run's end, if open).
     """
     reg = m.register()
     w = m.warmup
@@ -441,6 +443,7 @@ def customers_table(
             "cause": _categorical(codes("cause"), CAUSE_LABELS),
             "rung": _categorical(codes("rung"), RUNG_LABELS),
             "highest_rung": _categorical(codes("max_rung"), RUNG_LABELS),
+            "share_of_wallet": reg["share"][ids],
             "purchases": purchases.astype(np.int64),
             "revenue": np.round(revenue, 2),
             "service_failures": failures,

@@ -60,6 +60,7 @@ def _run_window(source: Path, days: float) -> tuple[Any, int, list[str]]:
     The panel is the people in the market for the whole window (a static panel, as the
     Dirichlet's sources use): those who left or arrived in it are left out with their purchases.
     """
+    from relsim.analysis.brands import static_panel
     from relsim.errors import RunDirError
     from relsim.storage.rundir import read_manifest, read_table
 
@@ -70,17 +71,9 @@ def _run_window(source: Path, days: float) -> tuple[Any, int, list[str]]:
     people = int(meta["scenario"]["simulation"]["people"])
     tx = read_table(source, "transactions", ["customer_id", "firm", "day"])
     ev = read_table(source, "events", ["customer_id", "day", "event"])
-    # after the window opens (the market's first people enter at its start when there is
-    # no warm-up) and before it closes
-    in_window = ((ev["day"] > 0.0) & (ev["day"] < days)).to_numpy()
-    moved = ev["event"].astype(str).isin(["entered_market", "left_market"]).to_numpy()
-    changed = ev.loc[in_window & moved]
-    left = int((changed["event"].astype(str) == "left_market").sum())
-    out = set(changed["customer_id"].tolist())
-    keep = (tx["day"] < days).to_numpy() & ~tx["customer_id"].isin(out).to_numpy()
-    panel = tx.loc[keep, ["customer_id", "firm"]]
+    panel, size = static_panel(tx, ev, people, 0.0, days)
     firms = list(meta["scenario"]["firms"])
-    return panel, people - left, firms
+    return panel, size, firms
 
 
 def main(args: argparse.Namespace) -> int:

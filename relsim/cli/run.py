@@ -44,7 +44,9 @@ def summary_lines(result: Any, metrics: dict[str, dict[str, float]]) -> list[str
     for firm, m in metrics.items():
         lost = m["lost_total"]
         mix = ", ".join(f"{c} {m[f'cause_share_{c}']:.0%}" for c in CAUSE_LABELS)
-        causes = f" (causes, the calibrated mix: {mix})" if lost else ""
+        wallet = ", ".join(f"{c} {m[f'wallet_share_{c}']:.0%}" for c in CAUSE_LABELS)
+        # the relationships ended by cause, and the share of the purchases they took
+        causes = f" (ended by cause: {mix}; purchases lost: {wallet})" if lost else ""
         focal = " (focal)" if firm == sc.market.focal else ""
         lines.append(
             f"  {firm}{focal}: customers {m['customers_start']:,.0f} -> "

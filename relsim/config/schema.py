@@ -344,12 +344,16 @@ class Repertoire(Spec, kw_only=True, frozen=True):
     parameters ``concentration * shares[firm]`` (Goodhardt, Ehrenberg & Chatfield 1984: the
     concentration is their ``S``); each category purchase goes to one firm of the person's
     repertoire with probability proportional to propensity times the weight of the
-    relationship's rung (``rung_weight``; all 1: the ladder moves no share of wallet).
+    relationship's rung (``rung_weight``; all 1: the ladder moves no share of wallet) and by
+    ``grievance_weight`` for every grievance the relationship still remembers (1: grievances
+    move no share; below 1, a failed episode shifts the person's purchases to the other firms
+    of the repertoire until the grievance fades or a handled complaint undoes it).
     """
 
     concentration: Pos = 1.0
     shares: dict[str, Annotated[float, Meta(gt=0.0, le=1.0)]] = {}
     rung_weight: RungTable = field(default_factory=_unit_rungs)
+    grievance_weight: Annotated[float, Meta(gt=0.0, le=1.0)] = 1.0
 
 
 class Market(Spec, kw_only=True, frozen=True):

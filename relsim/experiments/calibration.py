@@ -197,6 +197,11 @@ def stationary_state(
     """
     from relsim.analysis.simulation import simulate
 
+    if plan.scenario(values).market.choice == "repertoire":
+        # Everyone arrives with a repertoire and the relationships' rungs are drawn on
+        # arrival: there are no initial customers to place, and the warm-up thins the
+        # repertoires to their steady state.
+        return {}
     long = {**values, "simulation.days": years * 365.0, "simulation.warmup_days": 0}
     res = simulate(plan.scenario(long), seed=seed)
     ts = res.timeseries
@@ -303,8 +308,9 @@ def run_calibration(
             if r:
                 # The fitted market's own steady state: measured shares depend on the mix of
                 # rungs, so later rounds fit from the state the market settles into.
-                log(f"  steady state of round {r}'s best: one ten-year run")
                 initial = stationary_state(plan, values, t.fit.seed)
+                if initial:
+                    log(f"  steady state of round {r}'s best: one ten-year run")
             # A first simplex spanning a fifth of each range, later ones a twentieth, so the
             # steps are not lost in the noise of the replications.
             step = 0.2 if r == 0 else 0.05
@@ -333,7 +339,8 @@ def run_calibration(
             x = np.array([(values[f.key] - f.low) / (f.high - f.low) for f in t.free])
     else:
         evaluate(np.zeros(0))
-    log("  steady state: one ten-year run of the fitted market")
+    if plan.scenario(values).market.choice != "repertoire":
+        log("  steady state: one ten-year run of the fitted market")
     initial = stationary_state(plan, values, t.fit.seed)
     final = {**values, **initial}
 
@@ -521,8 +528,9 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
     body.append("# calibrated (free values fitted to the calibrated facts)")
     body += [f"{k} = {_toml_value(v)}" for k, v in cal.values.items()]
     body.append("")
-    body.append("# derived: the steady state of the calibrated market")
-    body += [f"{k} = {_toml_value(v)}" for k, v in cal.initial.items()]
+    if cal.initial:
+        body.append("# derived: the steady state of the calibrated market")
+        body += [f"{k} = {_toml_value(v)}" for k, v in cal.initial.items()]
     text = "\n".join(body) + "\n"
     written = written_values(tomllib.loads(text))  # the writer only writes what TOML reads
     header = [
@@ -531,8 +539,12 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
         f"seed {t.fit.seed} x {t.fit.replications} replications, {cal.evaluations} "
         f"candidates in {t.fit.rounds} round(s) of Nelder-Mead;",
         f"# validated on seed {t.validation.seed} x {t.validation.replications} "
-        "replications (see validation.csv). The initial state is the steady state of a "
-        "ten-year run of the fitted market.",
+        "replications (see validation.csv). "
+        + (
+            "The initial state is the steady state of a ten-year run of the fitted market."
+            if cal.initial
+            else "Everyone arrives with a repertoire; the warm-up brings the steady state."
+        ),
         f"# fingerprint {plan.fingerprint}; values digest {values_digest(written)}",
         "",
     ]

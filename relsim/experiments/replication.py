@@ -39,7 +39,7 @@ def replicate(
     import pandas as pd
 
     from relsim.analysis.economics import daily_ledger, period_ledger
-    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.metrics import brand_metrics, run_metrics
     from relsim.analysis.simulation import simulate
     from relsim.analysis.tables import firm_rows
     from relsim.config.schema import Scenario, validate
@@ -50,11 +50,12 @@ def replicate(
     focal = sc.market.focal
     names = list(sc.firms) if firms == "all" else [focal]
     rows, frames = [], []
+    brands = brand_metrics(sc, tables)  # the market's: one Dirichlet for every firm
     for f in names:
         # The firm's purchases and daily ledger, once, for the figures and the ledger.
         own = {**tables, "transactions": firm_rows(tables["transactions"], f)}
         daily = daily_ledger(sc, own, f)
-        m = run_metrics(sc, own, f, daily)
+        m = run_metrics(sc, own, f, daily, brands[f])
         rows.append({"firm": f, "focal": f == focal, **m, **_warmup_columns(result, f)})
         if ledger:
             lg = period_ledger(daily, sc.economics.period)

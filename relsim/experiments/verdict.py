@@ -51,7 +51,7 @@ MECHANISMS = {
     "acquired_paid": "acquired by paid acquisition",
     "acquired_coupon": "acquired with coupons",
     "acquired_referral": "acquired by referral",
-    "acquired_switch": "won from the rival",
+    "acquired_switch": "won from a rival (switching)",
     "acquired_win_back": "won back",
     "lost_total": "customers lost",
     "contacts_per_customer_year": "contacts per customer-year",

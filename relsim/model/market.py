@@ -78,6 +78,8 @@ class Market:
             alpha = np.array([rp.concentration * rp.shares[f] for f in scenario.firms])
             choice = (generator(seed, Mechanism.CHOICE, replication), alpha)
         self.rung_weight = per_rung(rp.rung_weight.as_dict())
+        #: A repertoire relationship's weight per grievance remembered (1: none moves share).
+        self.grievance_weight = rp.grievance_weight if self.repertoire else 1.0
         self.factory = PersonFactory(
             scenario.population,
             generator(seed, Mechanism.POPULATION, replication),
@@ -160,12 +162,21 @@ class Market:
         segment from now: the firms of the repertoire share the person's purchases in
         proportion to propensity times rung weight.
         """
-        weight = self.rung_weight
+        weight, gw = self.rung_weight, self.grievance_weight
         props = person.propensity
         active = [r for r in person.rels if r is not None]
-        total = sum(props[r.firm.index] * weight[r.rung] for r in active)
-        for r in active:
-            share = props[r.firm.index] * weight[r.rung] / total if total > 0.0 else 0.0
+        if gw == 1.0:
+            pulls = [props[r.firm.index] * weight[r.rung] for r in active]
+        else:  # grievances still remembered at ``now`` (ascending fade times)
+            pulls = [
+                props[r.firm.index]
+                * weight[r.rung]
+                * gw ** (len(r.grievances) - bisect.bisect_right(r.grievances, now))
+                for r in active
+            ]
+        total = sum(pulls)
+        for r, pull in zip(active, pulls, strict=True):
+            share = pull / total if total > 0.0 else 0.0
             if share != r.share or r is moved:
                 r.share = share
                 self._close_segment(r, now)
@@ -311,6 +322,18 @@ class Market:
             firm.desk.file(rel, fades)
         if rel.rung > Rung.CLIENT and uniform() < self.rates.demote_on_failure:
             self.set_rung(rel, rel.rung - 1, now)
+        if self.grievance_weight != 1.0:
+            # The grievance weighs on the firm's share until it fades (an event, so the
+            # share comes back when it does) or a handled complaint undoes it.
+            self._reshare(rel.person, now)
+            fade = self.env.timeout(fades - now, value=rel.person)
+            fade.callbacks.append(self._grievance_faded)
+
+    def _grievance_faded(self, event: simpy.Event) -> None:
+        """A grievance's fade time: the person's repertoire is shared anew without it."""
+        person = event.value
+        if person is not None and person.rels:  # still in the market
+            self._reshare(person, self.env.now)
 
     def grievances_now(self, rel: Relationship, now: float) -> int:
         """How many grievances ``rel`` still remembers at ``now``; faded ones are logged."""
@@ -352,6 +375,8 @@ class Market:
         if self.service_stream.uniform() < p and rel.grievances and grievance in rel.grievances:
             rel.grievances.remove(grievance)
             self.log.event(now, pid, rel.id, firm, EventKind.RECOVERED, rel.rung, rel.rung)
+            if self.grievance_weight != 1.0 and rel.active:
+                self._reshare(rel.person, now)
         if resolved:
             rel.last_attention = now
             self._reenrol(rel)
@@ -480,6 +505,8 @@ class Market:
         rel.end = now
         rel.cause = int(cause)
         rel.contact_ticket = -1
+        if not self.repertoire:  # what the firm lost of the person's purchases
+            rel.share = self.rates.share_of_wallet[rel.rung]
         self._close_segment(rel, now)
         firm.active_by_rung[rel.rung] -= 1
         firm.lost[cause] += 1
@@ -676,7 +703,8 @@ class Market:
 
         What the tables read of the relationships and their people: ``person``, ``firm``,
         ``start``, ``end``, ``channel``, ``returning``, ``cause``, ``rung`` (-1 once ended),
-        ``max_rung``, and the person's ``segment``, ``rate``, ``basket``,
+        ``max_rung``, ``share`` (the firm's share of the person's category purchases at the end,
+        or now while open), and the person's ``segment``, ``rate``, ``basket``,
         ``price_sensitivity`` and ``complaint_propensity``. About 60 bytes a relationship
         against the kilobytes of its objects, so :meth:`release` can let the objects go.
         """
@@ -698,6 +726,7 @@ class Market:
                 "cause": col((r.cause for r in rels), np.int8),
                 "rung": col((r.rung if r.active else -1 for r in rels), np.int8),
                 "max_rung": col((r.max_rung for r in rels), np.int8),
+                "share": col((self._share(r) for r in rels), np.float64),
                 "segment": col((r.person.segment for r in rels), np.int16),
                 "rate": col((r.person.rate for r in rels), np.float64),
                 "basket": col((r.person.basket for r in rels), np.float64),
@@ -707,6 +736,12 @@ class Market:
                 ),
             }
         return self._register
+
+    def _share(self, rel: Relationship) -> float:
+        """The firm's share of the person's purchases: at the end, or now if still open."""
+        if self.repertoire or not rel.active:
+            return rel.share
+        return self.rates.share_of_wallet[rel.rung]
 
     def release(self) -> None:
         """Let go of the model's objects, keeping the records; the market cannot run on.

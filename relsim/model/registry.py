@@ -57,7 +57,8 @@ SUBMODELS: tuple[Submodel, ...] = (
     Submodel(
         "Repertoire: who buys where",
         market.Market._reshare,
-        "whenever a relationship of the person begins, ends or changes rung (repertoire market)",
+        "whenever a relationship of the person begins, ends or changes rung, or one of its "
+        "grievances arises, fades or is undone (repertoire market)",
         ("market.choice", "market.repertoire"),
     ),
     Submodel(

@@ -102,23 +102,59 @@ def bucket_figure(ts: pd.DataFrame, firm: str, freq: str = "W") -> go.Figure:
 
 
 def cause_mix_figure(customers: pd.DataFrame, firm: str) -> go.Figure:
-    """How many relationships ended for each cause, with the share of all defections."""
+    """Relationships ended for each cause, and the category purchases they took with them.
+
+    The second panel (when the table records each relationship's share of wallet) weighs
+    each ending by the purchases a year the firm lost with it: the person's category rate
+    times the firm's share of it when it ended.
+    """
     ended = customers[(customers["firm"] == firm) & customers["cause"].notna()]
     counts = ended["cause"].value_counts().reindex(CAUSE_LABELS, fill_value=0)
     share = counts / max(1, counts.sum())
-    fig = go.Figure(
+    colours = [CAUSE_COLOURS.get(c) for c in counts.index]
+    title = f"{firm}: why customers left ({int(counts.sum()):,} defections)"
+    bar = go.Bar(
+        x=counts.index,
+        y=counts.to_numpy(),
+        text=[f"{s:.0%}" for s in share],
+        textposition="outside",
+        marker_color=colours,
+        name="relationships ended",
+        showlegend=False,
+    )
+    if "share_of_wallet" not in ended.columns:
+        fig = go.Figure(bar)
+        fig.update_layout(title=title, yaxis_title="relationships ended")
+        return fig
+    lost = (
+        (ended["true_purchases_per_year"] * ended["share_of_wallet"])
+        .groupby(ended["cause"].astype(str))
+        .sum()
+        .reindex(CAUSE_LABELS, fill_value=0.0)
+    )
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("relationships ended", "share of wallet lost"),
+        horizontal_spacing=0.12,
+    )
+    fig.add_trace(bar, row=1, col=1)
+    fig.add_trace(
         go.Bar(
-            x=counts.index,
-            y=counts.to_numpy(),
-            text=[f"{s:.0%}" for s in share],
+            x=lost.index,
+            y=lost.to_numpy(),
+            text=[f"{v / max(1e-12, lost.sum()):.0%}" for v in lost],
             textposition="outside",
-            marker_color=[CAUSE_COLOURS.get(c) for c in counts.index],
-        )
+            marker_color=colours,
+            name="share of wallet lost",
+            showlegend=False,
+        ),
+        row=1,
+        col=2,
     )
-    fig.update_layout(
-        title=f"{firm}: why customers left ({int(counts.sum()):,} defections)",
-        yaxis_title="relationships ended",
-    )
+    fig.update_yaxes(title_text="relationships ended", row=1, col=1)
+    fig.update_yaxes(title_text="category purchases a year lost with them", row=1, col=2)
+    fig.update_layout(title=title)
     return fig
 
 

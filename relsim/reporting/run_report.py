@@ -117,4 +117,49 @@ def write_tables_report(
         money_figure(ledger, firm, sc.economics.period, currency),
         clv_figure(realised_clv(sc, tables, firm), currency),
     ]
+    if sc.market.choice == "repertoire":
+        parts += brands_parts(tables, sc)
     write_page(path, f"relsim run: {sc.name}, seed {seed}", parts)
+
+
+def brands_parts(tables: dict[str, pd.DataFrame], sc: Scenario) -> list[Part]:
+    """The repertoire market's brand measures over the run's last quarter, and the Dirichlet's.
+
+    The same window and panel as the run's ``brand_*`` metrics
+    (:func:`relsim.analysis.metrics.brand_metrics`); a line saying why when no Dirichlet can
+    be fitted.
+    """
+    from relsim.analysis.brands import PanelError, dirichlet_for, observed_measures, static_panel
+    from relsim.analysis.metrics import BRAND_MEASURES, BRAND_WINDOW_DAYS
+    from relsim.reporting.brands_report import double_jeopardy_figure
+
+    days = float(sc.simulation.days)
+    start = max(0.0, days - BRAND_WINDOW_DAYS)
+    purchases, size = static_panel(
+        tables["transactions"], tables["events"], sc.simulation.people, start, days
+    )
+    try:
+        observed, category = observed_measures(purchases, size, list(sc.firms))
+        fit = dirichlet_for(observed, category)
+    except PanelError as err:
+        return ["<h2>Brands and the NBD-Dirichlet</h2>", f"<p>{html.escape(str(err))}</p>"]
+    d = fit.model
+    theory = d.measures().reindex(observed.index)
+    # The Dirichlet takes the market shares as given: only the other measures are predicted.
+    table = pd.DataFrame(
+        {"firm": observed.index, "market share": observed["market_share"]}
+    ).reset_index(drop=True)
+    for m in BRAND_MEASURES[1:]:
+        table[f"{m.replace('_', ' ')} (observed)"] = observed[m].to_numpy()
+        table[f"{m.replace('_', ' ')} (Dirichlet)"] = theory[m].to_numpy()
+    return [
+        "<h2>Brands and the NBD-Dirichlet</h2>",
+        f"<p>Days {start:g} to {days:g} of the run ({size:,} people in the market throughout, "
+        f"{category.penetration:.1%} of them bought; {category.buy_rate:.2f} purchases per "
+        f"buyer). The NBD-Dirichlet fitted to the same window, as the NBDdirichlet package "
+        f"fits a period's summary: M = {d.M:.3f}, K = {d.K:.3f}, S = {d.S:.3f}. Where a "
+        "firm's relationships make it more loyal than its size alone would, it lies above the "
+        "line (excess loyalty).</p>",
+        double_jeopardy_figure(observed, d),
+        table.round(3),
+    ]

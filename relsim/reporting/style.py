@@ -129,6 +129,10 @@ LABELS: dict[str, str] = {
     "rmse_purchases": "root mean square error (purchases)",
     "brier_p_alive_vs_truth": "Brier score of P(alive) against the truth",
     "mu_star": "mu* (mean absolute elementary effect)",
+    "brand_scr": "share of category requirements (last quarter)",
+    "dirichlet_scr": "share of category requirements, Dirichlet (last quarter)",
+    "excess_scr": "share of category requirements minus Dirichlet (last quarter)",
+    "dirichlet_S": "Dirichlet S (last quarter)",
 }
 #: Names whose values are money (given in the scenario's currency).
 MONEY = frozenset(
@@ -163,6 +167,11 @@ _PATTERNS = (
     (re.compile(r"^clv_(\w+)$"), "lifetime value: {}"),
     (re.compile(r"^value_(\w+)$"), "value of a {}"),
     (re.compile(r"^second_purchase_rate_(\w+)$"), "second-purchase rate: {}"),
+    (re.compile(r"^wallet_lost_(\w+)$"), "purchases a year lost: {}"),
+    (re.compile(r"^wallet_share_(\w+)$"), "share of wallet lost: {}"),
+    (re.compile(r"^brand_(\w+)$"), "{} (last quarter)"),
+    (re.compile(r"^dirichlet_(\w+)$"), "{}, Dirichlet (last quarter)"),
+    (re.compile(r"^excess_(\w+)$"), "{} minus Dirichlet (last quarter)"),
 )
 
 

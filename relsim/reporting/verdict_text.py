@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from relsim.experiments.verdict import Objective
+from relsim.reporting.style import label
 from relsim.reporting.style import number as plain_number
 
 #: Plain descriptions of the objectives people usually choose.
@@ -56,7 +57,7 @@ def verdict_lines(
         return []
     n = int(ranking["n"].iloc[0])
     better = "higher" if objective.larger_is_better else "lower"
-    what = OBJECTIVE_TEXT.get(objective.metric, objective.metric)
+    what = OBJECTIVE_TEXT.get(objective.metric, label(objective.metric))
     name = name or objective.metric
     lines = [
         f"Verdict on {name} ({what}; {better} is better), mean and 95% interval "
