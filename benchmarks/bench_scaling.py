@@ -14,6 +14,7 @@ libraries shows at the small end.
     python benchmarks/bench_scaling.py --sizes 1000 10000 100000 1000000 --repeats 1
     python benchmarks/bench_scaling.py --scenarios relsim:baseline --sizes 10000
 
+Every market runs over the default market's horizon (one year of warm-up, three measured).
 The two markets differ in how many purchases a person makes a year (a repertoire market's
 people all shop; in the exclusive one those between firms buy nothing), so compare them per
 purchase (us/purchase, B/purchase), the unit the issue's budget is stated in.
@@ -36,7 +37,13 @@ from bench_simulation import scaled_overrides  # noqa: E402
 
 def run_once(scenario: str, people: int, out: Path) -> dict:
     """One ``relsim run`` in a child process: wall seconds, peak RSS, and the run's size."""
-    sets = [x for kv in scaled_overrides(people, scenario) for x in ("--set", kv)]
+    import relsim
+
+    # Every market over the default market's horizon (warm-up and measured days), so that a
+    # purchase costs the same share of warm-up in each.
+    sim = relsim.load_scenario().simulation
+    horizon = [f"simulation.days={sim.days}", f"simulation.warmup_days={sim.warmup_days}"]
+    sets = [x for kv in [*scaled_overrides(people, scenario), *horizon] for x in ("--set", kv)]
     cmd = [sys.executable, "-m", "relsim.cli", "run", scenario, "--no-report", "--out", str(out)]
     cmd += sets
     t0 = time.perf_counter()

@@ -69,7 +69,13 @@ def observed_measures(
         raise PanelError("no purchases in the window")
     ids = purchases["customer_id"]
     people = (ids.astype(str) if ids.dtype == object else ids).to_numpy()
-    brand = purchases["firm"].astype(str)
+    firm = purchases["firm"]
+    # a categorical's labels are mapped once, not per purchase
+    brand = (
+        firm.cat.rename_categories(str)
+        if isinstance(firm.dtype, pd.CategoricalDtype)
+        else firm.astype(str)
+    )
     if firms is None:
         counts = brand.value_counts()
         firms = sorted(counts.index, key=lambda f: (-counts[f], f))
@@ -136,18 +142,31 @@ def static_panel(
         The panel's purchases (``customer_id``, ``firm``) and its size.
     """
     day = events["day"].to_numpy()
-    event = events["event"].astype(str).to_numpy()
     inside = (day > start) & (day < end)
     who = events["customer_id"].to_numpy()
-    entered = np.unique(who[inside & (event == "entered_market")])
-    left = np.unique(who[inside & (event == "left_market")])
+    entered = np.unique(who[inside & _is(events["event"], "entered_market")])
+    left = np.unique(who[inside & _is(events["event"], "left_market")])
     # people there when the window opened and gone before it closed
     gone = np.setdiff1d(left, entered, assume_unique=True)
     out = np.union1d(entered, left)
     t = transactions["day"].to_numpy()
-    keep = (t >= start) & (t < end)
-    keep &= ~np.isin(transactions["customer_id"].to_numpy(), out)
-    return transactions.loc[keep, ["customer_id", "firm"]], people - len(gone)
+    rows = np.flatnonzero((t >= start) & (t < end))  # the window's rows, then its panel's
+    rows = rows[~np.isin(transactions["customer_id"].to_numpy()[rows], out)]
+    # column by column: a frame of the two columns first would copy them whole
+    panel = pd.DataFrame(
+        {c: transactions[c].iloc[rows].reset_index(drop=True) for c in ("customer_id", "firm")}
+    )
+    return panel, people - len(gone)
+
+
+def _is(labels: pd.Series, value: str) -> np.ndarray:
+    """Where a column of labels equals ``value``, by codes when it is categorical."""
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        cats = labels.cat.categories
+        if value not in cats:
+            return np.zeros(len(labels), dtype=bool)
+        return labels.cat.codes.to_numpy() == cats.get_loc(value)
+    return (labels.astype(str) == value).to_numpy()
 
 
 def dirichlet_for(observed: pd.DataFrame, category: Category) -> DirichletFit:

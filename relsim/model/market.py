@@ -160,7 +160,8 @@ class Market:
 
         A relationship whose share changed (and ``moved``, whose rung did) gets a new purchase
         segment from now: the firms of the repertoire share the person's purchases in
-        proportion to propensity times rung weight.
+        proportion to propensity times rung weight, times the grievance weight for every
+        grievance the relationship still remembers.
         """
         weight, gw = self.rung_weight, self.grievance_weight
         props = person.propensity
@@ -689,9 +690,19 @@ class Market:
             Called with the simulated time (days since the warm-up began) at each daily
             round (for progress bars).
         """
-        self._populate()
-        done = self.env.process(self._daily(self.horizon, on_day))
-        self.env.run(until=done)
+        # The run makes and drops many small objects (events, finished processes) among a
+        # growing mass of long-lived ones (people, relationships, their suspended processes):
+        # at the collector's default young threshold its full collections rescan the long-lived
+        # ones so often that they took a third of a large repertoire market's time. The
+        # threshold is raised for the run and put back after; no number depends on it.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
+        try:
+            self._populate()
+            done = self.env.process(self._daily(self.horizon, on_day))
+            self.env.run(until=done)
+        finally:
+            gc.set_threshold(*thresholds)
         for rel in self.relationships:
             if rel.active:
                 self._close_segment(rel, self.horizon)
@@ -784,5 +795,7 @@ class Market:
             give_back()
 
 
+#: The collector's young-generation threshold while a market runs (Python's default: 700).
+GC_YOUNG_THRESHOLD = 20_000
 #: Relationships from which :meth:`Market.release` collects the model's objects at once.
 COLLECT_FROM = 20_000

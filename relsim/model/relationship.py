@@ -95,7 +95,9 @@ class Relationship:
         self.segment = -1  # index of the open bulk-purchase segment, -1 if none
         self.contact_ticket = -1  # ticket of the pending contact, -1 if none
         self.offer = 0.0  # discount of the coupon or win-back offer that began it
-        self.share = 0.0  # a repertoire market's: the firm's share of the person's purchases
+        # The firm's share of the person's purchases: a repertoire market's as it moves, an
+        # exclusive market's set when the relationship ends (the share of wallet it took).
+        self.share = 0.0
 
 
 def life(m: Market, rel: Relationship):
