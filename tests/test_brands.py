@@ -97,7 +97,10 @@ def test_a_run_folder_is_measured_on_its_static_panel(tmp_path, capsys):
     ev = pd.read_parquet(out / "events.parquet")
     during = (ev["day"] > 0) & (ev["day"] < 91)
     moved = ev[during & ev["event"].isin(["entered_market", "left_market"])]
-    panel = 1500 - int((moved["event"] == "left_market").sum())
+    # the people there when the window opened, less those of them who left in it
+    left = set(moved.loc[moved["event"] == "left_market", "customer_id"])
+    entered = set(moved.loc[moved["event"] == "entered_market", "customer_id"])
+    panel = 1500 - len(left - entered)
     tx = tx[(tx["day"] < 91) & ~tx["customer_id"].isin(moved["customer_id"])]
     buyers = tx.groupby("firm", observed=True)["customer_id"].nunique()
     for firm in ("focal", "rival"):

@@ -312,3 +312,21 @@ def test_studies_measure_the_brands_over_the_whole_market():
         for name in brand_metric_names():
             assert rows.at[firm, name] == pytest.approx(whole[name], rel=1e-12), (firm, name)
         assert 0.0 < whole["brand_penetration"] < 1.0
+
+
+def test_the_observed_brand_measures_stand_when_no_dirichlet_fits():
+    """Everyone buys in the quarter (a category penetration of 1): no NBD has that zero class,
+    so the theoretical values are missing, and the observed ones are still measured."""
+    from relsim.analysis.metrics import run_metrics
+
+    sc = relsim.load_scenario(
+        "relsim:toothpaste_1973",
+        [
+            "simulation.people=500",
+            "population.segments.all.purchases_per_year=400",
+            "population.rate_shape=50",  # nobody a light buyer: P(no purchase) ~ e^-100
+        ],
+    )
+    m = run_metrics(sc, relsim.simulate(sc, seed=2).tables())
+    assert 0.0 < m["brand_penetration"] < 1.0 and m["brand_purchases_per_buyer"] > 1.0
+    assert np.isnan(m["dirichlet_penetration"]) and np.isnan(m["excess_sole_buyers"])

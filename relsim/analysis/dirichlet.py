@@ -232,11 +232,12 @@ def fit_K(M: float, category_penetration: float) -> float:
         If no NBD has that mean and that share of non-buyers (more buyers than a Poisson
         with mean ``M`` would give, the most an NBD can).
     """
-    target = -math.log1p(-category_penetration)
     if not 0.0 < category_penetration < 1.0:
         raise ValueError(
-            f"category penetration: expected a share between 0 and 1 (got {category_penetration:g})"
+            f"category penetration: expected a share between 0 and 1, not all of the panel "
+            f"(got {category_penetration:g})"
         )
+    target = -math.log1p(-category_penetration)
     if target >= M:
         raise ValueError(
             f"category penetration {category_penetration:.4g} with {M:.4g} purchases per person: "

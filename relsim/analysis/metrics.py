@@ -226,8 +226,10 @@ def brand_metrics(
     -------
     dict of str to dict of str to float
         Per firm, ``brand_<measure>`` and ``dirichlet_<measure>`` for :data:`BRAND_MEASURES`,
-        ``excess_<measure>`` for the per-buyer ones, and the fitted ``dirichlet_S``; missing
-        values when the window holds no Dirichlet (fewer than two firms with buyers).
+        ``excess_<measure>`` for the per-buyer ones, and the fitted ``dirichlet_S``. When no
+        Dirichlet fits the window (fewer than two firms with buyers, or everyone in the panel
+        bought), the theoretical and excess values are missing and the observed ones stand.
+        The window is the run's last 91 days, or the whole run if it is shorter.
     """
     from relsim.analysis.brands import PanelError, dirichlet_for, observed_measures, static_panel
 
@@ -239,10 +241,15 @@ def brand_metrics(
     )
     try:
         observed, category = observed_measures(purchases, size, firms)
-        fit = dirichlet_for(observed, category)
-    except PanelError:
+    except PanelError:  # nobody bought in the window
         return {f: dict.fromkeys(brand_metric_names(), math.nan) for f in firms}
-    theory = fit.model.measures().reindex(observed.index)
+    try:
+        fit = dirichlet_for(observed, category)
+        theory = fit.model.measures().reindex(observed.index)
+        concentration = float(fit.model.S)
+    except PanelError:  # the observed measures stand; no theory to set beside them
+        theory = pd.DataFrame(math.nan, index=observed.index, columns=list(BRAND_MEASURES))
+        concentration = math.nan
     out: dict[str, dict[str, float]] = {}
     for firm in firms:
         m: dict[str, float] = {}
@@ -252,7 +259,7 @@ def brand_metrics(
             m[f"dirichlet_{name}"] = float(theory.at[firm, name])
         for name in BRAND_MEASURES[2:]:
             m[f"excess_{name}"] = m[f"brand_{name}"] - m[f"dirichlet_{name}"]
-        m["dirichlet_S"] = float(fit.model.S)
+        m["dirichlet_S"] = concentration
         out[firm] = m
     return out
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from relsim.analysis.economics import daily_ledger, period_ledger
 from relsim.analysis.equity import STATES, estimate_chain
-from relsim.analysis.metrics import run_metrics
+from relsim.analysis.metrics import brand_metric_names, run_metrics
 from relsim.analysis.simulation import simulate
 from relsim.app.levers import SEED, check_levers, scenario_for
 from relsim.model.causes import CAUSE_LABELS
@@ -143,7 +143,8 @@ def run_payload(levers: dict[str, Any]) -> dict[str, Any]:
     outflow = {c: flows[f"lost_{c}"].astype(int).tolist() for c in CAUSE_LABELS}
 
     ledger = period_ledger(daily_ledger(sc, tables, firm), "month")
-    m = run_metrics(sc, tables)
+    # The page shows no brand measures: the Dirichlet is not fitted for it.
+    m = run_metrics(sc, tables, brands=dict.fromkeys(brand_metric_names(), math.nan))
     chain = estimate_chain(sc, tables, firm, until=days, window=YEAR)
     last = np.array([stock[r][-1] for r in STATES], dtype=float)
     equity = [float(last @ chain.values(h)) for h in HORIZONS]

@@ -86,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     map_big_blocks()
 
     from relsim.analysis.facts import headline, run_facts
-    from relsim.analysis.metrics import run_metrics
+    from relsim.analysis.metrics import brand_metrics, run_metrics
     from relsim.analysis.simulation import manifest, result_of
     from relsim.reporting.odd import odd_markdown
 
@@ -94,7 +94,9 @@ def main(args: argparse.Namespace) -> int:
     result = result_of(market, simulated, compact=True)
     del market  # the tables hold all that follows needs
     give_back()  # what building them freed
-    metrics = {f: run_metrics(scenario, result.tables(), f) for f in scenario.firms}
+    tables = result.tables()
+    brands = brand_metrics(scenario, tables)  # the market's: one Dirichlet for every firm
+    metrics = {f: run_metrics(scenario, tables, f, brands=brands[f]) for f in scenario.firms}
     facts = run_facts(
         result.tables(),
         result.focal,

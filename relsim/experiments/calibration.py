@@ -543,7 +543,8 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
         + (
             "The initial state is the steady state of a ten-year run of the fitted market."
             if cal.initial
-            else "Everyone arrives with a repertoire; the warm-up brings the steady state."
+            else "Everyone arrives with a repertoire; the warm-up is to bring the steady "
+            "state (warmup.csv says whether it did)."
         ),
         f"# fingerprint {plan.fingerprint}; values digest {values_digest(written)}",
         "",

@@ -696,7 +696,8 @@ class Market:
         # ones so often that they took a third of a large repertoire market's time. The
         # threshold is raised for the run and put back after; no number depends on it.
         thresholds = gc.get_threshold()
-        gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
+        if thresholds[0]:  # 0: the caller turned automatic collection off; leave it so
+            gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
         try:
             self._populate()
             done = self.env.process(self._daily(self.horizon, on_day))
