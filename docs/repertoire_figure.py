@@ -13,17 +13,15 @@ docs/img/repertoire.png (an offline page drawn in Debian's Chromium).
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from staffing_figure import curve, panel, table
+from staffing_figure import curve, panel, screenshot, table
 
 from relsim.analysis.brands import dirichlet_for, observed_measures, static_panel
 from relsim.analysis.dirichlet import Dirichlet
 from relsim.analysis.metrics import BRAND_WINDOW_DAYS
-from relsim.reporting.page import write_page
 from relsim.storage.rundir import read_manifest, read_table
 
 OUT = Path(__file__).parent / "img" / "repertoire.png"
@@ -108,19 +106,7 @@ def main() -> None:
         f"({fit}),<br>and the loyalty the focal store's account managers buy beyond it "
         "(means and 95% intervals over 4 replications)",
     )
-    page = Path(tempfile.mkdtemp()) / "repertoire.html"
-    write_page(page, "repertoire figures", [fig])
-    from playwright.sync_api import sync_playwright
-    from screenshots import FLAGS  # the browser flags of docs/screenshots.py
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        tab = b.new_page(viewport={"width": 1440, "height": 840})
-        tab.goto(page.resolve().as_uri())
-        tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
-        tab.locator(".js-plotly-plot").screenshot(path=str(OUT))
-        b.close()
-    print(f"\nwritten {OUT}")
+    screenshot(fig, OUT)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,23 @@ def panel(fig: go.Figure, c: pd.DataFrame, factor: str, output: str, row: int, c
     )
 
 
+def screenshot(fig: go.Figure, out: Path) -> None:
+    """Draw ``fig`` on an offline page in Debian's Chromium and save it as the PNG ``out``."""
+    from playwright.sync_api import sync_playwright
+    from screenshots import FLAGS  # the browser flags of docs/screenshots.py
+
+    page = Path(tempfile.mkdtemp()) / f"{out.stem}.html"
+    write_page(page, out.stem, [fig])
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        tab = b.new_page(viewport={"width": 1440, "height": 840})
+        tab.goto(page.resolve().as_uri())
+        tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
+        tab.locator(".js-plotly-plot").screenshot(path=str(out))
+        b.close()
+    print(f"\nwritten {out}")
+
+
 def main() -> None:
     """Print the tables and draw the image."""
     managers, desk = Path(sys.argv[1]), Path(sys.argv[2])
@@ -116,19 +133,7 @@ def main() -> None:
         title="The default market: staff against the causes they act on "
         "(means and 95% intervals over replications)",
     )
-    page = Path(tempfile.mkdtemp()) / "staffing.html"
-    write_page(page, "staffing curves", [fig])
-    from playwright.sync_api import sync_playwright
-    from screenshots import FLAGS  # the browser flags of docs/screenshots.py
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        tab = b.new_page(viewport={"width": 1440, "height": 840})
-        tab.goto(page.resolve().as_uri())
-        tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=60000)
-        tab.locator(".js-plotly-plot").screenshot(path=str(OUT))
-        b.close()
-    print(f"\nwritten {OUT}")
+    screenshot(fig, OUT)
 
 
 if __name__ == "__main__":

@@ -542,8 +542,6 @@ class Market:
         order = rng.permutation(len(people))
         # Rungs by segment where the scenario gives them: the steady state sorts people, so
         # frequent buyers (more failed episodes, more demotions) are rarer on the top rungs.
-        cdfs = self._rung_cdfs
-        rungs = [int(r) for r in RELATIONSHIP_RUNGS]
         k = 0
         for firm in self.firms:
             n = firm.strategy.initial_customers
@@ -555,10 +553,7 @@ class Market:
             for j in range(n):
                 person = people[order[k]]
                 k += 1
-                cdf = cdfs[person.segment]
-                rung = rungs[
-                    min(int(np.searchsorted(cdf, u[j] * cdf[-1], side="right")), len(rungs) - 1)
-                ]
+                rung = self._initial_rung(person, u[j])
                 cadence = firm.cadence(person, rung)
                 span = cadence if cadence > 0.0 else 30.0
                 self.start_relationship(
