@@ -93,6 +93,11 @@ def assert_metrics_match(got: dict[str, str], expected: dict[str, str]) -> None:
         if k in LINEAR_ALGEBRA or k.startswith("value_"):
             a, b = float.fromhex(v), float.fromhex(expected[k])
             assert abs(a - b) <= 1e-12 * max(abs(b), 1.0), (k, a, b)
+        elif k.startswith(("dirichlet_", "excess_")):
+            # fitted by a root finder and quadrature, whose last bits follow the machine's
+            # libm: a few units in the last place, not a change of the model
+            a, b = float.fromhex(v), float.fromhex(expected[k])
+            assert abs(a - b) <= 1e-9 * max(abs(b), 1.0), (k, a, b)
         else:
             assert v == expected[k], (k, float.fromhex(v), float.fromhex(expected[k]))
 

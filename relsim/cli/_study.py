@@ -133,6 +133,9 @@ def run_study(
     )
     if stop_note:
         print(f"  {stop_note}")
+    for arm, check in study.warmup.items():
+        if check.short and check.judged:
+            print(f"  warning: {arm}: {check.message()}")
     if failed:
         print(
             f"relsim: {failed} replications failed; their tracebacks are in "

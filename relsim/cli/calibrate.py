@@ -43,7 +43,8 @@ def main(args: argparse.Namespace) -> int:
         plan_calibration,
         run_calibration,
     )
-    from relsim.experiments.store import Store
+    from relsim.experiments.replication import WARMUP
+    from relsim.experiments.store import METRICS, Store
     from relsim.storage.atomic import write_file_atomically, write_text_atomically
     from relsim.storage.provenance import command_line, provenance
 
@@ -51,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     t = plan.targets
     out = Path(args.out)
     t0 = time.perf_counter()
-    with Store(out, "calibration", plan.fingerprint).open(targets=str(args.targets)) as store:
+    with Store(out, "calibration", plan.fingerprint, (WARMUP, METRICS)).open(targets=str(args.targets)) as store:
         with make_backend(args) as backend:
             bars: dict[str, Any] = {}
 
@@ -84,7 +85,9 @@ def main(args: argparse.Namespace) -> int:
             out / "validation.csv", lambda p: cal.validation.to_csv(p, index=False)
         )
         write_file_atomically(out / "fit.csv", lambda p: cal.fit.to_csv(p, index=False))
-        write_file_atomically(out / "warmup.csv", lambda p: cal.warmup.to_csv(p, index=False))
+        warm = cal.warmup.tests if cal.warmup is not None else None
+        if warm is not None:
+            write_file_atomically(out / "warmup.csv", lambda p: warm.to_csv(p, index=False))
         meta = {
             "targets": str(args.targets),
             "scenario": str(plan.scenario_path),
@@ -105,11 +108,9 @@ def main(args: argparse.Namespace) -> int:
     table = cal.validation[["fact", "role", "low", "high", "value", "ci_low", "ci_high", "verdict"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"validation on seed {t.validation.seed}: {headline(cal.validation)}")
-    for _, w in cal.warmup.iterrows():
-        print(
-            f"  MSER-5, {w['firm']}: latest truncation day {w['truncation_day_max']:g} of a "
-            f"{w['warmup_days']:g}-day warm-up; steady in {w['steady_share']:.0%} of runs"
-        )
+    if cal.warmup is not None:
+        flag = "warning: " if cal.warmup.short else ""
+        print(f"  {flag}{cal.warmup.message()}")
     print(
         f"  written to {out}/ (calibrated.toml, validation.csv, fit.csv, warmup.csv, "
         f"manifest.json), {time.perf_counter() - t0:.0f} s"

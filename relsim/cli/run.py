@@ -133,8 +133,8 @@ def main(args: argparse.Namespace) -> int:
     write_owned_dir(out, "run", fill)
     lines = summary_lines(result, metrics)
     lines.append(f"  source facts: {headline(facts)} (see `relsim facts {out}`)")
-    if result.warmup is not None and result.warmup.short:
-        lines.append(f"  warning: {result.warmup.message()}")
+    # One run's MSER-5 point is information (in the manifest), not a warning: on a stock
+    # that wanders it also cuts at a dip of the noise (relsim.analysis.warmup).
     files = "manifest.json, odd.md, *.parquet" + ("" if args.no_report else ", report.html")
     lines.append(f"  written to {out}/ ({files}), {time.perf_counter() - t0:.1f} s")
     print("\n".join(lines))

@@ -51,7 +51,8 @@ from relsim.config.targets import Targets, load_targets
 from relsim.errors import CalibrationError, ScenarioError
 from relsim.experiments.backends import Backend
 from relsim.experiments.engine import Status, execute
-from relsim.experiments.replication import replicate
+from relsim.experiments.replication import WARMUP, replicate
+from relsim.analysis.warmup import WarmupVerdict, replication_warmup
 from relsim.experiments.store import METRICS, Store, read_table
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.storage.provenance import digest
@@ -176,7 +177,8 @@ class Calibration:
     fit: pd.DataFrame
     validation: pd.DataFrame
     evaluations: int
-    warmup: pd.DataFrame  # MSER-5 truncation points of the validation runs, by firm
+    #: The fitted scenario's warm-up tested for bias on the validation replications.
+    warmup: WarmupVerdict | None
 
 
 def _focal_rows(df: pd.DataFrame, focal: str) -> pd.DataFrame:
@@ -368,16 +370,10 @@ def run_calibration(
             k = VALIDATION_UNITS + 1 + variants.index(dict(f.variant))
             var_rows = val[val["unit"] == k]
         judged.append(judge(f, fact_values(f, base_rows, var_rows)))
-    all_firms = read_table(store.folder, METRICS, [VALIDATION_UNITS], t.validation.replications)
-    warmup = (
-        all_firms.groupby("firm")
-        .agg(
-            warmup_days=("warmup_days", "first"),
-            truncation_day_max=("warmup_truncation_day", "max"),
-            steady_share=("warmup_steady", "mean"),
-        )
-        .reset_index()
-    )
+    # The fitted scenario's warm-up, tested on its validation replications.
+    batches = read_table(store.folder, WARMUP, [VALIDATION_UNITS], t.validation.replications)
+    warmup_days = float(plan.scenario(final).simulation.warmup_days)
+    warmup = replication_warmup(batches, warmup_days) if len(batches) else None
     return Calibration(values, initial, pd.DataFrame(rows), facts_frame(judged), len(rows), warmup)
 
 
@@ -398,8 +394,9 @@ def _run_units(
         return replicate, (scenarios[unit], seed, rep, "all", False)
 
     def decorate(unit: int, rep: int, tables: dict[str, Any]) -> dict[str, Any]:
-        tables[METRICS].insert(0, "replication", rep)
-        tables[METRICS].insert(0, "unit", unit)
+        for df in tables.values():
+            df.insert(0, "replication", rep)
+            df.insert(0, "unit", unit)
         return tables
 
     status = execute(
@@ -544,7 +541,7 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
             "The initial state is the steady state of a ten-year run of the fitted market."
             if cal.initial
             else "Everyone arrives with a repertoire; the warm-up is to bring the steady "
-            "state (warmup.csv says whether it did)."
+            "state (warmup.csv tests whether it did)."
         ),
         f"# fingerprint {plan.fingerprint}; values digest {values_digest(written)}",
         "",

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis.statistics import mean_ci, mean_ci_columns, paired
+from relsim.analysis.warmup import WarmupVerdict, replication_warmup
 from relsim.config.schema import Scenario
 from relsim.errors import InputError
 from relsim.experiments.backends import Backend
 from relsim.experiments.engine import Status, execute, pending_tasks
-from relsim.experiments.replication import replicate
+from relsim.experiments.replication import WARMUP, replicate
 from relsim.experiments.store import METRICS, Store, read_table
 from relsim.storage.provenance import digest
 
@@ -54,7 +55,7 @@ def open_store(
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
         raise InputError(f"arm names must be distinct, got {names}")
-    store = Store(folder, kind, fingerprint(arms, seed), (LEDGER, METRICS), option)
+    store = Store(folder, kind, fingerprint(arms, seed), (LEDGER, WARMUP, METRICS), option)
     return store.open(arms=names, seed=seed)
 
 
@@ -132,6 +133,26 @@ def load_replications(
     if focal_only:
         return focal_rows(metrics, ledgers, arms)
     return metrics, ledgers
+
+
+def warmup_checks(
+    folder: Path, arms: Sequence[Arm], replications: pd.DataFrame
+) -> dict[str, WarmupVerdict]:
+    """Each arm's warm-up tested for initialisation bias on its finished replications.
+
+    ``replications`` holds the rows :func:`load_replications` kept (``arm``,
+    ``replication``); a store written before the batch means were kept yields no check.
+    """
+    batches = read_table(folder, WARMUP, range(len(arms)))
+    out: dict[str, WarmupVerdict] = {}
+    if batches.empty or replications.empty:
+        return out
+    for a in arms:
+        kept = set(replications.loc[replications["arm"] == a.name, "replication"])
+        own = batches[(batches["arm"] == a.name) & batches["replication"].isin(kept)]
+        if len(own):
+            out[a.name] = replication_warmup(own, float(a.scenario.simulation.warmup_days))
+    return out
 
 
 def focal_rows(

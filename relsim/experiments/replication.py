@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The table of each replication's batch means of its rung counts.
+WARMUP = "warmup"
+
 
 def replicate(
     scenario_data: dict[str, Any], seed: int, rep: int, firms: str = "all", ledger: bool = True
@@ -34,7 +37,10 @@ def replicate(
         ``metrics`` (one row per firm: ``firm``, ``focal``, the figures of
         :func:`relsim.analysis.metrics.run_metrics` and the MSER-5 check of the warm-up:
         ``warmup_days``, ``warmup_truncation_day``, ``warmup_steady``) and, if asked,
-        ``ledger`` (one row per firm and period).
+        ``ledger`` (one row per firm and period); always ``warmup``, the 5-day batch means
+        of each measured firm's rung counts from the start of the warm-up, which a study
+        averages over its replications to judge the warm-up
+        (:func:`relsim.analysis.warmup.replication_warmup`).
     """
     import pandas as pd
 
@@ -61,7 +67,11 @@ def replicate(
             lg = period_ledger(daily, sc.economics.period)
             lg.insert(0, "firm", f)
             frames.append(lg)
-    out: dict[str, Any] = {"metrics": pd.DataFrame(rows)}
+    batches = result.warmup.batches
+    out: dict[str, Any] = {
+        "metrics": pd.DataFrame(rows),
+        WARMUP: batches[batches["firm"].isin(names)].reset_index(drop=True),
+    }
     if ledger:
         out["ledger"] = pd.concat(frames, ignore_index=True)
     return out

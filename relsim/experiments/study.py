@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from relsim.analysis.warmup import WarmupVerdict
 from relsim.errors import RelsimError
 from relsim.experiments.comparison import (
     Arm,
@@ -32,6 +33,7 @@ from relsim.experiments.comparison import (
     load_replications,
     pairwise_differences,
     summarize,
+    warmup_checks,
 )
 from relsim.experiments.verdict import DEFAULT_OBJECTIVE, Objective, investments, ranking
 from relsim.storage.atomic import write_file_atomically, write_text_atomically
@@ -58,6 +60,8 @@ class Study:
     manifest: dict[str, Any]
     claims: pd.DataFrame | None = None
     objective: Objective = Objective(DEFAULT_OBJECTIVE)
+    #: Each arm's warm-up, tested for initialisation bias on its replications.
+    warmup: dict[str, WarmupVerdict] = field(default_factory=dict)
 
     @property
     def period(self) -> str:
@@ -124,6 +128,7 @@ def write_study(
     ranked = ranking(replications, names, objective)
     invest = investments(replications, ledgers, names, objective)
     claims = claims_fn(replications, ledgers) if claims_fn is not None else None
+    warmup = warmup_checks(out, arms, replications)
     write_file_atomically(
         out / "replications.parquet", lambda p: replications.to_parquet(p, index=False)
     )
@@ -151,10 +156,24 @@ def write_study(
             for a in arms
         ],
         **provenance(),
+        "warmup_check": {
+            a: {"short": w.short, "message": w.message(), "tests": w.tests.to_dict("records")}
+            for a, w in warmup.items()
+        },
         "summary_seconds": time.perf_counter() - t0,
         **(extra or {}),
     }
     write_text_atomically(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
     return Study(
-        out, names, replications, ledgers, summary, ranked, invest, manifest, claims, objective
+        out,
+        names,
+        replications,
+        ledgers,
+        summary,
+        ranked,
+        invest,
+        manifest,
+        claims,
+        objective,
+        warmup,
     )
