@@ -31,6 +31,11 @@ def t_two(df: int, level: float = LEVEL) -> float:
     return float(stats.t.ppf(1 - (1 - level) / 2, df))
 
 
+def t_one(df: int, level: float = LEVEL) -> float:
+    """The Student-t quantile of a one-sided bound with ``df`` degrees of freedom."""
+    return float(stats.t.ppf(level, df))
+
+
 def assert_near(observed: float, expected: float, se: float, level: float = LEVEL) -> None:
     """Two-sided: ``observed`` is ``expected`` up to sampling error ``se``."""
     assert abs(observed - expected) <= z_two(level) * se, (observed, expected, se)

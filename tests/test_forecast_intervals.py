@@ -7,11 +7,15 @@ Two claims, two checks:
   discrete): the observed share is compared with the predictive mass inside the intervals,
   computed from fresh draws, within four standard errors of a sum of Bernoullis;
 - the interval of P(alive) holds the P(alive) of the true parameters in 95% of data sets
-  (parameter uncertainty): binomial over repeated data sets, two-sided, four standard errors.
+  (parameter uncertainty): binomial over repeated data sets, two-sided, at the suite's level
+  (tests/sampling.py). Eighty data sets can see a gross failure, not a small one: the
+  pooled check fails for a coverage below about 0.90, so a coverage of 0.93 passes it. The
+  coverage itself is measured on many more data sets by ``docs/forecast_validation.py``.
 """
 
 import numpy as np
 import pandas as pd
+from sampling import z_one, z_two
 
 from relsim.forecast.intervals import _with, customer_intervals, parameter_draws, simulate_future
 from relsim.forecast.models import FittedModel, fit_model
@@ -38,8 +42,10 @@ def test_purchase_intervals_cover_the_holdout_as_predicted():
         hits += (counts >= low.to_numpy()) & (counts <= high.to_numpy())
     c = hits / len(draws.values)
     se = np.sqrt((c * (1 - c)).sum()) / len(c) + np.sqrt(0.05 * 0.95 / 400 / len(c))
-    assert abs(inside - c.mean()) < 4 * se, (inside, c.mean(), se)
-    assert c.mean() >= 0.95 - 4 * np.sqrt(0.05 * 0.95 / 400)
+    assert abs(inside - c.mean()) <= z_two() * se, (inside, c.mean(), se)
+    # a discrete count's 95% interval holds at least 95% of its predictive mass: one-sided
+    # because theory gives a bound, not a value
+    assert c.mean() >= 0.95 - z_one() * np.sqrt(0.05 * 0.95 / 400)
 
 
 def test_p_alive_intervals_cover_the_truth_in_95_percent_of_data_sets():
@@ -51,11 +57,19 @@ def test_p_alive_intervals_cover_the_truth_in_95_percent_of_data_sets():
     true_alive = truth.p_alive(probe["frequency"], probe["recency"], probe["T"])
     reps = 80
     covered = np.zeros(len(probe))
+    hits_by_set = []
     for _ in range(reps):
         data = bgnbd_sample(TRUTH, rng.uniform(20, 52, 800), rng)
         fit = fit_model("bgnbd", data)
         band = customer_intervals(fit, probe, 10.0, rng, draws=400)
-        covered += (band["p_alive_low"] <= true_alive) & (true_alive <= band["p_alive_high"])
+        hit = (band["p_alive_low"] <= true_alive) & (true_alive <= band["p_alive_high"])
+        covered += hit
+        hits_by_set.append(int(hit.sum()))
     share = covered / reps
     se = np.sqrt(0.95 * 0.05 / reps)
-    assert (np.abs(share - 0.95) < 4 * se).all(), share
+    assert (np.abs(share - 0.95) <= z_two() * se).all(), share  # each probe: 0.95 +- 0.08
+    # The three probes pooled. Their hits in one data set are correlated, so the standard
+    # error is that of the per-data-set share across the independent data sets.
+    per_set = np.array(hits_by_set) / len(probe)
+    pooled_se = max(per_set.std(ddof=1), np.sqrt(0.95 * 0.05 / len(probe))) / np.sqrt(reps)
+    assert abs(per_set.mean() - 0.95) <= z_two() * pooled_se, (per_set.mean(), pooled_se)
