@@ -22,11 +22,11 @@ TINY = {
 }
 
 
-def tiny_experiment(tmp_path, claims="", arms_extra=""):
+def tiny_experiment(tmp_path, claims="", arms_extra="", replications=2):
     sets = ", ".join(f'"{k}" = {v}' for k, v in TINY.items())
     text = f"""
 name = "tiny"
-replications = 2
+replications = {replications}
 seed = 3
 [[arms]]
 name = "base"
@@ -167,18 +167,44 @@ range = [0, 1]
         load_experiment(p)
 
 
+def _verdict_from_replications(values: np.ndarray, low: float, high: float):
+    """A claim's verdict and interval from its per-replication values (scipy's t-interval)."""
+    from scipy import stats
+
+    lo, hi = stats.t.interval(0.95, len(values) - 1, values.mean(), stats.sem(values))
+    if low <= lo and hi <= high:
+        return "held", (lo, hi)
+    if hi < low or lo > high:
+        return "not held", (lo, hi)
+    return "inconclusive", (lo, hi)
+
+
 def test_experiment_command_writes_results_and_verdicts(tmp_path, capsys):
+    # Two claims whose outcome is the simulation's: relocation is exogenous, so its rate is
+    # the scenario's hazard (the range holds it); account managers cut neglect defections (the
+    # mechanism). The command's verdicts must be those that the replications it wrote give,
+    # computed here independently. A third claim can never hold, for --strict.
+    from relsim import load_scenario
+
+    h = load_scenario().switching.relocation_per_year
     p = tiny_experiment(
         tmp_path,
-        claims="""
+        claims=f"""
 [[claims]]
-name = "staff cost money"
+name = "relocation at the census rate"
+source = "relsim-assumption"
+metric = "defections_relocation_per_customer_year"
+arm = "base"
+range = [{0.5 * h}, {2 * h}]
+
+[[claims]]
+name = "managers cut neglect"
 source = "relsim-assumption"
 kind = "difference"
-metric = "sales_managers"
+metric = "defections_neglect_per_customer_year"
 arm = "staffed"
 against = "base"
-range = [0, inf]
+range = [-inf, 0]
 
 [[claims]]
 name = "an impossible figure"
@@ -187,21 +213,38 @@ metric = "revenue"
 arm = "base"
 range = [1e9, 2e9]
 """,
+        replications=4,
     )
     out = tmp_path / "out"
     assert main(["experiment", str(p), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "staff cost money: HELD" in text and "an impossible figure: NOT HELD" in text
+    reps = pd.read_parquet(out / "replications.parquet").sort_values(["arm", "replication"])
+    assert sorted(reps["arm"].unique()) == ["base", "staffed"] and len(reps) == 8
+    base, staffed = (reps[reps["arm"] == a].set_index("replication") for a in ("base", "staffed"))
+    relocation = base["defections_relocation_per_customer_year"].to_numpy()
+    neglect = (
+        staffed["defections_neglect_per_customer_year"]
+        - base["defections_neglect_per_customer_year"]
+    ).to_numpy()
+    (v1, ci1), (v2, ci2) = (
+        _verdict_from_replications(relocation, 0.5 * h, 2 * h),
+        _verdict_from_replications(neglect, -math.inf, 0.0),
+    )
+    want = [v1, v2, "not held"]
     claims = pd.read_csv(out / "claims.csv")
-    assert list(claims["verdict"]) == ["held", "not held"]
-    reps = pd.read_parquet(out / "replications.parquet")
-    assert sorted(reps["arm"].unique()) == ["base", "staffed"] and len(reps) == 4
+    assert list(claims["verdict"]) == want
+    assert claims.loc[0, ["ci_low", "ci_high"]].tolist() == pytest.approx(ci1)
+    assert claims.loc[1, ["ci_low", "ci_high"]].tolist() == pytest.approx(ci2)
+    # theory: neither of the first two can be refuted (the truth lies in their ranges)
+    assert "not held" not in want[:2]
+    for name, verdict in zip(claims["claim"], want, strict=True):
+        assert f"{name}: {verdict.upper()}" in text
     meta = json.loads((out / "manifest.json").read_text())
-    assert meta["seed"] == 3 and meta["replications_finished"] == {"base": 2, "staffed": 2}
+    assert meta["seed"] == 3 and meta["replications_finished"] == {"base": 4, "staffed": 4}
     assert "an impossible figure" in (out / "report.html").read_text()
     # --strict turns a claim that did not hold into a failing exit status; a rerun reuses
     assert main(["experiment", str(p), "--out", str(out), "--strict"]) == 1
-    assert "0 run now, 4 found finished" in capsys.readouterr().out
+    assert "0 run now, 8 found finished" in capsys.readouterr().out
 
 
 def test_bad_experiment_exits_2_and_writes_nothing(tmp_path, capsys):
