@@ -96,20 +96,11 @@ def fact_values(fact: Fact, base: pd.DataFrame, variant: pd.DataFrame | None) ->
 
 def judge(fact: Fact, values: np.ndarray) -> dict[str, Any]:
     """A fact's row of a validation table: mean, 95% interval, verdict."""
-    from relsim.analysis.statistics import mean_ci
+    from relsim.analysis.statistics import HELD, IN_RANGE, mean_ci, range_verdict
     from relsim.config.sources import source
 
     mean, lo, hi = mean_ci(values)
-    if math.isnan(mean):
-        verdict = "not evaluated"
-    elif math.isnan(lo):  # one run: a point, not an interval
-        verdict = "in range" if fact.low <= mean <= fact.high else "out of range"
-    elif fact.low <= lo and hi <= fact.high:
-        verdict = "held"
-    elif hi < fact.low or lo > fact.high:
-        verdict = "not held"
-    else:
-        verdict = "inconclusive"
+    verdict = range_verdict(fact.low, fact.high, mean, lo, hi)  # one run: a point's verdict
     src = source(fact.source)
     return {
         "fact": fact.name,
@@ -122,7 +113,7 @@ def judge(fact: Fact, values: np.ndarray) -> dict[str, Any]:
         "ci_high": hi,
         "n": int(np.isfinite(values).sum()),
         "verdict": verdict,
-        "holds": verdict in ("held", "in range"),
+        "holds": verdict in (HELD, IN_RANGE),
         "source": src.short,
         "grade": src.grade,
         "source_id": src.id,

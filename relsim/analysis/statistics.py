@@ -19,6 +19,29 @@ PairedT = TypeVar("PairedT", pd.Series, pd.DataFrame)
 
 CONFIDENCE = 0.95
 
+#: The verdicts of a range judged on an interval (a source fact, an experiment's claim).
+HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive", "not evaluated")
+#: The verdicts of a range judged on one run's point value.
+IN_RANGE, OUT_OF_RANGE = ("in range", "out of range")
+
+
+def range_verdict(low: float, high: float, mean: float, lo: float, hi: float) -> str:
+    """Whether a range holds a measure, judged on the measure's whole interval.
+
+    *held* if the interval ``[lo, hi]`` lies inside ``[low, high]``, *not held* if it lies
+    wholly outside, *inconclusive* if it straddles an edge; *not evaluated* without a mean.
+    With a mean and no interval (one run) the point is *in range* or *out of range*.
+    """
+    if math.isnan(mean):
+        return NOT_EVALUATED
+    if math.isnan(lo) or math.isnan(hi):
+        return IN_RANGE if low <= mean <= high else OUT_OF_RANGE
+    if low <= lo and hi <= high:
+        return HELD
+    if hi < low or lo > high:
+        return NOT_HELD
+    return INCONCLUSIVE
+
 
 def t_quantile(df: int, confidence: float = CONFIDENCE) -> float:
     """The two-sided Student-t critical value for ``df`` degrees of freedom."""

@@ -52,7 +52,9 @@ def main(args: argparse.Namespace) -> int:
     t = plan.targets
     out = Path(args.out)
     t0 = time.perf_counter()
-    with Store(out, "calibration", plan.fingerprint, (WARMUP, METRICS)).open(targets=str(args.targets)) as store:
+    with Store(out, "calibration", plan.fingerprint, (WARMUP, METRICS)).open(
+        targets=str(args.targets)
+    ) as store:
         with make_backend(args) as backend:
             bars: dict[str, Any] = {}
 

@@ -79,8 +79,9 @@ def main(args: argparse.Namespace) -> int:
     """Run the command."""
     import pandas as pd
 
+    from relsim.analysis.statistics import HELD
     from relsim.cli._study import print_summary, run_study
-    from relsim.experiments.claims import HELD, evaluate, load_experiment
+    from relsim.experiments.claims import evaluate, load_experiment
 
     precision_note(args)
     if args.rerun:

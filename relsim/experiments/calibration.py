@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis.facts import check_measures, fact_values, facts_frame, judge
+from relsim.analysis.warmup import WarmupVerdict, replication_warmup
 from relsim.config.loading import (
     BUNDLED_PREFIX,
     bundled_dir,
@@ -52,7 +53,6 @@ from relsim.errors import CalibrationError, ScenarioError
 from relsim.experiments.backends import Backend
 from relsim.experiments.engine import Status, execute
 from relsim.experiments.replication import WARMUP, replicate
-from relsim.analysis.warmup import WarmupVerdict, replication_warmup
 from relsim.experiments.store import METRICS, Store, read_table
 from relsim.model.ladder import RELATIONSHIP_RUNGS
 from relsim.storage.provenance import digest

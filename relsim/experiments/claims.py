@@ -32,13 +32,23 @@ import numpy as np
 import pandas as pd
 from msgspec import Meta
 
-from relsim.analysis.statistics import mean_ci, paired, ratio_ci, replications_needed
+from relsim.analysis.statistics import (
+    IN_RANGE,
+    INCONCLUSIVE,
+    NOT_EVALUATED,
+    OUT_OF_RANGE,
+    mean_ci,
+    paired,
+    range_verdict,
+    ratio_ci,
+    replications_needed,
+)
 from relsim.config.loading import load_model_file, load_scenario, resolve_reference
 from relsim.config.schema import Spec, _slug
 from relsim.errors import ExperimentError, ScenarioError
 from relsim.experiments.comparison import Arm, payback
 
-HELD, NOT_HELD, INCONCLUSIVE, NOT_EVALUATED = ("held", "not held", "inconclusive", "not evaluated")
+# The verdicts are those of every range judged on an interval (relsim.analysis.statistics).
 
 
 class ArmSpec(Spec, kw_only=True, frozen=True):
@@ -265,14 +275,10 @@ def _verdict(
     low, high = claim.range
     n = int(np.isfinite(values).sum())
     need, why = math.nan, ""
-    if math.isnan(lo):
+    verdict = range_verdict(low, high, value, lo, hi)
+    if verdict in (IN_RANGE, OUT_OF_RANGE):  # a claim is never judged on one run's point
         verdict, why = NOT_EVALUATED, "an interval needs at least two replications"
-    elif low <= lo and hi <= high:
-        verdict = HELD
-    elif hi < low or lo > high:
-        verdict = NOT_HELD
-    else:
-        verdict = INCONCLUSIVE
+    elif verdict == INCONCLUSIVE:
         # The interval straddles a bound: it decides once its half-width is below the
         # distance from the mean to that bound (if the mean stays where it is).
         bounds = [b for b in (low, high) if math.isfinite(b)]

@@ -67,6 +67,7 @@ def replicate(
             lg = period_ledger(daily, sc.economics.period)
             lg.insert(0, "firm", f)
             frames.append(lg)
+    assert result.warmup is not None and result.warmup.batches is not None  # simulate() sets it
     batches = result.warmup.batches
     out: dict[str, Any] = {
         "metrics": pd.DataFrame(rows),
