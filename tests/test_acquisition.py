@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+import relsim
 from conftest import small
 from relsim.model.market import Market
 
@@ -31,8 +32,31 @@ def test_reach_falls_as_the_pool_thins_and_never_exceeds_the_pool(firm):
     rates = [firm.reach_rate(p) for p in pools]
     assert rates == sorted(rates, reverse=True)
     assert all(r <= p for r, p in zip(rates, pools, strict=True))
-    # each person in the pool is reached with probability 1 - exp(-spend / (cost * pool))
-    per_reach = 10 * trial(firm)
-    assert rates[3] == pytest.approx(10 * (1 - math.exp(-100 / per_reach / 10)))
+    # the two limits of diminishing returns: a budget that could reach the pool many times
+    # over reaches (nearly) all of it; a pool far larger than the budget's reach costs
+    # cost_per_reach a prospect
+    spend_reach = 100 / (10 * trial(firm))  # prospects the day's spend would buy undiluted
+    assert rates[-2] == pytest.approx(1.0, abs=1e-6)  # 1 person, 1,000 reaches' worth
+    assert firm.reach_rate(10_000_000) == pytest.approx(spend_reach, rel=1e-4)
     # the cost of the marginal acquisition rises: 1000 people cost more each than 100,000
     assert 100 / rates[1] > 100 / rates[0]
+
+
+def test_a_years_paid_acquisitions_are_the_budget_over_the_cost():
+    # End to end: the market's pool (some 1,200 prospects) is large against the day's reach
+    # (ten prospects), so paid acquisitions over a year are Poisson with mean budget / cost
+    # (3,650 / 10 = 365) up to the pool's dilution, 1 - exp(-10/1200) (0.4%), below the
+    # count's sampling error (5%). Two-sided.
+    from sampling import assert_near
+
+    sc = small(
+        **{
+            "firms.focal.acquisition_budget_per_year": 3650,
+            "firms.focal.cost_per_acquisition": 10,
+        }
+    )
+    res = relsim.simulate(sc, seed=5)
+    ts = res.timeseries[res.timeseries["firm"] == "focal"]
+    n = float(ts["acquired_paid"].sum())
+    expected = 3650 / 10 * sc.simulation.days / 365
+    assert_near(n, expected, math.sqrt(expected))

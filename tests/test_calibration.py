@@ -32,6 +32,7 @@ scenario = "small.toml"
 seed = 11
 replications = 2
 max_evaluations = 18
+steady_years = 4
 [validation]
 seed = 12
 replications = 3

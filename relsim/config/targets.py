@@ -87,6 +87,9 @@ class FitSettings(Stage, kw_only=True, frozen=True):
     max_evaluations: Annotated[int, Meta(ge=1, le=10_000)] = 80
     # Rounds of fitting, each from the steady state of the previous round's best.
     rounds: Annotated[int, Meta(ge=1, le=5)] = 1
+    # Years of the one long run whose last 30% gives the fitted market's steady state (the
+    # top rungs of a big market take years to fill; a small test market settles sooner).
+    steady_years: Annotated[float, Meta(ge=1.0, le=50.0)] = 10.0
 
 
 class Targets(Spec, kw_only=True, frozen=True):

@@ -81,6 +81,9 @@ class Plan:
         targets = self.targets.to_dict()
         targets["fit"].pop("max_evaluations", None)
         targets["validation"].pop("replications", None)
+        if targets["fit"].get("steady_years") == 10.0:
+            # the default, as before the setting existed: calibrations made then stay valid
+            targets["fit"].pop("steady_years")
         targets.pop("description", None)
         for fact in targets["facts"]:
             fact.pop("note", None)  # words about a fact do not change its numbers
@@ -301,6 +304,7 @@ def run_calibration(
         return value
 
     values: dict[str, float] = {}
+    steady = (t.fit.steady_years, 0.3 * t.fit.steady_years)  # averaged over its last 30%
     if t.free:
         x = start_values(plan)
         n = len(x)
@@ -310,9 +314,9 @@ def run_calibration(
             if r:
                 # The fitted market's own steady state: measured shares depend on the mix of
                 # rungs, so later rounds fit from the state the market settles into.
-                initial = stationary_state(plan, values, t.fit.seed)
+                initial = stationary_state(plan, values, t.fit.seed, *steady)
                 if initial:
-                    log(f"  steady state of round {r}'s best: one ten-year run")
+                    log(f"  steady state of round {r}'s best: one {steady[0]:g}-year run")
             # A first simplex spanning a fifth of each range, later ones a twentieth, so the
             # steps are not lost in the noise of the replications.
             step = 0.2 if r == 0 else 0.05
@@ -342,8 +346,8 @@ def run_calibration(
     else:
         evaluate(np.zeros(0))
     if plan.scenario(values).market.choice != "repertoire":
-        log("  steady state: one ten-year run of the fitted market")
-    initial = stationary_state(plan, values, t.fit.seed)
+        log(f"  steady state: one {steady[0]:g}-year run of the fitted market")
+    initial = stationary_state(plan, values, t.fit.seed, *steady)
     final = {**values, **initial}
 
     # Validation on another seed: the calibrated scenario and every variant.
