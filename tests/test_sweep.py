@@ -236,10 +236,12 @@ def _start_sweep(spec: Path, out: Path, block_price: float, workers: int = 2) ->
 
 
 def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen) -> None:
-    # No time limit of its own: the sweep is bound to reach n, and the suite's per-test
-    # timeout (pyproject.toml) turns a hang into a failure.
+    # A generous bound, not a measurement: a sweep that stops making progress fails here
+    # with its own message, before the suite's per-test timeout (pyproject.toml).
+    deadline = time.monotonic() + 300
     while not (out / "metrics").is_dir() or len(finished_runs(out)) < n:
         assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"fewer than {n} runs finished in {out}"
         time.sleep(0.05)
 
 
@@ -294,8 +296,11 @@ def test_workers_end_when_the_sweep_process_is_killed(tmp_path, grid_reference):
     for pipe in (proc.stdout, proc.stderr):  # the orphans hold the other ends open
         if pipe is not None:
             pipe.close()
-    # Each worker watches its parent and exits once it is gone (it checks twice a second).
+    # Each worker watches its parent and exits once it is gone (it checks twice a second);
+    # the deadline is a generous bound, not a measurement.
+    deadline = time.monotonic() + 120
     while any(_alive(c) for c in children):
+        assert time.monotonic() < deadline, [c for c in children if _alive(c)]
         time.sleep(0.1)
 
 
