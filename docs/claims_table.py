@@ -1,4 +1,4 @@
-"""Print the README's claims table from experiment results folders.
+"""Print the documentation's claims table from experiment results folders.
 
     for f in experiments/*.toml; do relsim experiment $f --workers 2; done
     python docs/claims_table.py results/acquisition_cost results/coupons ...

@@ -1,6 +1,6 @@
 """Forecast validation: published fits reproduced and per-customer interval coverage.
 
-Prints, for the closing note and the README:
+Prints, for the closing note and the documentation:
 
 - each published fit next to relsim's estimate (CDNOW: BG/NBD, Pareto/NBD, Gamma-Gamma;
   donations: BG/BB; Fader & Hardie 2007's two cohorts: sBG);

@@ -1,4 +1,4 @@
-"""Take the README's screenshots with Playwright and Debian's Chromium.
+"""Take the documentation's screenshots with Playwright and Debian's Chromium.
 
     python docs/screenshots.py RUN_DIR [SWEEP_DIR]
 

@@ -1,4 +1,4 @@
-"""Print the README's validation table of a calibration folder.
+"""Print the documentation's validation table of a calibration folder.
 
     relsim calibrate scenarios/grocery_inputs.toml --targets scenarios/grocery.targets.toml
         --out results/grocery_calibration --workers 2   (one command)

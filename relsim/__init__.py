@@ -8,7 +8,8 @@ under firms' strategies, with buy-till-you-die forecasting of purchase frequency
 
 The names below are imported on first use, so ``import relsim`` (and ``relsim --help``) stays
 fast; the layers are the subpackages ``config``, ``model``, ``analysis``, ``experiments``,
-``forecast``, ``reporting``, ``app`` and ``cli``.
+``forecast``, ``reporting``, ``studies`` (``compare``, ``experiment``, ``sweep``), ``app``
+and ``cli``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _LAZY = {
     "load_scenario": "relsim.config.loading",
     "simulate": "relsim.analysis.simulation",
     "SimulationResult": "relsim.analysis.simulation",
+    "compare": "relsim.studies",
+    "experiment": "relsim.studies",
+    "sweep": "relsim.studies",
     "RelsimError": "relsim.errors",
     "ScenarioError": "relsim.errors",
 }
@@ -32,8 +36,11 @@ __all__ = [
     "ScenarioError",
     "SimulationResult",
     "__version__",
+    "compare",
+    "experiment",
     "load_scenario",
     "simulate",
+    "sweep",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from relsim.config.loading import load_scenario
     from relsim.config.schema import Scenario
     from relsim.errors import RelsimError, ScenarioError
+    from relsim.studies import compare, experiment, sweep
 
 
 def __getattr__(name: str) -> Any:

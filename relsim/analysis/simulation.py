@@ -52,6 +52,52 @@ class SimulationResult:
         """The four tables by name."""
         return {name: getattr(self, name) for name in TABLES}
 
+    def metrics(self, firm: str | None = None) -> dict[str, float]:
+        """The run's figures for one firm (default: the focal firm), as a study measures them.
+
+        Parameters
+        ----------
+        firm : str, optional
+            Whose figures.
+
+        Returns
+        -------
+        dict
+            Metric name -> value (:func:`relsim.analysis.metrics.metric_names` lists them),
+            brand measures and the NBD-Dirichlet's included.
+        """
+        from relsim.analysis.metrics import brand_metrics, run_metrics
+
+        firm = self.focal if firm is None else firm
+        if firm not in self.scenario.firms:
+            raise KeyError(f"no firm '{firm}' in scenario '{self.scenario.name}'")
+        tables = self.tables()
+        brands = brand_metrics(self.scenario, tables)  # the market's Dirichlet, fitted once
+        return run_metrics(self.scenario, tables, firm, brands=brands[firm])
+
+    def ledger(self, period: str | None = None, firm: str | None = None) -> pd.DataFrame:
+        """The firm's profit and loss by period: revenue, every cost line and profit.
+
+        Parameters
+        ----------
+        period : {"day", "month", "quarter", "year"}, optional
+            The rows (default: the scenario's ``economics.period``); "day" gives the daily
+            ledger itself.
+        firm : str, optional
+            Whose ledger (default: the focal firm).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        from relsim.analysis.economics import daily_ledger, period_ledger
+
+        firm = self.focal if firm is None else firm
+        daily = daily_ledger(self.scenario, self.tables(), firm)
+        if period == "day":
+            return daily
+        return period_ledger(daily, period or self.scenario.economics.period)
+
     def event_counts(self) -> dict[str, int]:
         """How many events of each kind, and how many purchases, the measured window had."""
         counts = self.events["event"].value_counts()

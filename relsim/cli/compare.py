@@ -99,49 +99,24 @@ def arm_overrides(specs: list[str]) -> dict[str, list[str]]:
     return arms
 
 
-def _precision(study: Any) -> tuple[float, str]:
-    """The widest interval of the printed metrics, relative to its mean, and where it is."""
-    from relsim.cli._study import COMPARE_PRINTED, widest_interval
-
-    rows = study.summary[study.summary["metric"].isin(COMPARE_PRINTED)]
-    return widest_interval(
-        rows, "mean", "ci_low", "ci_high", lambda r: f"{r['metric']} of {r['arm']}"
-    )
-
-
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     from relsim.analysis.metrics import metric_names
-    from relsim.cli._study import COMPARE_PRINTED, print_summary, run_study
-    from relsim.config.loading import load_scenario
-    from relsim.experiments.comparison import Arm, fingerprint
+    from relsim.cli._study import print_summary, run_study
     from relsim.experiments.verdict import Objective
+    from relsim.studies import (
+        COMPARE_PRINTED,
+        comparison_arms,
+        comparison_precision,
+        comparison_texts,
+        default_compare_folder,
+    )
 
     precision_note(args)
     objective = Objective.parse(args.objective, metric_names())
-    arms: list[Arm] = []
-    for path in args.scenarios:
-        sc = load_scenario(path, args.set)
-        name, k = sc.name, 2
-        while name in {a.name for a in arms}:
-            name, k = f"{sc.name}-{k}", k + 1
-        arms.append(Arm(name, sc, str(path)))
-    for name, overrides in arm_overrides(args.arm).items():
-        if name in {a.name for a in arms}:
-            raise InputError(f"--arm {name}: an arm of that name exists already; choose another")
-        # the first scenario with this arm's values, under the arm's name
-        sc = load_scenario(args.scenarios[0], [*args.set, *overrides, f'name="{name}"'])
-        arms.append(Arm(name, sc, f"{args.scenarios[0]} with {' '.join(overrides)}"))
+    arms = comparison_arms(args.scenarios, arm_overrides(args.arm), args.set)
     seed = arms[0].scenario.simulation.seed if args.seed is None else args.seed
-    label = "-vs-".join(a.name for a in arms)
-    if len(label) > 80:
-        label = f"{arms[0].name}-and-{len(arms) - 1}-more"
-    # Different questions (other scenarios after --set, another seed) never share a folder.
-    out = (
-        Path(args.out)
-        if args.out
-        else (Path("results") / "compare" / f"{label}-{fingerprint(arms, seed)[:8]}")
-    )
+    out = Path(args.out) if args.out else default_compare_folder(arms, seed)
     study, failed = run_study(
         args,
         arms,
@@ -149,10 +124,8 @@ def main(args: argparse.Namespace) -> int:
         seed,
         out,
         "comparison",
-        f"Comparison: {label}",
-        "Each arm's mean and 95% interval over replications, and the "
-        f"paired difference to '{arms[0].name}'.",
-        precision_of=_precision,
+        *comparison_texts(arms),
+        precision_of=comparison_precision,
         objective=objective,
     )
     print_summary(study, COMPARE_PRINTED)

@@ -44,15 +44,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=main)
 
 
-def _precision(study: Any) -> tuple[float, str]:
-    """The widest claim interval relative to its value, and which claim it is."""
-    from relsim.cli._study import widest_interval
-
-    return widest_interval(
-        study.claims, "value", "ci_low", "ci_high", lambda r: f"claim '{r['claim']}'"
-    )
-
-
 def _rerun(args: argparse.Namespace) -> int:
     """Rerun a recorded experiment from its manifest: ``relsim rerun`` on its folder."""
     from relsim.cli import rerun
@@ -82,6 +73,7 @@ def main(args: argparse.Namespace) -> int:
     from relsim.analysis.statistics import HELD
     from relsim.cli._study import print_summary, run_study
     from relsim.experiments.claims import evaluate, load_experiment
+    from relsim.studies import claims_precision
 
     precision_note(args)
     if args.rerun:
@@ -106,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
         lambda r, lg: evaluate(exp, r, lg),
         exp.metrics or None,
         {"experiment_file": str(args.file), "experiment": exp.to_dict()},
-        precision_of=_precision,
+        precision_of=claims_precision,
     )
     claims = study.claims
     print_summary(

@@ -30,66 +30,60 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the command."""
     from relsim.cli._common import interrupted_in_store, make_backend, progress_bar
-    from relsim.experiments.engine import AbortedError
-    from relsim.experiments.sensitivity import sensitivity_table
-    from relsim.experiments.sweep_summary import summarise_sweep
-    from relsim.experiments.sweeps import (
-        check_workload,
-        design_size,
-        load_sweep,
-        open_sweep_store,
-        plan_sweep,
-        run_sweep,
-    )
+    from relsim.studies import sweep
 
-    sweep = load_sweep(args.spec)
-    reps = args.reps or sweep.replications
-    n = design_size(sweep)
-    check_workload(n * reps, f"{args.spec}: {n:,} points x {reps:,} replications")
-    print(
-        f"relsim sweep: {n:,} points x {reps:,} replications = {n * reps:,} simulations; "
-        "checking every point's scenario first",
-        flush=True,
-    )
-    plan = plan_sweep(sweep, args.spec)
-    out = Path(args.out) if args.out else Path("results") / "sweeps" / sweep.name
+    out_arg = Path(args.out) if args.out else None
     t0 = time.perf_counter()
-    with open_sweep_store(plan, out) as store:
-        for p in store.set_aside:
-            print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
-        with make_backend(args) as backend:
-            bar, on_progress = progress_bar(len(plan.points) * reps, f"sweep on {backend.label}")
-            try:
-                status = run_sweep(plan, store, backend, reps, on_progress)
-            except KeyboardInterrupt:
-                bar.close()
-                raise interrupted_in_store(out / "metrics", len(store.finished())) from None
-            except AbortedError:
-                bar.close()
-                raise
-            bar.close()
-            label = backend.label
-        summary = summarise_sweep(
-            plan,
-            out,
-            reps,
-            status,
-            extra={"backend": label, "wall_seconds": time.perf_counter() - t0},
-        )
-        if not args.no_report:
-            from relsim.reporting.sweep_report import write_sweep_report
 
-            write_sweep_report(out / "report.html", plan, summary)
+    def on_plan(n: int, reps: int) -> None:
+        print(
+            f"relsim sweep: {n:,} points x {reps:,} replications = {n * reps:,} simulations; "
+            "checking every point's scenario first",
+            flush=True,
+        )
+
+    with make_backend(args) as backend:
+        bar, on_progress = progress_bar(0, f"sweep on {backend.label}")
+
+        def progress(status: Any) -> None:
+            bar.total = status.total
+            on_progress(status)
+
+        try:
+            result = sweep(
+                args.spec,
+                args.reps,
+                out_arg,
+                backend=backend,
+                on_progress=progress,
+                on_plan=on_plan,
+                report=not args.no_report,
+            )
+        except KeyboardInterrupt:
+            bar.close()
+            from relsim.experiments.store import Store
+            from relsim.experiments.sweeps import load_sweep
+
+            out = out_arg or Path("results") / "sweeps" / load_sweep(args.spec).name
+            kept = len(Store(out, "sweep", "").finished()) if out.is_dir() else 0
+            raise interrupted_in_store(out / "metrics", kept) from None
+        finally:
+            bar.close()
+        label = backend.label
+    out, plan, status = result.folder, result.plan, result.status
+    for p in result.set_aside:
+        print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
+    spec = plan.sweep
     print(
-        f"Sweep {sweep.name}: {len(plan.points)} points x {reps} replications "
-        f"({sweep.design.method}, seed {sweep.seed}) on {label}: {status.done} run now, "
-        f"{status.found} found finished, {status.failed} failed, "
+        f"Sweep {spec.name}: {len(plan.points)} points x {result.reps} replications "
+        f" ({spec.design.method}, seed {spec.seed}) on {label}: {status.done} run "
+        f"now, {status.found} found finished, {status.failed} failed, "
         f"{time.perf_counter() - t0:.0f} s"
     )
-    table = sensitivity_table(summary.indices)
+    table = result.sensitivity()
     if len(table):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    for note in summary.notes:
+    for note in result.summary.notes:
         print(f"  note: {note}")
     files = (
         "metrics/ Parquet dataset, points.parquet, point_means.parquet, sensitivity.csv, "

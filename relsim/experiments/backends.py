@@ -148,14 +148,13 @@ class LocalProcesses(Backend):
 
 #: Dask settings for workers that run long CPU-bound Python tasks, one at a time. Measured on
 #: a replication of the default market (benchmarks/bench_sweep.py): with Dask's defaults a
-#: task takes 15-20% more CPU inside a worker than in a plain process, because
-#: - the nanny sets MALLOC_TRIM_THRESHOLD_=65536 for its workers: setting it at all turns
-#:   off glibc's adaptive mmap threshold, so every array above 128 kB is mapped and unmapped
-#:   afresh (six times the page faults of a plain process);
-#: - the statistical profiler walks the task's stack every 10 ms, and the event loop's
-#:   20 ms tick and the system and memory monitors wake the worker's main thread, which then
-#:   takes the GIL from the task.
-#: The thread counts of OpenMP, MKL and OpenBLAS stay at one per worker, as Dask sets them.
+#: task takes 15-20% more CPU inside a worker than in a plain process, because the nanny
+#: sets MALLOC_TRIM_THRESHOLD_=65536 for its workers (setting it at all turns off glibc's
+#: adaptive mmap threshold, so every array above 128 kB is mapped and unmapped afresh: six
+#: times the page faults of a plain process), and because the statistical profiler walks the
+#: task's stack every 10 ms while the event loop's 20 ms tick and the system and memory
+#: monitors wake the worker's main thread, which then takes the GIL from the task. The
+#: thread counts of OpenMP, MKL and OpenBLAS stay at one per worker, as Dask sets them.
 QUIET_WORKERS: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,

@@ -26,6 +26,9 @@ from relsim.errors import RelsimError
 from relsim.experiments.backends import Backend, InProcess
 from relsim.experiments.store import Store
 
+#: The public names (the type aliases Stats, Rows and Call are for annotations).
+__all__ = ["AbortedError", "MAX_RESTARTS", "Status", "execute", "pending_tasks"]
+
 #: A worker pool that keeps dying (a replication that exhausts memory, say) is not retried
 #: for ever.
 MAX_RESTARTS = 3

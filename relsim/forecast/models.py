@@ -368,7 +368,7 @@ class FittedModel:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted model as JSON (see :meth:`load`)."""
-        from relsim import __version__
+        from relsim._version import __version__
 
         data = {"relsim": __version__, **self.to_dict()}
         Path(path).write_text(json.dumps(data, indent=1, allow_nan=True))

@@ -60,6 +60,28 @@ def table_html(df: pd.DataFrame) -> str:
     return f'<div class="table">{body}</div>'
 
 
+class EmbeddedFigure:
+    """A plotly figure for a page that loads plotly.js itself (a notebook, the docs site).
+
+    Its ``_repr_html_`` is the figure's ``<div>`` in relsim's template, without plotly.js and
+    without MathJax, so nothing is fetched from the network.
+    """
+
+    def __init__(self, figure: go.Figure) -> None:
+        self.figure = figure
+
+    def _repr_html_(self) -> str:
+        self.figure.update_layout(template=TEMPLATE)
+        return str(
+            self.figure.to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                include_mathjax=False,
+                config={"displaylogo": False},
+            )
+        )
+
+
 def page_html(title: str, parts: Sequence[Part]) -> str:
     """The page: a heading, then each part (a figure, a table, or HTML text) in order.
 

@@ -276,9 +276,12 @@ def study_currency(manifest: dict) -> str:
         return DEFAULT_CURRENCY
 
 
-def write_study_report(study: Study) -> Path:
-    """Write ``report.html`` of a study from what ``write_study`` wrote; returns its path."""
-    path = study.out / "report.html"
+def write_study_report(study: Study, path: Path | None = None) -> Path:
+    """Write a study's report from what ``write_study`` wrote; returns its path.
+
+    ``path`` defaults to ``report.html`` in the study's folder.
+    """
+    path = study.out / "report.html" if path is None else path
     m = study.manifest
     write_comparison_report(
         path,

@@ -27,6 +27,9 @@ from scipy import optimize
 from statsmodels.base.model import GenericLikelihoodModel, GenericLikelihoodModelResults
 from statsmodels.tools.numdiff import approx_fprime
 
+#: The public names (the type aliases Stats, Rows and Call are for annotations).
+__all__ = ["BTYDModel", "ConvergenceWarning", "Params", "WARM_ROWS"]
+
 #: A model's base parameters, each a number or one value per row (with covariates).
 Params: TypeAlias = Sequence[Any]
 #: The summary statistics of the rows (frequency, recency, age, ...), one array each.
