@@ -57,6 +57,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 0,
+    "reset_modules": (),  # nothing to reset: the examples draw with plotly, not matplotlib
 }
 
 html_theme = "pydata_sphinx_theme"

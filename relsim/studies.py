@@ -169,13 +169,21 @@ def claims_precision(study: Study) -> tuple[float, str]:
     )
 
 
+#: Where to compute: a backend the caller opened, or a function that makes one when needed.
+BackendArg = Backend | Callable[[], Backend] | None
+
+
 @contextmanager
-def _backend(backend: Backend | None, workers: int) -> Iterator[Backend]:
-    if backend is not None:
+def _backend(backend: BackendArg, workers: int) -> Iterator[Backend]:
+    if isinstance(backend, Backend):
         yield backend  # the caller's: it opens and closes it
         return
-    with make_backend(workers) as b:
+    with backend() if backend is not None else make_backend(workers) as b:
         yield b
+
+
+def _set_aside_note(path: Path) -> str:
+    return f"{path.name} could not be read; set aside in {path.parent} and computed again"
 
 
 def run_arms_study(
@@ -194,9 +202,10 @@ def run_arms_study(
     max_reps: int | None = None,
     precision_of: Callable[[Study], tuple[float, str]] | None = None,
     workers: int = 1,
-    backend: Backend | None = None,
+    backend: BackendArg = None,
     on_progress: ProgressFn | None = None,
     report: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Run ``arms`` into the store at ``out`` and write the study's files (the shared part).
 
@@ -225,12 +234,15 @@ def run_arms_study(
         How wide the study's intervals are (needed with ``precision``).
     workers : int
         Local processes, when no ``backend`` is given.
-    backend : Backend, optional
-        Where to compute; the caller opens and closes it.
+    backend : Backend or callable, optional
+        Where to compute: a backend the caller opens and closes, or a function that makes
+        one once the store is open.
     on_progress : callable, optional
         Called with the engine's :class:`~relsim.experiments.engine.Status` as it goes.
     report : bool
         Also write ``report.html``.
+    log : callable, optional
+        Called with a line for each damaged file the store set aside, as it opens.
 
     Returns
     -------
@@ -246,6 +258,8 @@ def run_arms_study(
 
     if precision is not None and precision_of is None:
         raise ValueError("precision needs precision_of")
+    if max_reps is not None and precision is None:
+        raise ValueError("max_reps is the sequential rule's cap: give precision too")
     t0 = time.perf_counter()
     cap = (max_reps or DEFAULT_MAX_REPS) if precision is not None else reps
     check_workload(
@@ -255,6 +269,9 @@ def run_arms_study(
     stop_note = ""
     with open_store(out, arms, seed, kind) as store:
         set_aside = list(store.set_aside)
+        for p in set_aside:
+            if log is not None:
+                log(_set_aside_note(p))
         with _backend(backend, workers) as be:
             n, first_ok = reps, None
             while True:
@@ -385,7 +402,7 @@ def compare(
     max_reps: int | None = None,
     objective: str = DEFAULT_OBJECTIVE,
     sets: Sequence[str] = (),
-    backend: Backend | None = None,
+    backend: BackendArg = None,
     on_progress: ProgressFn | None = None,
     report: bool = True,
 ) -> StudyResult:
@@ -459,7 +476,7 @@ def experiment(
     workers: int = 1,
     precision: float | None = None,
     max_reps: int | None = None,
-    backend: Backend | None = None,
+    backend: BackendArg = None,
     on_progress: ProgressFn | None = None,
     report: bool = True,
 ) -> StudyResult:
@@ -568,10 +585,11 @@ def sweep(
     reps: int | None = None,
     out: str | Path | None = None,
     workers: int = 1,
-    backend: Backend | None = None,
+    backend: BackendArg = None,
     on_progress: ProgressFn | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     report: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run a sweep file's design and analyse its sensitivity (``relsim sweep``).
 
@@ -588,6 +606,8 @@ def sweep(
     on_plan : callable, optional
         Called with the number of points and of replications before the points' scenarios
         are checked (the slow part of planning a big sweep).
+    log : callable, optional
+        Called with a line for each damaged file the store set aside, as it opens.
 
     Returns
     -------
@@ -614,6 +634,9 @@ def sweep(
     t0 = time.perf_counter()
     with open_sweep_store(plan, folder) as store:
         set_aside = list(store.set_aside)
+        for p in set_aside:
+            if log is not None:
+                log(_set_aside_note(p))
         with _backend(backend, workers) as be:
             status = run_sweep(plan, store, be, reps, on_progress)
             label = be.label

@@ -226,3 +226,19 @@ def test_compare_with_arms_writes_every_pair_for_every_firm(tmp_path, capsys):
     assert (focal["lost_to_rival"] == rival["acquired_switch"]).all()
     assert (focal["lost_to_rival"] == focal["lost_to_rivals"]).all()
     assert len(reps) == 9
+
+
+def test_a_replication_filed_before_a_table_existed_stays_finished(tmp_path):
+    # A store that gains a table (the warm-up's batch means) keeps what an earlier relsim
+    # filed, when that table is optional; a required table's absence sets it aside.
+    from relsim.experiments.store import METRICS, Store
+
+    tables = {"ledger": pd.DataFrame({"x": [1.0]}), METRICS: pd.DataFrame({"y": [2.0]})}
+    with Store(tmp_path / "s", "comparison", "fp", ("ledger", METRICS)).open() as old:
+        old.write(0, 0, tables)
+    with Store(
+        tmp_path / "s", "comparison", "fp", ("ledger", "warmup", METRICS), optional=("warmup",)
+    ).open() as new:
+        assert new.finished() == {(0, 0)} and not new.set_aside
+    with Store(tmp_path / "s", "comparison", "fp", ("ledger", "warmup", METRICS)).open() as req:
+        assert req.finished() == set() and req.set_aside

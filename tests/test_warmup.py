@@ -94,6 +94,9 @@ def test_the_bias_test_finds_a_transient_and_not_once_it_has_passed():
     paths = [6.0 * np.exp(-t / 100.0) + ar1(rng, len(t), 0.95) for _ in range(5)]
     early = replication_warmup(batches_of(paths), 0.0)
     assert early.short and early.judged
+    # two replications give no verdict, so no warning, however large the bias
+    two = replication_warmup(batches_of(paths[:2]), 0.0)
+    assert not two.judged and not two.short
     assert early.tests["mser_day"].iloc[0] > 100
     late = replication_warmup(batches_of(paths), 1000.0)  # 6 exp(-10): nothing left
     assert not late.short

@@ -16,9 +16,13 @@ from pathlib import Path
 import relsim
 
 h = relsim.load_scenario().switching.relocation_per_year
+# the default market scaled to 4,000 people, its staff too, with two years to settle
 small = (
-    '"simulation.people" = 4000, "simulation.days" = 730, '
-    '"firms.focal.initial_customers" = 1200, "firms.rival.initial_customers" = 1200'
+    '"simulation.people" = 4000, "simulation.days" = 730, "simulation.warmup_days" = 730, '
+    '"firms.focal.initial_customers" = 1200, "firms.rival.initial_customers" = 1200, '
+    '"firms.rival.account_managers" = 1, '
+    '"firms.focal.acquisition_budget_per_year" = 36000, '
+    '"firms.rival.acquisition_budget_per_year" = 36000'
 )
 folder = Path(tempfile.mkdtemp())
 spec = folder / "managers.toml"
@@ -30,11 +34,11 @@ seed = 5
 [[arms]]
 name = "base"
 scenario = "relsim:baseline"
-set = {{ {small} }}
+set = {{ {small}, "firms.focal.account_managers" = 1 }}
 [[arms]]
 name = "staffed"
 scenario = "relsim:baseline"
-set = {{ {small}, "firms.focal.account_managers" = 8 }}
+set = {{ {small}, "firms.focal.account_managers" = 4 }}
 
 [[claims]]
 name = "managers cut neglect"
@@ -57,6 +61,7 @@ study = relsim.experiment(spec, out=folder / "out", report=False)
 study.claims[["claim", "value", "ci_low", "ci_high", "verdict", "why"]]
 
 # %%
-# The warm-up is tested on the replications too: a bias in the window's first fifth would
-# be reported here.
+# The warm-up is tested on the replications too. Both arms start from the base market's mix
+# of rungs; with four managers the focal firm's top rungs keep filling after the warm-up,
+# and the test says so (the staffed arm's figures are measured while it still moves).
 study.warmup_warnings() or "no warm-up bias detected"

@@ -2,11 +2,12 @@
 A what-if: hire account managers?
 =================================
 
-The strategist's question: would three more account managers at the focal firm (six in all)
+The strategist's question: would three more account managers at the focal firm (four in all)
 pay for their salaries? :func:`relsim.compare` runs the default market with and without them
 on the same simulated customers (common random numbers) and answers in money, with
-intervals. A market of 4,000 people over two years, with its budgets and fixed costs scaled
-down with it, keeps the example to seconds; the full market is the same call without
+intervals. A market of 4,000 people over two years, with its budgets, fixed costs and staff
+scaled down with it (and two years of warm-up, to settle at that scale), keeps the example
+to seconds; the full market is the same call without
 ``sets``.
 """
 
@@ -25,11 +26,13 @@ SMALL = [
     *(f"firms.{f}.initial_customers=1200" for f in ("focal", "rival")),
     *(f"firms.{f}.acquisition_budget_per_year=36000" for f in ("focal", "rival")),
     *(f"firms.{f}.costs.other_per_year=100000" for f in ("focal", "rival")),
+    *(f"firms.{f}.account_managers=1" for f in ("focal", "rival")),
+    "simulation.warmup_days=730",
 ]
 folder = Path(tempfile.mkdtemp()) / "hire"
 study = relsim.compare(
     "relsim:baseline",
-    arms={"hire": ["firms.focal.account_managers=6"]},
+    arms={"hire": ["firms.focal.account_managers=4"]},
     reps=4,
     seed=11,
     sets=SMALL,

@@ -24,6 +24,7 @@ beyond chance.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,8 +211,8 @@ class WarmupVerdict:
 
     @property
     def short(self) -> bool:
-        """Whether the warm-up is too short for some series."""
-        return bool(len(self.biased))
+        """Whether the warm-up is too short for some series (never without a verdict)."""
+        return self.judged and bool(len(self.biased))
 
     @property
     def judged(self) -> bool:
@@ -284,7 +285,7 @@ def replication_warmup(
             t = mean / se
             p = float(2 * stats.t.sf(abs(t), len(diff) - 1))
         else:  # a series that never moves (a rung nobody reaches) has no bias
-            t, p = (0.0, 1.0) if mean == 0 else (np.inf, 0.0)
+            t, p = (0.0, 1.0) if mean == 0 else (math.copysign(math.inf, mean), 0.0)
         rows.append(
             {
                 "firm": firm,

@@ -40,27 +40,27 @@ def run_study(
         on_progress(status)
 
     try:
-        with make_backend(args) as backend:
-            result = run_arms_study(
-                arms,
-                reps,
-                seed,
-                out,
-                kind,
-                title,
-                description,
-                claims_fn,
-                metrics,
-                extra,
-                objective,
-                precision=getattr(args, "precision", None),
-                max_reps=getattr(args, "max_reps", None),
-                precision_of=precision_of,
-                backend=backend,
-                on_progress=progress,
-                report=not getattr(args, "no_report", False),
-            )
-            label = backend.label
+        # The backend starts once the store is open: a bad folder costs no cluster.
+        result = run_arms_study(
+            arms,
+            reps,
+            seed,
+            out,
+            kind,
+            title,
+            description,
+            claims_fn,
+            metrics,
+            extra,
+            objective,
+            precision=getattr(args, "precision", None),
+            max_reps=getattr(args, "max_reps", None),
+            precision_of=precision_of,
+            backend=lambda: make_backend(args),
+            on_progress=progress,
+            report=not getattr(args, "no_report", False),
+            log=lambda line: print(f"relsim: {line}", flush=True),
+        )
     except KeyboardInterrupt:
         bar.close()
         from relsim.experiments.store import Store
@@ -70,8 +70,7 @@ def run_study(
     finally:
         bar.close()
     study = result.study
-    for p in result.set_aside:
-        print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
+    label = study.manifest.get("backend", "")
     reps = int(study.manifest.get("replications_requested", reps))
     print(
         f"{title}: {len(arms)} arms x {reps} replications (seed {seed}; {result.done} run now, "

@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     t = plan.targets
     out = Path(args.out)
     t0 = time.perf_counter()
-    with Store(out, "calibration", plan.fingerprint, (WARMUP, METRICS)).open(
+    with Store(out, "calibration", plan.fingerprint, (WARMUP, METRICS), optional=(WARMUP,)).open(
         targets=str(args.targets)
     ) as store:
         with make_backend(args) as backend:
@@ -114,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
         flag = "warning: " if cal.warmup.short else ""
         print(f"  {flag}{cal.warmup.message()}")
     print(
-        f"  written to {out}/ (calibrated.toml, validation.csv, fit.csv, warmup.csv, "
+        f"  written to {out}/ (calibrated.toml, validation.csv, fit.csv, "
+        f"{'warmup.csv, ' if cal.warmup is not None else ''}"
         f"manifest.json), {time.perf_counter() - t0:.0f} s"
     )
     return 0

@@ -35,48 +35,51 @@ def main(args: argparse.Namespace) -> int:
     out_arg = Path(args.out) if args.out else None
     t0 = time.perf_counter()
 
+    bars: list[Any] = []  # the progress bar, made once the sweep's size is known
+
     def on_plan(n: int, reps: int) -> None:
         print(
             f"relsim sweep: {n:,} points x {reps:,} replications = {n * reps:,} simulations; "
             "checking every point's scenario first",
             flush=True,
         )
+        bars.extend(progress_bar(n * reps, "sweep"))
 
-    with make_backend(args) as backend:
-        bar, on_progress = progress_bar(0, f"sweep on {backend.label}")
+    def progress(status: Any) -> None:
+        bars[1](status)
 
-        def progress(status: Any) -> None:
-            bar.total = status.total
-            on_progress(status)
+    def close() -> None:
+        if bars:
+            bars[0].close()
 
-        try:
-            result = sweep(
-                args.spec,
-                args.reps,
-                out_arg,
-                backend=backend,
-                on_progress=progress,
-                on_plan=on_plan,
-                report=not args.no_report,
-            )
-        except KeyboardInterrupt:
-            bar.close()
-            from relsim.experiments.store import Store
-            from relsim.experiments.sweeps import load_sweep
+    # The backend starts once the sweep is planned and its store is open.
+    try:
+        result = sweep(
+            args.spec,
+            args.reps,
+            out_arg,
+            backend=lambda: make_backend(args),
+            on_progress=progress,
+            on_plan=on_plan,
+            report=not args.no_report,
+            log=lambda line: print(f"relsim: {line}", flush=True),
+        )
+    except KeyboardInterrupt:
+        close()
+        from relsim.experiments.store import Store
+        from relsim.experiments.sweeps import load_sweep
 
-            out = out_arg or Path("results") / "sweeps" / load_sweep(args.spec).name
-            kept = len(Store(out, "sweep", "").finished()) if out.is_dir() else 0
-            raise interrupted_in_store(out / "metrics", kept) from None
-        finally:
-            bar.close()
-        label = backend.label
+        out = out_arg or Path("results") / "sweeps" / load_sweep(args.spec).name
+        kept = len(Store(out, "sweep", "").finished()) if out.is_dir() else 0
+        raise interrupted_in_store(out / "metrics", kept) from None
+    finally:
+        close()
     out, plan, status = result.folder, result.plan, result.status
-    for p in result.set_aside:
-        print(f"relsim: {p.name} could not be read; set aside in {p.parent} and computed again")
+    label = result.summary.manifest.get("backend", "")
     spec = plan.sweep
     print(
         f"Sweep {spec.name}: {len(plan.points)} points x {result.reps} replications "
-        f" ({spec.design.method}, seed {spec.seed}) on {label}: {status.done} run "
+        f"({spec.design.method}, seed {spec.seed}) on {label}: {status.done} run "
         f"now, {status.found} found finished, {status.failed} failed, "
         f"{time.perf_counter() - t0:.0f} s"
     )

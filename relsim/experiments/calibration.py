@@ -11,8 +11,9 @@ A *targets file* names a scenario, the values left free (each with bounds), and 
    values, not their luck. Each candidate is a unit of the engine's store, so an interrupted
    calibration resumes where it stopped (the search is deterministic and finds its earlier
    candidates on disk).
-2. **Steady state.** One ten-year run of the fitted scenario gives its stationary stock by
-   rung and firm, which becomes its initial state, so runs start close to the steady state.
+2. **Steady state.** One long run (``fit.steady_years``, ten by default) of the fitted
+   scenario gives its stationary stock by rung and firm, which becomes its initial state, so
+   runs start close to the steady state.
    With ``fit.rounds`` above one, the fit is repeated from that state (a narrower search from
    the last best), since the measured shares depend on the mix of rungs, and the steady
    state is found again at the end.
@@ -542,7 +543,9 @@ def calibrated_toml(plan: Plan, cal: Calibration, command: str) -> str:
         f"# validated on seed {t.validation.seed} x {t.validation.replications} "
         "replications (see validation.csv). "
         + (
-            "The initial state is the steady state of a ten-year run of the fitted market."
+            "The initial state is the steady state of a "
+            f"{'ten' if t.fit.steady_years == 10 else f'{t.fit.steady_years:g}'}-year run of "
+            "the fitted market."
             if cal.initial
             else "Everyone arrives with a repertoire; the warm-up is to bring the steady "
             "state (warmup.csv tests whether it did)."

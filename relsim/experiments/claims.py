@@ -276,7 +276,9 @@ def _verdict(
     n = int(np.isfinite(values).sum())
     need, why = math.nan, ""
     verdict = range_verdict(low, high, value, lo, hi)
-    if verdict in (IN_RANGE, OUT_OF_RANGE):  # a claim is never judged on one run's point
+    if verdict == NOT_EVALUATED:
+        why = "the value is undefined"
+    elif verdict in (IN_RANGE, OUT_OF_RANGE):  # a claim is never judged on one run's point
         verdict, why = NOT_EVALUATED, "an interval needs at least two replications"
     elif verdict == INCONCLUSIVE:
         # The interval straddles a bound: it decides once its half-width is below the

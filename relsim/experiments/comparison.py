@@ -55,7 +55,9 @@ def open_store(
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
         raise InputError(f"arm names must be distinct, got {names}")
-    store = Store(folder, kind, fingerprint(arms, seed), (LEDGER, WARMUP, METRICS), option)
+    store = Store(
+        folder, kind, fingerprint(arms, seed), (LEDGER, WARMUP, METRICS), option, (WARMUP,)
+    )
     return store.open(arms=names, seed=seed)
 
 
@@ -141,7 +143,8 @@ def warmup_checks(
     """Each arm's warm-up tested for initialisation bias on its finished replications.
 
     ``replications`` holds the rows :func:`load_replications` kept (``arm``,
-    ``replication``); a store written before the batch means were kept yields no check.
+    ``replication``); replications filed before the batch means were kept are left out of
+    the test. The false-alarm rate of 5% is shared by every series of every arm (Bonferroni).
     """
     batches = read_table(folder, WARMUP, range(len(arms)))
     out: dict[str, WarmupVerdict] = {}
@@ -151,7 +154,9 @@ def warmup_checks(
         kept = set(replications.loc[replications["arm"] == a.name, "replication"])
         own = batches[(batches["arm"] == a.name) & batches["replication"].isin(kept)]
         if len(own):
-            out[a.name] = replication_warmup(own, float(a.scenario.simulation.warmup_days))
+            out[a.name] = replication_warmup(
+                own, float(a.scenario.simulation.warmup_days), alpha=0.05 / len(arms)
+            )
     return out
 
 

@@ -79,6 +79,9 @@ class Store:
         The tables each replication writes; ``metrics`` must be among them (written last).
     option : str
         How the user named the folder, for messages.
+    optional : sequence of str
+        Tables that a replication filed before they existed may lack: it stays finished
+        without them.
     """
 
     def __init__(
@@ -88,11 +91,14 @@ class Store:
         fingerprint: str,
         tables: Iterable[str] = (METRICS,),
         option: str = "--out",
+        optional: Iterable[str] = (),
     ) -> None:
         self.folder = Path(folder)
         self.kind = kind
         self.fingerprint = fingerprint
         self.tables = [t for t in tables if t != METRICS] + [METRICS]
+        # Tables a replication filed by an earlier relsim may lack (it still counts).
+        self.required = set(self.tables[:-1]) - set(optional)
         self.option = option
         self._lock = FolderLock(self.folder)
         self.set_aside: list[Path] = []
@@ -189,7 +195,9 @@ class Store:
         ):
             return False
         digests = proof.get("files", {})
-        for t in self.tables[:-1]:
+        # A table the store gained since the replication was filed (the warm-up's batch
+        # means, say) is not asked for: the replication's own files are what it vouches for.
+        for t in [t for t in self.tables[:-1] if t in digests or t in self.required]:
             path = self.path(t, unit, rep)
             try:
                 ok = _is_regular(path) and digests.get(t) == _sha256(path)

@@ -16,6 +16,7 @@ from these files by :mod:`relsim.reporting.study_report`.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,7 +158,14 @@ def write_study(
         ],
         **provenance(),
         "warmup_check": {
-            a: {"short": w.short, "message": w.message(), "tests": w.tests.to_dict("records")}
+            a: {
+                "short": w.short,
+                "message": w.message(),
+                # JSON has no infinity: a series that never varies has t = inf, written null
+                "tests": w.tests.astype(object)
+                .where(w.tests.map(lambda v: not isinstance(v, float) or math.isfinite(v)), None)
+                .to_dict("records"),
+            }
             for a, w in warmup.items()
         },
         "summary_seconds": time.perf_counter() - t0,
