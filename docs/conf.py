@@ -32,7 +32,7 @@ extensions = [
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "**/*.py", "examples/README.rst", "measured/README.md"]
+exclude_patterns = ["_build", "**/*.py", "examples/README.rst", "measured/*.md", "_generated/*.md"]
 myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 

@@ -9,7 +9,8 @@ Prints, for the closing note and the documentation:
 - the same on data drawn from BG/NBD itself, next to the coverage the predictive distribution
   claims, and the coverage of the P(alive) intervals over repeated data sets.
 
-    python docs/forecast_validation.py
+    python docs/forecast_validation.py [--out forecast_validation]
+        (--out also writes docs/measured/forecast_validation.md, for the site's pages)
 """
 
 from __future__ import annotations
@@ -121,4 +122,16 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import contextlib
+    import io
+
+    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main()
+    print(buffer.getvalue(), end="")
+    if out:
+        from measured import write
+
+        command = "python docs/forecast_validation.py --out " + out
+        print("written to", write(out, command, "```text\n" + buffer.getvalue() + "```"))

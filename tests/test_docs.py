@@ -18,6 +18,19 @@ def test_every_include_of_a_page_is_a_file_or_made_by_the_build():
             assert path.exists() or path in GENERATED, f"{page}: includes {target}"
 
 
+def test_every_measured_file_names_its_script_and_is_quoted_by_a_page():
+    # measured tables come from scripts (docs/measured.py writes them), never by hand
+    pages = "\n".join(p.read_text() for p in DOCS.rglob("*.md") if "measured" not in p.parts)
+    measured = sorted((DOCS / "measured").glob("*.md"))
+    assert measured
+    for table in measured:
+        head = table.read_text().splitlines()[0]
+        m = re.match(r"Measured with `python (\S+)[^`]*` on relsim \S+ \(commit \w+\)\.", head)
+        assert m, f"{table}: {head}"
+        assert (ROOT / m.group(1)).exists(), f"{table}: {m.group(1)} is gone"
+        assert f"measured/{table.name}" in pages, f"{table} is quoted by no page"
+
+
 def test_every_page_is_in_the_sites_table_of_contents():
     index = (DOCS / "index.md").read_text()
     listed = set(re.findall(r"(?m)^([\w/.-]+)$", index))
