@@ -8,6 +8,7 @@ names a script that exists and is included by a page.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -41,8 +42,12 @@ def write(name: str, command: str, body: str) -> Path:
     body : str
         Markdown: a table, or a fenced block of the script's output.
     """
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise SystemExit(f"--out {name}: expected a name of lower-case letters, digits and _")
     FOLDER.mkdir(exist_ok=True)
     path = FOLDER / f"{name}.md"
+    if path.exists() and not path.read_text(encoding="utf-8").startswith("Measured with `"):
+        raise SystemExit(f"{path}: not a measured table (it would be replaced); choose another")
     head = f"Measured with `{command}` on relsim {relsim.__version__} (commit {_commit()}).\n\n"
     path.write_text(head + body.rstrip() + "\n", encoding="utf-8")
     return path

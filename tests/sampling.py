@@ -52,6 +52,11 @@ def rate_se(events: float, exposure: float) -> tuple[float, float]:
     return events / exposure, math.sqrt(max(events, 1.0)) / exposure
 
 
+def mean_difference_se(a, b) -> float:
+    """The standard error of the difference of two independent samples' means (Welch)."""
+    return math.hypot(a.std(ddof=1) / math.sqrt(len(a)), b.std(ddof=1) / math.sqrt(len(b)))
+
+
 def proportion_se(p: float, n: float) -> float:
     """The standard error of a proportion ``p`` of ``n`` independent trials."""
     return math.sqrt(max(p * (1 - p), 1.0 / n) / n)

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from test_experiment import tiny_experiment
 
 import relsim
 from relsim.cli import main
@@ -48,20 +49,9 @@ def test_compare_from_python_writes_the_replications_the_command_writes(tmp_path
 
 
 def test_experiment_from_python_judges_the_claims_the_command_judges(tmp_path, capsys):
-    sets = ", ".join(f'"{k}" = {v}' for k, v in (s.split("=") for s in TINY))
-    spec = tmp_path / "e.toml"
-    spec.write_text(
-        f"""name = "e"
-replications = 3
-seed = 4
-[[arms]]
-name = "base"
-scenario = "relsim:baseline"
-set = {{ {sets} }}
-[[arms]]
-name = "staffed"
-scenario = "relsim:baseline"
-set = {{ {sets}, "firms.focal.account_managers" = 8 }}
+    spec = tiny_experiment(  # the experiment tests' two arms, a claim the simulation decides
+        tmp_path,
+        claims="""
 [[claims]]
 name = "managers cut neglect"
 source = "relsim-assumption"
@@ -70,7 +60,8 @@ metric = "defections_neglect_per_customer_year"
 arm = "staffed"
 against = "base"
 range = [-inf, 0]
-"""
+""",
+        replications=3,
     )
     py = relsim.experiment(spec, out=tmp_path / "py", report=False)
     assert main(["experiment", str(spec), "--out", str(tmp_path / "cli"), "--no-report"]) == 0
